@@ -1,9 +1,672 @@
-"""Placeholder: being written (see the open issues). Replaced by its owner."""
+"""Snapshot validation: the per-column schema (pandera) and the cross-table rules of a data cut.
 
+``validate_snapshot(folder)`` returns every problem found (never only the first);
+``check_snapshot(folder)`` raises :class:`~ixathaldex.exceptions.ValidationError` with them;
+``ixathaldex validate DIR [DIR...]`` prints them. The rule list is ``docs/validation.md``; the
+contract is ``docs/data-model.md``. Row numbers in messages are 1-based CSV line numbers (the
+header is line 1, so the first record is line 2).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import ValidationError
+from .log import logger
+
+DATA_FILES = ("adsl.csv", "adtte.csv", "adrs.csv", "adae.csv")
+MANIFEST = "manifest.json"
+STUDYID = "IXATHALDEX"
+#: failing rows listed one by one per (file, column, rule); the rest are summarised in one line
+MAX_ROWS_PER_RULE = 20
+_DATE_MIN = pd.Timestamp("1900-01-01")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule. ``rows`` are 1-based CSV line numbers (header = line 1)."""
+
+    file: str
+    rule: str
+    message: str
+    column: str | None = None
+    rows: tuple = ()
+    subjects: tuple = ()
+    context: str = ""  # e.g. "PARAMCD PFS" or "AESEQ 3"
+
+    def __str__(self) -> str:
+        where = self.file
+        if len(self.rows) == 1:
+            where += f" line {self.rows[0]}"
+        elif self.rows:
+            where += " lines " + ", ".join(map(str, self.rows))
+        who = []
+        if len(self.subjects) == 1:
+            who.append(f"USUBJID {self.subjects[0]}")
+        elif self.subjects:
+            who.append("USUBJID " + ", ".join(self.subjects))
+        if self.context:
+            who.append(self.context)
+        if who:
+            where += f" ({', '.join(who)})"
+        if self.column:
+            where += f", column {self.column}"
+        return f"{where}: {self.message} [rule: {self.rule}]"
+
+
+# ---- the per-column contract (docs/data-model.md) -------------------------------------------
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    kind: str  # str | flag | cat | date | int | float
+    required: bool = True  # False: an empty cell is allowed
+    values: tuple = ()  # allowed values of a cat
+    lo: float | None = None
+    hi: float | None = None
+    pattern: str | None = None
+
+
+FLAG = ("Y", "N")
+_ADSL_FLAGS = ("ITTFL", "PPROTFL", "FISHFL", "PIEXPFL", "IMIDEXFL", "LENEXPFL", "LENREFFL",
+               "THALEXFL", "THALREFL", "BTZEXPFL", "BTZREFFL", "ASCTFL", "INDCMPFL", "MNTFL",
+               "MNTSAFFL", "MNTCMPFL")
+FISH_COLUMNS = ("T414", "T1416", "DEL17P", "GAIN1Q")
+DCSREAS_VALUES = ("PROGRESSIVE DISEASE", "ADVERSE EVENT", "WITHDRAWAL BY SUBJECT",
+                  "PHYSICIAN DECISION", "DEATH")
+EVNTDESC_EVENT = ("PROGRESSIVE DISEASE", "DEATH")
+EVNTDESC_CENSOR = ("CENSORED AT LAST ASSESSMENT", "ALIVE AT LAST CONTACT")
+TTE_PARAM = {"PFS": "Progression-free survival", "OS": "Overall survival"}
+RESPONSES = ("CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
+_ID = [Col("STUDYID", "cat", values=(STUDYID,)),
+       Col("USUBJID", "str", pattern=r"IXATHALDEX-[A-Za-z0-9]+-[0-9]+")]
+
+SCHEMA: dict[str, list[Col]] = {
+    "adsl": _ID + [
+        Col("TRTSDT", "date"), Col("TRTEDT", "date", required=False),
+        Col("AGE", "float", lo=18, hi=100), Col("AGEGR1", "cat", values=("<75", ">=75")),
+        Col("SEX", "cat", values=("M", "F")), Col("ISS", "cat", values=("I", "II", "III")),
+        Col("ECOG", "int", lo=0, hi=4),
+        Col("MMTYPE", "cat", values=("IgG", "IgA", "Light chain only")),
+        *[Col(c, "cat", required=False, values=FLAG) for c in FISH_COLUMNS],
+        Col("PRLINES", "int", lo=1, hi=20),
+        Col("FLTSTDT", "date", required=False),
+        Col("HGB", "float", required=False, lo=20, hi=250),
+        Col("ALB", "float", required=False, lo=5, hi=80),
+        Col("GFR", "float", required=False, lo=0, hi=300),
+        Col("FRAILTY", "cat", required=False, values=("FIT", "UNFIT", "FRAIL")),
+        Col("INDCYC", "int", lo=0, hi=8), Col("MNTSDT", "date", required=False),
+        Col("MNTCYC", "int", lo=0, hi=12),
+        Col("EOTSTT", "cat", values=("ONGOING", "COMPLETED", "DISCONTINUED")),
+        Col("DCSREAS", "cat", required=False, values=DCSREAS_VALUES),
+        *[Col(c, "cat", values=FLAG) for c in _ADSL_FLAGS],
+    ],
+    "adtte": _ID + [
+        Col("PARAMCD", "cat", values=tuple(TTE_PARAM)), Col("PARAM", "str"),
+        Col("STARTDT", "date"), Col("ADT", "date"), Col("AVAL", "int", lo=1),
+        Col("CNSR", "int", values=(0, 1)), Col("EVNTDESC", "cat", values=EVNTDESC_EVENT + EVNTDESC_CENSOR),
+    ],
+    "adrs": _ID + [
+        Col("PARAMCD", "cat", values=("BOR", "EOIRESP", "MNTBOR")), Col("PARAM", "str"),
+        Col("AVALC", "cat", values=RESPONSES), Col("ADT", "date", required=False),
+    ],
+    "adae": _ID + [
+        Col("AESEQ", "int", lo=1), Col("AEDECOD", "str"),
+        Col("AECAT", "cat", values=("HAEMATOLOGICAL", "NON-HAEMATOLOGICAL")),
+        Col("AETOXGR", "int", lo=1, hi=5), Col("APHASE", "cat", values=("INDUCTION", "MAINTENANCE")),
+        Col("ASTDT", "date"),
+    ],
+}
+#: extra identifying columns shown in messages besides USUBJID
+CONTEXT = {"adtte": "PARAMCD", "adrs": "PARAMCD", "adae": "AESEQ"}
+
+
+def _parse_dates(s: pd.Series) -> pd.Series:
+    ok = s.astype("string").str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
+    out = pd.to_datetime(s.where(ok), format="%Y-%m-%d", errors="coerce")
+    return out.astype("datetime64[ns]")
+
+
+def _parse_numbers(s: pd.Series) -> pd.Series:
+    out = pd.to_numeric(s, errors="coerce").astype("float64")
+    return out.where(np.isfinite(out))
+
+
+def _parse_ints(s: pd.Series) -> pd.Series:
+    ok = s.astype("string").str.fullmatch(r"[+-]?\d{1,15}").fillna(False).astype(bool)
+    return pd.to_numeric(s.where(ok), errors="coerce").astype("Int64")
+
+
+def coerce_types(table_name: str, df: pd.DataFrame, errors: str = "raise") -> pd.DataFrame:
+    """Analysis types of one snapshot table read as all-string columns.
+
+    Dates -> datetime64[ns], integers -> Int64, floats -> float64; flags and categories stay str
+    (NaN when empty). Unknown columns are left as they are. ``errors="raise"`` raises
+    ValidationError on an unparseable cell, ``"coerce"`` turns it into a missing value.
+    """
+    out = df.copy()
+    problems = []
+    for col in SCHEMA[table_name]:
+        if col.name not in out.columns:
+            continue
+        raw = out[col.name]
+        if col.kind == "date":
+            new = _parse_dates(raw)
+        elif col.kind == "int":
+            new = _parse_ints(raw)
+        elif col.kind == "float":
+            new = _parse_numbers(raw)
+        else:
+            out[col.name] = raw.where(raw.notna(), np.nan)
+            continue
+        bad = raw.notna() & new.isna()
+        if errors == "raise" and bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            problems.append(Problem(f"{table_name}.csv", f"type-{col.kind}",
+                                    f"value {raw.iloc[i]!r} is not a valid {col.kind}",
+                                    col.name, (i + 2,)))
+        out[col.name] = new
+    if problems:
+        raise ValidationError(problems)
+    return out
+
+
+# ---- reading files -------------------------------------------------------------------------
+
+def _line_of(data: bytes, pos: int) -> int:
+    return data.count(b"\n", 0, pos) + 1
+
+
+def read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """A CSV as an all-string DataFrame (empty cells NaN), or None and the reason it is unusable."""
+    name = path.name
+    if not path.is_file():
+        return None, [Problem(name, "missing-file", f"file is missing from {path.parent}")]
+    data = path.read_bytes()
+    if not data.strip():
+        return None, [Problem(name, "empty-file", "file is empty (no header, no rows)")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(name, "not-utf8", f"byte {data[exc.start]:#04x} at offset {exc.start} is "
+                              f"not valid UTF-8; save the file as UTF-8", rows=(_line_of(data, exc.start),))]
+    if text.startswith("\ufeff"):
+        return None, [Problem(name, "utf8-bom", "file starts with a byte-order mark; save as UTF-8 "
+                              "without BOM", rows=(1,))]
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    head_problems = []
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        head_problems.append(Problem(name, "duplicate-column", "column name appears more than once in "
+                                     "the header", ", ".join(dupes), rows=(1,)))
+    if any(not h.strip() for h in header):
+        head_problems.append(Problem(name, "bad-header", "header has an empty column name (an index "
+                                     "column?)", rows=(1,)))
+    if head_problems:
+        return None, head_problems
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        return None, [Problem(name, "not-csv", f"not a parseable CSV file: {str(exc).strip()}")]
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    if '"' not in text:
+        counts = pd.Series(lines, dtype="string").str.count(",").to_numpy()
+    else:
+        counts = np.array([len(r) - 1 for r in csv.reader(lines)])
+    ragged = np.flatnonzero(counts != len(header) - 1)
+    if len(ragged):
+        shown = tuple(int(i) + 1 for i in ragged[:MAX_ROWS_PER_RULE])
+        return None, [Problem(name, "not-csv", f"{len(ragged)} line(s) do not have the header's "
+                              f"{len(header)} fields", rows=shown)]
+    if df.empty:
+        return None, [Problem(name, "empty-file", "file has a header but no data rows", rows=(1,))]
+    return df, []
+
+
+# ---- manifest ------------------------------------------------------------------------------
+
+def manifest_checks(folder: Path, cut: str | None = None) -> tuple[dict | None, list[Problem]]:
+    """The manifest of ``folder`` and its problems (identity, cut-off, files, sha256)."""
+    from .snapshot import CUT_PATTERN, sha256_file
+
+    folder = Path(folder)
+    path = folder / MANIFEST
+    if not path.is_file():
+        return None, [Problem(MANIFEST, "manifest-missing", f"no manifest.json in {folder}")]
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, [Problem(MANIFEST, "manifest-unreadable", f"not valid UTF-8 JSON ({exc})")]
+    if not isinstance(manifest, dict):
+        return None, [Problem(MANIFEST, "manifest-unreadable", "top level is not a JSON object")]
+    problems = []
+    expected = cut or (folder.name if CUT_PATTERN.match(folder.name) else None)
+    for key in ("snapshot", "cutoff_date", "files"):
+        if key not in manifest:
+            problems.append(Problem(MANIFEST, "manifest-field", f"field {key!r} is missing", key))
+    snap, cutoff = manifest.get("snapshot"), manifest.get("cutoff_date")
+    if expected and "snapshot" in manifest and snap != expected:
+        problems.append(Problem(MANIFEST, "manifest-identity", f"snapshot id {snap!r} differs from the "
+                                f"snapshot folder {expected!r}", "snapshot"))
+    if "cutoff_date" in manifest:
+        try:
+            dt.date.fromisoformat(str(cutoff))
+            if expected and cutoff != expected:
+                problems.append(Problem(MANIFEST, "manifest-cutoff", f"cut-off date {cutoff!r} differs "
+                                        f"from the snapshot folder {expected!r}", "cutoff_date"))
+        except ValueError:
+            problems.append(Problem(MANIFEST, "manifest-cutoff", f"cut-off date {cutoff!r} is not a "
+                                    "YYYY-MM-DD date", "cutoff_date"))
+    files = manifest.get("files")
+    if "files" in manifest and not isinstance(files, dict):
+        problems.append(Problem(MANIFEST, "manifest-field", "field 'files' is not an object", "files"))
+        files = {}
+    for name in DATA_FILES:
+        if isinstance(files, dict) and name not in files:
+            problems.append(Problem(MANIFEST, "manifest-files", f"{name} is not listed", "files"))
+    for name, entry in (files or {}).items():
+        fpath = folder / name
+        if not fpath.is_file():
+            problems.append(Problem(name, "manifest-files", "listed in manifest.json but missing"))
+            continue
+        want = entry.get("sha256") if isinstance(entry, dict) else None
+        got = sha256_file(fpath)
+        if got != want:
+            problems.append(Problem(
+                name, "checksum-mismatch",
+                f"sha256 {got[:12]}… differs from manifest.json's {str(want)[:12]}…: the file was "
+                "changed after the snapshot was written. Snapshots are immutable: restore the "
+                "original file and add the new data as a new cut (`ixathaldex snapshot add`)"))
+    return manifest, problems
+
+
+# ---- per-column checks with pandera ----------------------------------------------------------
+
+def _column_checks(col: Col, cutoff: pd.Timestamp | None):
+    """(rule, message template, vectorised predicate on the string series) for one column."""
+    checks = []
+    if col.kind == "int":
+        checks.append(("type-integer", "value {v!r} is not a whole number",
+                       lambda s: _parse_ints(s).notna()))
+    elif col.kind == "float":
+        checks.append(("type-number", "value {v!r} is not a number", lambda s: _parse_numbers(s).notna()))
+    elif col.kind == "date":
+        checks.append(("type-date", "value {v!r} is not a YYYY-MM-DD date",
+                       lambda s: _parse_dates(s).notna()))
+        checks.append(("date-range", "date {v} is before 1900",
+                       lambda s: ~(_parse_dates(s) < _DATE_MIN)))
+        if cutoff is not None:
+            checks.append(("after-cutoff", "date {v} is after the cut-off " + f"{cutoff.date()}",
+                           lambda s: ~(_parse_dates(s) > cutoff)))
+    if col.pattern:
+        checks.append((f"{col.name.lower()}-format", "value {v!r} does not match " + col.pattern,
+                       lambda s, p=col.pattern: s.str.fullmatch(p).fillna(False).astype(bool)))
+    if col.values:
+        allowed = "{" + ", ".join(map(str, col.values)) + "}"
+        if col.kind == "int":
+            pred = (lambda s, v=col.values: _parse_ints(s).isna() | _parse_ints(s).isin(v))
+        else:
+            pred = (lambda s, v=col.values: s.isin(v))
+        checks.append((f"{col.name.lower()}-domain", "value {v!r} not in " + allowed, pred))
+    if col.lo is not None or col.hi is not None:
+        lo = -np.inf if col.lo is None else col.lo
+        hi = np.inf if col.hi is None else col.hi
+        text = (f"below {col.lo:g}" if col.hi is None else f"outside {col.lo:g}–{col.hi:g}")
+        parse = _parse_ints if col.kind == "int" else _parse_numbers
+        checks.append((f"{col.name.lower()}-range", "value {v} is " + text,
+                       lambda s, f=parse, lo=lo, hi=hi: ~((f(s) < lo) | (f(s) > hi)).fillna(False).astype(bool)))
+    if col.kind in ("str", "cat"):
+        checks.append(("na-string", "value {v!r}: leave the cell empty for a missing value",
+                       lambda s: ~s.isin(["NA", "NaN", "nan", "N/A", "NULL", "None"])))
+    return checks
+
+
+def _schema_problems(table: str, df: pd.DataFrame, cutoff: pd.Timestamp | None) -> list[Problem]:
+    import pandera.pandas as pa
+
+    file = f"{table}.csv"
+    columns, rules = {}, {}
+    for col in SCHEMA[table]:
+        checks = _column_checks(col, cutoff)
+        rules[col.name] = checks
+        columns[col.name] = pa.Column(
+            nullable=not col.required, required=True,
+            checks=[pa.Check(fn, element_wise=False, ignore_na=True, error=rule) for rule, _, fn in checks])
+    schema = pa.DataFrameSchema(columns, strict=False, coerce=False)
+    try:
+        schema.validate(df, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+    problems = []
+    missing = fc[fc["check"] == "column_in_dataframe"]
+    for name in missing["failure_case"]:
+        problems.append(Problem(file, "missing-column", "required column is missing", str(name)))
+    fc = fc[fc["check"] != "column_in_dataframe"].copy()
+    groups = []
+    for (column, check, number), g in fc.groupby(["column", "check", "check_number"], dropna=False, sort=False):
+        if check == "not_nullable":
+            rule, template = "required-value", "empty, but a value is required"
+        else:
+            rule, template = rules[column][int(number)][:2]
+        idx = pd.to_numeric(g["index"], errors="coerce").dropna().astype(int).to_numpy()
+        vals = dict(zip(pd.to_numeric(g["index"], errors="coerce"), g["failure_case"]))
+        groups.append((column, rule, template, np.sort(idx), vals))
+    for column, rule, template, idx, vals in groups:
+        problems += _row_problems(table, df, idx, column, rule,
+                                  lambda r, t=template, c=column: t.format(v=r.get(c)))
+    return problems
+
+
+# ---- helpers for cross-table rules -----------------------------------------------------------
+
+def _row_problems(table: str, df: pd.DataFrame, positions, column: str | None, rule: str,
+                  message) -> list[Problem]:
+    """One Problem per failing row (first MAX_ROWS_PER_RULE) plus one summary line for the rest.
+
+    ``positions`` are 0-based positions in ``df`` (its index is the record number), ``message`` is
+    a string or a function of the row (a dict) returning one.
+    """
+    positions = np.asarray(positions, dtype=int)
+    if positions.size == 0:
+        return []
+    file = f"{table}.csv"
+    ctx_col = CONTEXT.get(table)
+    out = []
+    for pos in positions[:MAX_ROWS_PER_RULE]:
+        row = df.iloc[int(pos)].to_dict()
+        subj = row.get("USUBJID")
+        ctx = row.get(ctx_col) if ctx_col else None
+        out.append(Problem(
+            file, rule, message(row) if callable(message) else message, column,
+            rows=(int(df.index[int(pos)]) + 2,),
+            subjects=(str(subj),) if isinstance(subj, str) else (),
+            context=f"{ctx_col} {ctx}" if ctx_col and isinstance(ctx, str) else ""))
+    rest = positions[MAX_ROWS_PER_RULE:]
+    if rest.size:
+        first = ", ".join(str(int(df.index[int(p)]) + 2) for p in rest[:5])
+        out.append(Problem(file, rule, f"and {rest.size} more row(s) break this rule (lines {first}, …)",
+                           column))
+    return out
+
+
+def _mask(table, df, mask, column, rule, message):
+    return _row_problems(table, df, np.flatnonzero(np.asarray(mask, dtype=bool)), column, rule, message)
+
+
+def _d(x) -> str:
+    return "empty" if pd.isna(x) else (x.date().isoformat() if isinstance(x, pd.Timestamp) else str(x))
+
+
+# ---- cross-table rules (plain pandas, on typed frames; unparseable cells are already reported) --
+
+def _first(adsl: pd.DataFrame, column: str) -> pd.Series:
+    return adsl.drop_duplicates("USUBJID").set_index("USUBJID")[column]
+
+
+def _has(typed: dict, table: str, *cols: str) -> bool:
+    return table in typed and all(c in typed[table].columns for c in cols)
+
+
+def _adsl_rules(a: pd.DataFrame, cutoff) -> list[Problem]:
+    P = []
+    dup = a["USUBJID"].duplicated(keep=False) & a["USUBJID"].notna()
+    P += _mask("adsl", a, dup, "USUBJID", "duplicate-subject", "subject appears more than once in ADSL")
+    def y(c):
+        return a[c] == "Y" if c in a else pd.Series(False, index=a.index)
+    pairs = [("PPROTFL", "ITTFL", "pp-in-itt", "PPROTFL=Y but ITTFL is not Y (per-protocol must be in ITT)"),
+             ("MNTFL", "INDCMPFL", "maintenance-after-induction", "MNTFL=Y but INDCMPFL is not Y"),
+             ("MNTSAFFL", "MNTFL", "maintenance-safety-set", "MNTSAFFL=Y but MNTFL is not Y")]
+    for c, need, rule, msg in pairs:
+        if c in a and need in a:
+            P += _mask("adsl", a, y(c) & ~y(need), c, rule, msg)
+    if {"FISHFL", *FISH_COLUMNS} <= set(a.columns):
+        for c in FISH_COLUMNS:
+            P += _mask("adsl", a, (a["FISHFL"] == "N") & a[c].notna(), c, "fish-not-done",
+                       lambda r, c=c: f"value {r[c]!r} given but FISHFL=N (leave empty when FISH not done)")
+            P += _mask("adsl", a, (a["FISHFL"] == "Y") & a[c].isna(), c, "fish-missing",
+                       "empty but FISHFL=Y (FISH-evaluable patients need every FISH result)")
+    if {"AGE", "AGEGR1"} <= set(a.columns):
+        want = pd.Series(np.where(a["AGE"] >= 75, ">=75", "<75"), index=a.index)
+        bad = a["AGE"].notna() & a["AGEGR1"].isin(["<75", ">=75"]) & (a["AGEGR1"] != want)
+        P += _mask("adsl", a, bad, "AGEGR1", "agegr1-age",
+                   lambda r: f"AGEGR1 {r['AGEGR1']!r} does not match AGE {r['AGE']:g}")
+    if {"EOTSTT", "DCSREAS"} <= set(a.columns):
+        disc = a["EOTSTT"] == "DISCONTINUED"
+        P += _mask("adsl", a, disc & a["DCSREAS"].isna(), "DCSREAS", "dcsreas-status",
+                   "empty but EOTSTT=DISCONTINUED (give the reason)")
+        P += _mask("adsl", a, ~disc & a["EOTSTT"].notna() & a["DCSREAS"].notna(), "DCSREAS", "dcsreas-status",
+                   lambda r: f"reason {r['DCSREAS']!r} given but EOTSTT={r['EOTSTT']} (only when DISCONTINUED)")
+    if {"EOTSTT", "TRTEDT"} <= set(a.columns):
+        P += _mask("adsl", a, (a["EOTSTT"] == "ONGOING") & a["TRTEDT"].notna(), "TRTEDT", "trtedt-status",
+                   "last dose date given but EOTSTT=ONGOING (leave empty while on therapy)")
+        P += _mask("adsl", a, a["EOTSTT"].isin(["COMPLETED", "DISCONTINUED"]) & a["TRTEDT"].isna(),
+                   "TRTEDT", "trtedt-status", lambda r: f"empty but EOTSTT={r['EOTSTT']} (give the last dose date)")
+    if "TRTSDT" in a:
+        for c, rule in (("TRTEDT", "trtedt-order"), ("MNTSDT", "mntsdt-order")):
+            if c in a:
+                P += _mask("adsl", a, a[c] < a["TRTSDT"], c, rule,
+                           lambda r, c=c: f"{c} {_d(r[c])} is before TRTSDT {_d(r['TRTSDT'])}")
+        if "FLTSTDT" in a:
+            P += _mask("adsl", a, a["FLTSTDT"] >= a["TRTSDT"], "FLTSTDT", "fltstdt-order",
+                       lambda r: f"first-line start {_d(r['FLTSTDT'])} is not before TRTSDT {_d(r['TRTSDT'])}")
+    if {"MNTSDT", "MNTFL"} <= set(a.columns):
+        P += _mask("adsl", a, a["MNTSDT"].notna() & ~y("MNTFL"), "MNTSDT", "mntsdt-flag",
+                   "maintenance start given but MNTFL is not Y")
+    if {"MNTSDT", "MNTSAFFL"} <= set(a.columns):
+        P += _mask("adsl", a, a["MNTSDT"].isna() & y("MNTSAFFL"), "MNTSDT", "mntsdt-flag",
+                   "empty but MNTSAFFL=Y (a treated maintenance patient needs a start date)")
+    if {"MNTCYC", "MNTFL"} <= set(a.columns):
+        P += _mask("adsl", a, (a["MNTCYC"] > 0).fillna(False) & ~y("MNTFL"), "MNTCYC", "mntcyc-flag",
+                   lambda r: f"{r['MNTCYC']} maintenance cycles but MNTFL is not Y")
+    for flag, c, n in (("INDCMPFL", "INDCYC", 8), ("MNTCMPFL", "MNTCYC", 12)):
+        if flag in a and c in a:
+            P += _mask("adsl", a, y(flag) & (a[c] != n).fillna(False), c, f"{c.lower()}-complete",
+                       lambda r, c=c, flag=flag, n=n: f"{flag}=Y but {c} is {r[c]}, not {n}")
+    if {"PPROTFL", "INDCYC"} <= set(a.columns):
+        P += _mask("adsl", a, y("PPROTFL") & (a["INDCYC"] < 2).fillna(False), "INDCYC", "pp-cycles",
+                   lambda r: f"PPROTFL=Y but only {r['INDCYC']} induction cycle(s) (at least 2 needed)")
+    return P
+
+
+def _subject_rules(typed: dict, adsl_ids: pd.Series) -> list[Problem]:
+    P = []
+    known = set(adsl_ids.dropna())
+    for table in ("adtte", "adrs", "adae"):
+        if not _has(typed, table, "USUBJID"):
+            continue
+        df = typed[table]
+        P += _mask(table, df, df["USUBJID"].notna() & ~df["USUBJID"].isin(known), "USUBJID",
+                   "subject-not-in-adsl", "subject is not in adsl.csv")
+    for table in ("adtte", "adrs"):
+        if _has(typed, table, "USUBJID", "PARAMCD"):
+            df = typed[table]
+            dup = df.duplicated(["USUBJID", "PARAMCD"], keep=False) & df["USUBJID"].notna() & df["PARAMCD"].notna()
+            P += _mask(table, df, dup, "PARAMCD", "duplicate-parameter",
+                       "more than one row for this subject and parameter")
+    if _has(typed, "adae", "USUBJID", "AESEQ"):
+        ae = typed["adae"]
+        dup = ae.duplicated(["USUBJID", "AESEQ"], keep=False) & ae["AESEQ"].notna()
+        P += _mask("adae", ae, dup, "AESEQ", "duplicate-aeseq", "AESEQ repeated within the subject")
+    adsl = typed["adsl"]
+    needs = [("adtte", "PFS", None), ("adtte", "OS", None), ("adrs", "BOR", None),
+             ("adrs", "EOIRESP", "INDCMPFL"), ("adrs", "MNTBOR", "MNTSAFFL")]
+    for table, param, flag in needs:
+        if not _has(typed, table, "USUBJID", "PARAMCD") or (flag and flag not in adsl):
+            continue
+        df = typed[table]
+        have = set(df.loc[df["PARAMCD"] == param, "USUBJID"])
+        who = adsl["USUBJID"].notna() & ~adsl["USUBJID"].isin(have)
+        if flag:
+            who &= adsl[flag] == "Y"
+        why = f" ({flag}=Y)" if flag else ""
+        for p in _mask("adsl", adsl, who, "PARAMCD", f"missing-{param.lower()}",
+                       f"subject{why} has no {param} row in {table}.csv"):
+            P.append(Problem(f"{table}.csv", p.rule, p.message + (f" (adsl.csv line {p.rows[0]})" if p.rows else ""),
+                             "PARAMCD", (), p.subjects, f"PARAMCD {param}" if p.subjects else ""))
+    return P
+
+
+def _tte_rules(typed: dict) -> list[Problem]:
+    P = []
+    t = typed["adtte"]
+    if _has(typed, "adtte", "PARAMCD", "PARAM"):
+        want = t["PARAMCD"].map(TTE_PARAM)
+        P += _mask("adtte", t, want.notna() & t["PARAM"].notna() & (t["PARAM"] != want), "PARAM", "param-label",
+                   lambda r: f"label {r['PARAM']!r} does not match PARAMCD {r['PARAMCD']} ({TTE_PARAM[r['PARAMCD']]!r})")
+    if _has(typed, "adtte", "STARTDT", "ADT", "AVAL"):
+        want = (t["ADT"] - t["STARTDT"]).dt.days + 1
+        P += _mask("adtte", t, (t["AVAL"] != want).fillna(False), "AVAL", "aval-dates",
+                   lambda r: f"AVAL {r['AVAL']} ≠ ADT − STARTDT + 1 = {(r['ADT'] - r['STARTDT']).days + 1}")
+    if _has(typed, "adtte", "USUBJID", "STARTDT") and _has(typed, "adsl", "USUBJID", "TRTSDT"):
+        trt = t["USUBJID"].map(_first(typed["adsl"], "TRTSDT"))
+        P += _mask("adtte", t, t["STARTDT"].notna() & trt.notna() & (t["STARTDT"] != trt), "STARTDT",
+                   "startdt-trtsdt", lambda r: f"STARTDT {_d(r['STARTDT'])} ≠ ADSL TRTSDT")
+    if _has(typed, "adtte", "CNSR", "EVNTDESC", "PARAMCD"):
+        ev, desc = t["CNSR"] == 0, t["EVNTDESC"]
+        bad = (ev & desc.isin(EVNTDESC_CENSOR)) | ((t["CNSR"] == 1) & desc.isin(EVNTDESC_EVENT))
+        bad |= ev & (t["PARAMCD"] == "OS") & (desc == "PROGRESSIVE DISEASE")
+        P += _mask("adtte", t, bad.fillna(False), "EVNTDESC", "evntdesc-cnsr",
+                   lambda r: f"EVNTDESC {r['EVNTDESC']!r} contradicts CNSR {r['CNSR']} for {r['PARAMCD']}")
+    if _has(typed, "adtte", "USUBJID", "PARAMCD", "AVAL", "ADT", "CNSR", "EVNTDESC"):
+        one = t.reset_index().drop_duplicates(["USUBJID", "PARAMCD"], keep=False)
+        pfs = one[one["PARAMCD"] == "PFS"].set_index("USUBJID")
+        os_ = one[one["PARAMCD"] == "OS"].set_index("USUBJID")
+        pfs = pfs.join(os_[["AVAL", "ADT", "CNSR"]], rsuffix="_OS", how="inner")
+        pfs = pfs.reset_index().set_index("index").sort_index()
+        pfs.index.name = None
+        pos = t.index.get_indexer(pfs.index)
+        def at(mask):
+            return pos[np.asarray(mask.fillna(False), dtype=bool)]
+        P += _row_problems("adtte", t, at(pfs["AVAL"] > pfs["AVAL_OS"]), "AVAL", "pfs-after-os",
+                           lambda r: f"PFS AVAL {r['AVAL']} is later than the OS AVAL of the same subject")
+        death = (pfs["CNSR"] == 0) & (pfs["EVNTDESC"] == "DEATH")
+        P += _row_problems("adtte", t, at(death & ~((pfs["CNSR_OS"] == 0) & (pfs["ADT_OS"] == pfs["ADT"]))),
+                           "EVNTDESC", "pfs-death-os",
+                           lambda r: f"PFS event is DEATH on {_d(r['ADT'])} but OS has no death on that date")
+        P += _row_problems("adtte", t, at((pfs["CNSR_OS"] == 0) & (pfs["ADT_OS"] < pfs["ADT"])), "ADT",
+                           "os-death-before-pfs",
+                           lambda r: f"PFS date {_d(r['ADT'])} is after the subject's OS death date")
+    return P
+
+
+def _date_rules(typed: dict) -> list[Problem]:
+    P = []
+    if not _has(typed, "adsl", "USUBJID", "TRTSDT"):
+        return P
+    trt = _first(typed["adsl"], "TRTSDT")
+    for table, col in (("adtte", "ADT"), ("adrs", "ADT"), ("adae", "ASTDT")):
+        if _has(typed, table, "USUBJID", col):
+            df = typed[table]
+            start = df["USUBJID"].map(trt)
+            P += _mask(table, df, (df[col] < start).fillna(False), col, "before-treatment",
+                       lambda r, c=col: f"date {_d(r[c])} is before the subject's TRTSDT")
+    if _has(typed, "adrs", "ADT", "AVALC"):
+        rs = typed["adrs"]
+        P += _mask("adrs", rs, rs["ADT"].isna() & rs["AVALC"].notna() & (rs["AVALC"] != "NE"), "ADT",
+                   "response-date", lambda r: f"empty, but response {r['AVALC']} needs the date it was documented")
+    if _has(typed, "adae", "USUBJID", "APHASE", "ASTDT") and _has(typed, "adsl", "MNTSAFFL", "MNTSDT"):
+        ae = typed["adae"]
+        saf = ae["USUBJID"].map(_first(typed["adsl"], "MNTSAFFL"))
+        mnt = ae["USUBJID"].map(_first(typed["adsl"], "MNTSDT"))
+        is_m = ae["APHASE"] == "MAINTENANCE"
+        P += _mask("adae", ae, is_m & saf.notna() & (saf != "Y"), "APHASE", "maintenance-ae",
+                   "APHASE=MAINTENANCE but the subject is not in the maintenance safety set (MNTSAFFL)")
+        P += _mask("adae", ae, (is_m & (ae["ASTDT"] < mnt)).fillna(False), "ASTDT", "ae-phase-date",
+                   lambda r: f"maintenance AE starts {_d(r['ASTDT'])}, before maintenance start")
+        P += _mask("adae", ae, ((ae["APHASE"] == "INDUCTION") & (ae["ASTDT"] >= mnt)).fillna(False), "ASTDT",
+                   "ae-phase-date", lambda r: f"induction AE starts {_d(r['ASTDT'])}, on or after maintenance start")
+    return P
+
+
+def cross_table_problems(typed: dict, cutoff) -> list[Problem]:
+    """Rules that span rows or tables, on the typed frames of the readable files."""
+    P = []
+    if _has(typed, "adsl", "USUBJID"):
+        P += _adsl_rules(typed["adsl"], cutoff)
+        P += _subject_rules(typed, typed["adsl"]["USUBJID"])
+    if "adtte" in typed:
+        P += _tte_rules(typed)
+    P += _date_rules(typed)
+    return P
+
+
+# ---- the entry points ----------------------------------------------------------------------
+
+def validate_snapshot(folder: Path, cut: str | None = None, manifest: bool = True) -> list[Problem]:
+    """Every problem of the snapshot in ``folder`` (empty list: the snapshot is valid).
+
+    ``cut`` is the expected snapshot id / cut-off date; by default the folder's name when it is a
+    date, else the manifest's ``cutoff_date``. ``manifest=False`` skips the manifest (a folder of
+    CSVs not yet registered; then ``cut`` should be given for the cut-off checks).
+    """
+    folder = Path(folder)
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        return [Problem(str(folder), "missing-folder", "snapshot folder does not exist")]
+    man = None
+    if manifest:
+        man, problems = manifest_checks(folder, cut)
+    from .snapshot import CUT_PATTERN
+
+    cut_text = cut or (folder.name if CUT_PATTERN.match(folder.name) else None) or (man or {}).get("cutoff_date")
+    try:
+        cutoff = pd.Timestamp(dt.date.fromisoformat(str(cut_text))) if cut_text else None
+    except ValueError:
+        cutoff = None
+    raw, typed = {}, {}
+    for name in DATA_FILES:
+        table = name[:-4]
+        df, read_problems = read_table(folder / name)
+        problems += read_problems
+        if df is None:
+            continue
+        raw[table] = df
+        problems += _schema_problems(table, df, cutoff)
+        typed[table] = coerce_types(table, df, errors="coerce")
+    problems += cross_table_problems(typed, cutoff)
+    logger.debug("validated %s: %d problem(s)", folder, len(problems))
+    return problems
+
+
+def check_snapshot(folder: Path, cut: str | None = None) -> None:
+    """Raise ValidationError listing every problem of the snapshot in ``folder``; None if valid."""
+    problems = validate_snapshot(folder, cut)
+    if problems:
+        raise ValidationError(problems)
+
+
+# ---- command line: `ixathaldex validate DIR [DIR...]` -----------------------------------------
 
 def configure_parser(parser) -> None:
-    pass
+    parser.add_argument("folders", nargs="+", type=Path, metavar="DIR", help="snapshot folder(s)")
+    parser.add_argument("--cut", default=None, help="expected cut-off date (default: the folder name)")
+    parser.add_argument("--no-manifest", action="store_true",
+                        help="check a folder of CSVs that has no manifest yet (give --cut)")
 
 
 def run(args) -> int:
-    raise NotImplementedError("validate is not written yet")
+    """Print every problem of each folder and a summary; 1 if any problem, else 0. Writes nothing."""
+    total = 0
+    for folder in args.folders:
+        problems = validate_snapshot(folder, args.cut, manifest=not args.no_manifest)
+        for p in problems:
+            print(f"{folder}: {p}")
+        if problems:
+            rules = len({p.rule for p in problems})
+            print(f"{folder}: FAILED — {len(problems)} problem(s), {rules} rule(s) broken")
+        else:
+            print(f"{folder}: OK — all data rules pass")
+        total += len(problems)
+    if len(args.folders) > 1:
+        bad = "all snapshots valid" if not total else f"{total} problem(s) in total"
+        print(f"{len(args.folders)} snapshot(s) checked: {bad}")
+    return 1 if total else 0
