@@ -315,7 +315,8 @@ def _column_checks(col: Col, cutoff: pd.Timestamp | None):
             pred = (lambda s, v=col.values: _parse_ints(s).isna() | _parse_ints(s).isin(v))
         else:
             pred = (lambda s, v=col.values: s.isin(v))
-        checks.append((f"{col.name.lower()}-domain", "value {v!r} not in " + allowed, pred))
+        shown = "{v}" if col.kind == "int" else "{v!r}"
+        checks.append((f"{col.name.lower()}-domain", f"value {shown} not in " + allowed, pred))
     if col.lo is not None or col.hi is not None:
         lo = -np.inf if col.lo is None else col.lo
         hi = np.inf if col.hi is None else col.hi
@@ -327,6 +328,10 @@ def _column_checks(col: Col, cutoff: pd.Timestamp | None):
         checks.append(("na-string", "value {v!r}: leave the cell empty for a missing value",
                        lambda s: ~s.isin(["NA", "NaN", "nan", "N/A", "NULL", "None"])))
     return checks
+
+
+def _fill(template: str, value) -> str:
+    return template.replace("{v!r}", repr(value)).replace("{v}", str(value))
 
 
 def _schema_problems(table: str, df: pd.DataFrame, cutoff: pd.Timestamp | None) -> list[Problem]:
@@ -362,7 +367,7 @@ def _schema_problems(table: str, df: pd.DataFrame, cutoff: pd.Timestamp | None) 
         groups.append((column, rule, template, np.sort(idx), vals))
     for column, rule, template, idx, vals in groups:
         problems += _row_problems(table, df, idx, column, rule,
-                                  lambda r, t=template, c=column: t.format(v=r.get(c)))
+                                  lambda r, t=template, c=column: _fill(t, r.get(c)))
     return problems
 
 
@@ -528,8 +533,10 @@ def _tte_rules(typed: dict) -> list[Problem]:
                    lambda r: f"AVAL {r['AVAL']} ≠ ADT − STARTDT + 1 = {(r['ADT'] - r['STARTDT']).days + 1}")
     if _has(typed, "adtte", "USUBJID", "STARTDT") and _has(typed, "adsl", "USUBJID", "TRTSDT"):
         trt = t["USUBJID"].map(_first(typed["adsl"], "TRTSDT"))
+        t = t.assign(_TRTSDT=trt)
         P += _mask("adtte", t, t["STARTDT"].notna() & trt.notna() & (t["STARTDT"] != trt), "STARTDT",
-                   "startdt-trtsdt", lambda r: f"STARTDT {_d(r['STARTDT'])} ≠ ADSL TRTSDT")
+                   "startdt-trtsdt", lambda r: f"STARTDT {_d(r['STARTDT'])} ≠ ADSL TRTSDT {_d(r['_TRTSDT'])}")
+        t = typed["adtte"]
     if _has(typed, "adtte", "CNSR", "EVNTDESC", "PARAMCD"):
         ev, desc = t["CNSR"] == 0, t["EVNTDESC"]
         bad = (ev & desc.isin(EVNTDESC_CENSOR)) | ((t["CNSR"] == 1) & desc.isin(EVNTDESC_EVENT))
