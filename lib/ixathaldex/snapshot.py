@@ -105,33 +105,15 @@ def read_manifest(folder: Path) -> dict:
         raise SnapshotError(f"{path}: not valid JSON ({exc})") from None
 
 
-def manifest_problems(folder: Path) -> list[str]:
-    """Checksum and identity mismatches between a folder's files and its manifest."""
-    folder = Path(folder)
-    problems = []
-    try:
-        manifest = read_manifest(folder)
-    except SnapshotError as exc:
-        return [str(exc)]
-    if manifest.get("snapshot") != folder.name and CUT_PATTERN.match(folder.name):
-        problems.append(
-            f"{folder / MANIFEST}: field 'snapshot' is {manifest.get('snapshot')!r} but the folder is "
-            f"{folder.name!r} (rule: manifest identity)"
-        )
-    for name, entry in (manifest.get("files") or {}).items():
-        path = folder / name
-        if not path.is_file():
-            problems.append(f"{path}: listed in the manifest but missing (rule: manifest files)")
-            continue
-        actual = sha256_file(path)
-        if actual != entry.get("sha256"):
-            problems.append(
-                f"{path}: sha256 {actual[:12]}… differs from the manifest's "
-                f"{str(entry.get('sha256'))[:12]}… (rule: snapshots are immutable — the published data "
-                f"was edited; restore it and add the new data as a new cut with "
-                f"`ixathaldex snapshot add`)"
-            )
-    return problems
+def manifest_problems(folder: Path, cut: str | None = None) -> list[str]:
+    """Checksum and identity mismatches between a folder's files and its manifest, one line each.
+
+    A file whose sha256 differs from the manifest means published data was edited: the message
+    says snapshots are immutable and to add a new cut instead (see ``validate.manifest_checks``).
+    """
+    from .validate import manifest_checks
+
+    return [str(p) for p in manifest_checks(Path(folder), cut)[1]]
 
 
 def short_checksum(manifest: dict) -> str:
@@ -220,6 +202,8 @@ def add_snapshot(source: Path, cut: str, label: str, root: Path | None = None,
         write_manifest(tmp, cut, label, synthetic,
                        provenance or {"source": str(source.resolve()), "added": dt.date.today().isoformat()})
         check_snapshot(tmp, cut=cut)
+        if dest.exists():  # appeared while we validated: never replace it
+            raise SnapshotError(f"snapshot {cut!r} appeared at {dest} meanwhile; nothing was written")
         tmp.rename(dest)
     finally:
         if tmp.exists():
