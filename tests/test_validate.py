@@ -182,7 +182,9 @@ CROSS_CASES = [
     ("mntsaf-no-mnt", _set("adsl.csv", "006", "MNTSAFFL", "Y"), "adsl.csv", "MNTSAFFL", "006",
      "maintenance-safety-set"),
     ("fish-not-done", _set("adsl.csv", "002", "DEL17P", "N"), "adsl.csv", "DEL17P", "002", "fish-not-done"),
-    ("fish-empty", _set("adsl.csv", "003", "GAIN1Q", None), "adsl.csv", "GAIN1Q", "003", "fish-missing"),
+    ("fish-empty", _set("adsl.csv", "003", "DEL17P", None), "adsl.csv", "DEL17P", "003", "fish-missing"),
+    ("fish-all-empty", lambda f: edit_csv(f, "adsl.csv", _no_fish("006")), "adsl.csv", "FISHFL", "006",
+     "fish-missing"),
     ("agegr1", _set("adsl.csv", "005", "AGEGR1", "<75"), "adsl.csv", "AGEGR1", "005", "agegr1-age"),
     ("dcsreas-missing", _set("adsl.csv", "006", "DCSREAS", None), "adsl.csv", "DCSREAS", "006",
      "dcsreas-status"),
@@ -199,6 +201,19 @@ CROSS_CASES = [
     ("fltstdt-order", _set("adsl.csv", "004", "FLTSTDT", "2018-12-01"), "adsl.csv", "FLTSTDT", "004",
      "fltstdt-order"),
 ]
+
+
+def _no_fish(subject):
+    def f(df):
+        df.loc[df["USUBJID"] == uid(subject), ["T414", "T1416", "DEL17P", "GAIN1Q"]] = None
+        return df
+    return f
+
+
+def test_gain1q_may_be_missing_for_a_fish_patient(snap):
+    """1q21 not tested in a FISH-evaluable patient is allowed (docs/validation.md)."""
+    set_cell(snap, "adsl.csv", "003", "GAIN1Q", None)
+    assert validate_snapshot(snap) == []
 
 
 def _shift_adt(df):

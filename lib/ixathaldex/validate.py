@@ -80,6 +80,9 @@ _ADSL_FLAGS = ("ITTFL", "PPROTFL", "FISHFL", "PIEXPFL", "IMIDEXFL", "LENEXPFL", 
                "THALEXFL", "THALREFL", "BTZEXPFL", "BTZREFFL", "ASCTFL", "INDCMPFL", "MNTFL",
                "MNTSAFFL", "MNTCMPFL")
 FISH_COLUMNS = ("T414", "T1416", "DEL17P", "GAIN1Q")
+#: needed for every FISH-evaluable patient (the high-risk definition); GAIN1Q may be empty (probe
+#: not done: the paper's 1q21 comparisons have fewer patients than the 61 with FISH)
+FISH_REQUIRED = ("T414", "T1416", "DEL17P")
 DCSREAS_VALUES = ("PROGRESSIVE DISEASE", "ADVERSE EVENT", "WITHDRAWAL BY SUBJECT",
                   "PHYSICIAN DECISION", "DEATH")
 EVNTDESC_EVENT = ("PROGRESSIVE DISEASE", "DEATH")
@@ -437,8 +440,11 @@ def _adsl_rules(a: pd.DataFrame, cutoff) -> list[Problem]:
         for c in FISH_COLUMNS:
             P += _mask("adsl", a, (a["FISHFL"] == "N") & a[c].notna(), c, "fish-not-done",
                        lambda r, c=c: f"value {r[c]!r} given but FISHFL=N (leave empty when FISH not done)")
-            P += _mask("adsl", a, (a["FISHFL"] == "Y") & a[c].isna(), c, "fish-missing",
-                       "empty but FISHFL=Y (FISH-evaluable patients need every FISH result)")
+            if c in FISH_REQUIRED:
+                P += _mask("adsl", a, (a["FISHFL"] == "Y") & a[c].isna(), c, "fish-missing",
+                           "empty but FISHFL=Y (FISH-evaluable patients need t(4;14), t(14;16) and del(17p))")
+        P += _mask("adsl", a, (a["FISHFL"] == "Y") & a[list(FISH_COLUMNS)].isna().all(axis=1), "FISHFL",
+                   "fish-missing", "FISHFL=Y but every FISH result is empty")
     if {"AGE", "AGEGR1"} <= set(a.columns):
         want = pd.Series(np.where(a["AGE"] >= 75, ">=75", "<75"), index=a.index)
         bad = a["AGE"].notna() & a["AGEGR1"].isin(["<75", ">=75"]) & (a["AGEGR1"] != want)
