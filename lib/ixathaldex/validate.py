@@ -293,9 +293,24 @@ def manifest_checks(folder: Path, cut: str | None = None) -> tuple[dict | None, 
 
 # ---- per-column checks with pandera ----------------------------------------------------------
 
+_PARSERS = {"date": _parse_dates, "int": _parse_ints, "float": _parse_numbers}
+
+
 def _column_checks(col: Col, cutoff: pd.Timestamp | None):
     """(rule, message template, vectorised predicate on the string series) for one column."""
     checks = []
+    cache: dict = {}
+
+    def parsed(s: pd.Series, kind: str) -> pd.Series:
+        # pandera hands each check the same non-empty cells: parse them once per column
+        key = (kind, len(s))
+        if key not in cache:
+            cache.clear()
+            cache[key] = _PARSERS[kind](s)
+        return cache[key]
+
+    _parse_dates, _parse_ints, _parse_numbers = (lambda s: parsed(s, "date"), lambda s: parsed(s, "int"),
+                                                 lambda s: parsed(s, "float"))
     if col.kind == "int":
         checks.append(("type-integer", "value {v!r} is not a whole number",
                        lambda s: _parse_ints(s).notna()))
