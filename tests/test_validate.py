@@ -292,6 +292,20 @@ def test_not_a_csv(snap, text):
     assert problems and {p.rule for p in problems} & {"not-csv", "missing-column", "bad-header"}
 
 
+def test_blank_line_inside_is_refused(snap):
+    text = (snap / "adtte.csv").read_text().split("\n")
+    (snap / "adtte.csv").write_text("\n".join(text[:4] + [""] + text[4:]))
+    rewrite_manifest(snap)
+    (p,) = [p for p in validate_snapshot(snap) if p.file == "adtte.csv"]
+    assert p.rule == "not-csv" and p.rows == (5,)
+
+
+def test_lowercase_column_gets_a_hint(snap):
+    edit_csv(snap, "adsl.csv", lambda df: df.rename(columns={"SEX": "sex"}))
+    (p,) = [p for p in validate_snapshot(snap) if p.rule == "missing-column"]
+    assert p.column == "SEX" and "'sex'" in p.message
+
+
 def test_index_column_is_refused(snap):
     df = read_csv(snap, "adae.csv")
     df.to_csv(snap / "adae.csv")  # pandas default: writes the index as an unnamed first column

@@ -219,7 +219,14 @@ def read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         return None, [Problem(name, "not-csv", f"not a parseable CSV file: {str(exc).strip()}")]
-    lines = [ln for ln in text.split("\n") if ln.strip()]
+    lines = text.split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    blank = [i + 1 for i, ln in enumerate(lines) if not ln.strip()][:MAX_ROWS_PER_RULE] if "\n\n" in text \
+        or "\n\r\n" in text else []
+    if blank:
+        return None, [Problem(name, "not-csv", "blank line(s) inside the file (one record per line, "
+                              "no blank lines)", rows=tuple(blank))]
     if '"' not in text:
         counts = pd.Series(lines, dtype="string").str.count(",").to_numpy()
     else:
@@ -371,8 +378,11 @@ def _schema_problems(table: str, df: pd.DataFrame, cutoff: pd.Timestamp | None) 
         fc = exc.failure_cases
     problems = []
     missing = fc[fc["check"] == "column_in_dataframe"]
+    present = {str(c).upper(): c for c in df.columns}
     for name in missing["failure_case"]:
-        problems.append(Problem(file, "missing-column", "required column is missing", str(name)))
+        hint = f" (found {present[str(name).upper()]!r}: names are case-sensitive)" \
+            if str(name).upper() in present else ""
+        problems.append(Problem(file, "missing-column", "required column is missing" + hint, str(name)))
     fc = fc[fc["check"] != "column_in_dataframe"].copy()
     groups = []
     for (column, check, number), g in fc.groupby(["column", "check", "check_number"], dropna=False, sort=False):
@@ -654,9 +664,11 @@ def validate_snapshot(folder: Path, cut: str | None = None, manifest: bool = Tru
     for name in DATA_FILES:
         table = name[:-4]
         df, read_problems = read_table(folder / name)
-        problems += read_problems
         if df is None:
+            problems += [Problem(p.file, p.rule, p.message + "; checks that need this file were skipped",
+                                 p.column, p.rows, p.subjects, p.context) for p in read_problems]
             continue
+        problems += read_problems
         raw[table] = df
         problems += _schema_problems(table, df, cutoff)
         typed[table] = coerce_types(table, df, errors="coerce")
