@@ -1,0 +1,147 @@
+"""Fast numpy survival statistics for the calibration search (Fig. 1-3 quantities, Cox model).
+
+Small, allocation-light versions of what the chapters compute with lifelines / statsmodels, so
+that one evaluation of the calibration objective takes milliseconds. ``tests/test_synthetic.py``
+checks them against lifelines (KM median and its CI, log-rank) and statsmodels (Cox, Breslow).
+
+Conventions (as in ``docs/calibration.md``): Kaplan-Meier median = first time with S(t) <= 0.5;
+95% CI of the median by Brookmeyer-Crowley inversion of the pointwise log-log (exponential
+Greenwood) band, as lifelines' ``median_survival_times(kmf.confidence_interval_)``; log-rank
+chi-square with k-1 df; Cox partial likelihood with Breslow ties, Wald CIs and p-values.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+Z95 = 1.959963984540054
+
+
+def km(t: np.ndarray, e: np.ndarray):
+    """Distinct times, survival S(t), and the Greenwood sum at each distinct time."""
+    order = np.argsort(t, kind="stable")
+    ts = t[order]
+    es = e[order].astype(float)
+    uniq, idx = np.unique(ts, return_index=True)
+    d = np.add.reduceat(es, idx)
+    nrisk = (len(t) - idx).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(1.0 - d / nrisk)
+        gw = d / (nrisk * (nrisk - d))
+    gw[~np.isfinite(gw)] = 0.0
+    return uniq, surv, np.cumsum(gw)
+
+
+def _first_le(times, s, q=0.5):
+    hit = np.flatnonzero(s <= q)
+    return float(times[hit[0]]) if len(hit) else math.inf
+
+
+def median_ci(t: np.ndarray, e: np.ndarray):
+    """(median, lower, upper, last S) of a KM curve; inf when not reached (log-log BC CI)."""
+    times, s, gw = km(t, e)
+    med = _first_le(times, s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.log(s)
+        a = np.log(-v)
+        b = Z95 * np.sqrt(gw) / v
+        lo = np.exp(-np.exp(a - b))
+        hi = np.exp(-np.exp(a + b))
+    lo[~np.isfinite(lo)] = 1.0
+    hi[~np.isfinite(hi)] = 1.0
+    low_band = np.minimum(lo, hi)
+    up_band = np.maximum(lo, hi)
+    return med, _first_le(times, low_band), _first_le(times, up_band), float(s[-1])
+
+
+def median(t, e) -> float:
+    times, s, _ = km(t, e)
+    return _first_le(times, s)
+
+
+def logrank(t: np.ndarray, e: np.ndarray, g: np.ndarray) -> tuple[float, float]:
+    """Log-rank test of k groups (codes 0..k-1 in ``g``): (chi-square, p-value), k-1 df."""
+    k = int(g.max()) + 1
+    ev_times = np.unique(t[e.astype(bool)])
+    m = len(ev_times)
+    if m == 0 or k < 2:
+        return 0.0, 1.0
+    nr = np.empty((k, m))
+    dd = np.zeros((k, m))
+    pos_ev = np.searchsorted(ev_times, t)
+    for j in range(k):
+        sel = g == j
+        tj = np.sort(t[sel])
+        nr[j] = len(tj) - np.searchsorted(tj, ev_times, side="left")
+        ev = sel & e.astype(bool)
+        dd[j] = np.bincount(pos_ev[ev], minlength=m)[:m]
+    n = nr.sum(0)
+    d = dd.sum(0)
+    exp_ = nr * (d / n)
+    o_e = (dd - exp_).sum(1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(n > 1, d * (n - d) / (n * n * (n - 1)), 0.0)
+    if k == 2:
+        var = (f * nr[0] * nr[1]).sum()
+        stat = o_e[0] ** 2 / var if var > 0 else 0.0
+        return stat, math.erfc(math.sqrt(stat / 2.0))
+    V = np.einsum("m,im,jm->ij", f, nr, nr) * -1.0
+    V[np.diag_indices(k)] += (f * n * nr).sum(1)
+    Vr = V[:-1, :-1]
+    try:
+        stat = float(o_e[:-1] @ np.linalg.solve(Vr, o_e[:-1]))
+    except np.linalg.LinAlgError:
+        return 0.0, 1.0
+    df = k - 1
+    if df == 2:
+        p = math.exp(-stat / 2.0)
+    else:
+        from scipy.stats import chi2
+        p = float(chi2.sf(stat, df))
+    return stat, p
+
+
+def followup_median(t, e) -> float:
+    """Median follow-up by reverse Kaplan-Meier (censoring is the event)."""
+    return median(t, 1 - e)
+
+
+def cox_breslow(t: np.ndarray, e: np.ndarray, X: np.ndarray, iters: int = 30):
+    """Cox PH by Newton-Raphson, Breslow ties: (beta, se, p) arrays (Wald)."""
+    order = np.argsort(-t, kind="stable")
+    t = t[order]
+    e = e[order].astype(float)
+    X = X[order].astype(float)
+    n, p = X.shape
+    # index of the last member of each tie group in descending order (risk set = up to it)
+    last = np.r_[np.flatnonzero(t[1:] != t[:-1]), n - 1]
+    grp_end = np.repeat(last, np.diff(np.r_[-1, last]))
+    beta = np.zeros(p)
+    info = np.eye(p)
+    for _ in range(iters):
+        w = np.exp(np.clip(X @ beta, -50, 50))
+        s0 = np.cumsum(w)[grp_end]
+        s1 = np.cumsum(w[:, None] * X, axis=0)[grp_end]
+        s2 = np.cumsum(w[:, None, None] * X[:, :, None] * X[:, None, :], axis=0)[grp_end]
+        ev = e > 0
+        xbar = s1[ev] / s0[ev, None]
+        grad = (X[ev] - xbar).sum(0)
+        info = (s2[ev] / s0[ev, None, None] - xbar[:, :, None] * xbar[:, None, :]).sum(0)
+        try:
+            step = np.linalg.solve(info, grad)
+        except np.linalg.LinAlgError:
+            break
+        step = np.clip(step, -2, 2)
+        beta = beta + step
+        if np.abs(step).max() < 1e-9:
+            break
+    try:
+        cov = np.linalg.inv(info)
+        se = np.sqrt(np.maximum(np.diag(cov), 1e-300))
+    except np.linalg.LinAlgError:
+        se = np.full(p, np.inf)
+    z = beta / se
+    pval = np.array([math.erfc(abs(zz) / math.sqrt(2.0)) for zz in z])
+    return beta, se, pval
