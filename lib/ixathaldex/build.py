@@ -142,6 +142,10 @@ def _write_claims(runs: Path, results: dict) -> None:
         load_claims, table_claims = claims.load_claims, claims.table_claims
     except (ImportError, AttributeError):
         return
+    registry = getattr(claims, "DEFAULT_PATH", None)
+    if registry is not None and not Path(registry).is_file():
+        logger.warning("warning: no claims registry at %s; claims.json not written", registry)
+        return
     table = table_claims(load_claims(), results)
     (runs / "claims.json").write_text(table.to_json(orient="records", indent=2, default_handler=str) + "\n")
 

@@ -1,0 +1,212 @@
+"""The site build: switcher and redirect, patient-level check, safety on failure, one real build."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ixathaldex import build as b
+from ixathaldex import site as st
+from ixathaldex.exceptions import BuildError
+from snapshot_factory import write_valid_snapshot
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
+CUTS = ("2019-01-31", "2020-06-30")
+
+
+# ---- switcher and redirect -------------------------------------------------------------------
+
+def test_switcher_lists_newest_first_and_prefers_it_only():
+    entries = st.switcher_entries(["2020-06-30", "2019-01-31", "2021-03-01"], "/")
+    assert [e["version"] for e in entries] == ["2021-03-01", "2020-06-30", "2019-01-31"]
+    assert [e.get("preferred", False) for e in entries] == [True, False, False]
+    # the theme appends the current page's path to url: each url is a version root ending in "/"
+    assert [e["url"] for e in entries] == ["/2021-03-01/", "/2020-06-30/", "/2019-01-31/"]
+    assert st.switcher_entries(["2019-01-31"], "/ixathaldex/")[0]["url"] == "/ixathaldex/2019-01-31/"
+
+
+def test_site_index_files(tmp_path):
+    st.write_site_index(tmp_path, ["2019-01-31", "2020-06-30"], "/")
+    data = json.loads((tmp_path / "switcher.json").read_text())
+    assert {e["version"] for e in data} == set(CUTS)
+    html = (tmp_path / "index.html").read_text()
+    assert 'url=2020-06-30/index.html"' in html and "2019-01-31" not in html
+
+
+def test_version_config_has_switcher_provenance_and_no_execution():
+    prov = st.provenance("2019-01-31", {"cutoff_date": "2019-01-31", "synthetic": True}, "abcdef123456",
+                         "1a2b3c4", "2026-01-01 00:00 UTC")
+    cfg = st.version_config({"title": "t", "ixathaldex": {"base_url": "/"},
+                             "execute": {"execute_notebooks": "force"}}, prov, "/")
+    assert "ixathaldex" not in cfg
+    assert cfg["execute"]["execute_notebooks"] == "off"
+    opts = cfg["sphinx"]["config"]["html_theme_options"]
+    assert opts["switcher"]["version_match"] == "2019-01-31"
+    banner = cfg["html"]["announcement"]
+    for text in ("Synthetic data", "2019-01-31", "abcdef123456", "1a2b3c4", "2026-01-01"):
+        assert text in banner
+    prov["synthetic"] = False
+    assert "Synthetic" not in st.provenance_html(prov)
+
+
+def test_toc_files_in_order():
+    toc = {"format": "jb-book", "root": "index", "parts": [
+        {"caption": "R", "chapters": [{"file": "chapters/01_a"}, {"file": "chapters/02_b.md",
+                                                                   "sections": [{"file": "reviewer"}]}]}]}
+    assert st.toc_files(toc) == ["index", "chapters/01_a", "chapters/02_b", "reviewer"]
+
+
+# ---- no patient-level rows -------------------------------------------------------------------
+
+def test_subject_id_check_catches_a_planted_id(tmp_path):
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "index.html").write_text("<p>90 patients</p>")
+    st.check_no_patient_rows(tmp_path, "2019-01-31", allow=False)  # clean: passes
+    (tmp_path / "chapters" / "x.html").write_text("<td>IXATHALDEX-03-017</td>")
+    with pytest.raises(BuildError, match=r"(?s)patient-level.*chapters/x.html: IXATHALDEX-03-017"):
+        st.check_no_patient_rows(tmp_path, "2019-01-31", allow=False)
+    st.check_no_patient_rows(tmp_path, "2019-01-31", allow=True)
+    (tmp_path / "chapters" / "x.html").unlink()
+    (tmp_path / "_sources").mkdir()
+    (tmp_path / "_sources" / "x.ipynb").write_text('{"text": "IXATHALDEX-01-001"}')
+    assert st.find_subject_ids(tmp_path) == ["_sources/x.ipynb: IXATHALDEX-01-001"]
+
+
+# ---- safety ----------------------------------------------------------------------------------
+
+def _fixture_project(tmp_path: Path, chapters=("01_smoke",), cuts=CUTS) -> Path:
+    proj = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "book", proj / "book")
+    (proj / "chapters").mkdir(parents=True)
+    for name in chapters:
+        shutil.copyfile(FIXTURES / f"{name}.md", proj / "chapters" / f"{name}.md")
+    toc = (FIXTURES / "_toc.yml").read_text()
+    toc = toc.replace("      - file: chapters/01_smoke\n",
+                      "".join(f"      - file: chapters/{n}\n" for n in chapters))
+    (proj / "_toc.yml").write_text(toc)
+    shutil.copyfile(ROOT / "_config.yml", proj / "_config.yml")
+    shutil.copyfile(ROOT / "requirements.lock", proj / "requirements.lock")
+    for cut in cuts:
+        write_valid_snapshot(proj / "data" / "snapshots", cut)
+    return proj
+
+
+def _published_site(proj: Path) -> Path:
+    site = proj / "_build" / "site"
+    for cut in CUTS:
+        (site / cut).mkdir(parents=True)
+        (site / cut / "index.html").write_text(f"<p>published {cut}</p>")
+    (site / "switcher.json").write_text("[]")
+    return site
+
+
+def test_edited_snapshot_is_refused_with_new_cut_advice(tmp_path):
+    proj = _fixture_project(tmp_path)
+    snap = proj / "data" / "snapshots" / CUTS[0]
+    (snap / "adsl.csv").write_text((snap / "adsl.csv").read_text().replace("67.3", "67.4"))
+    site = _published_site(proj)
+    before = st.tree_digest(site)
+    with pytest.raises(BuildError, match=r"(?s)immutable.*new cut.*adsl.csv"):
+        b.build_site(b.Project(proj))
+    assert st.tree_digest(site) == before
+
+
+def test_unknown_snapshot_option_is_refused(tmp_path):
+    proj = _fixture_project(tmp_path)
+    with pytest.raises(BuildError, match="not a known snapshot"):
+        b.build_site(b.Project(proj), snapshots=["2018-12-31"])
+
+
+def test_failing_chapter_gives_one_readable_message_and_leaves_site_identical(tmp_path, capsys):
+    proj = _fixture_project(tmp_path, chapters=("99_fails",), cuts=CUTS[:1])
+    site = _published_site(proj)
+    before = st.tree_digest(site)
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "lib"))
+    code = (f"import sys; from ixathaldex import build, cli; build.PROJECT_ROOT = __import__('pathlib').Path({str(proj)!r});"
+            "sys.exit(cli.main(['build']))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=proj, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode != 0
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1, proc.stderr
+    message = errors[0]
+    for part in ("2019-01-31", "chapters/99_fails.md", "cell 3", "ratio = 1 / denominator",
+                 "ZeroDivisionError"):
+        assert part in message, message
+    assert re.search(r"line \d+", message)
+    assert st.tree_digest(site) == before
+    assert "Traceback" not in proc.stderr
+
+
+# ---- one real build (slow) -------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_end_to_end_two_versions(tmp_path):
+    """Two cuts of the fixture project: pages, switcher, redirect, provenance, download, cache, safety."""
+    proj = _fixture_project(tmp_path)
+    shutil.copytree(ROOT / "lib" / "ixathaldex", proj / "lib" / "ixathaldex",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    env = dict(os.environ, PYTHONPATH=str(proj / "lib"))
+
+    def build(*args):
+        return subprocess.run([sys.executable, "-m", "ixathaldex.cli", "build", *args], cwd=proj, env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    proc = build("--jobs", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    site = proj / "_build" / "site"
+    assert len(re.findall(r"chapters/01_smoke\.md\s+executed", proc.stderr)) == 2
+
+    switcher = json.loads((site / "switcher.json").read_text())
+    assert [e["version"] for e in switcher] == ["2020-06-30", "2019-01-31"]
+    assert switcher[0]["preferred"] is True and "preferred" not in switcher[1]
+    assert "2020-06-30/index.html" in (site / "index.html").read_text()
+
+    for cut in CUTS:
+        vdir = site / cut
+        pages = sorted(p for p in vdir.rglob("*.html") if p.relative_to(vdir).parts[0] != "_static")
+        assert {"index.html", "chapters/01_smoke.html"} <= {p.relative_to(vdir).as_posix() for p in pages}
+        manifest = json.loads((proj / "data" / "snapshots" / cut / "manifest.json").read_text())
+        from ixathaldex.snapshot import short_checksum
+        checksum = short_checksum(manifest)
+        for page in pages:
+            html = page.read_text()
+            for text in (f"snapshot <code>{cut}</code>", checksum, "Synthetic data", "code <code>", "built 20"):
+                assert text in html, (page, text)
+            assert "version-switcher" in html
+            assert f"theme_switcher_version_match = '{cut}'" in html
+        chapter = (vdir / "chapters" / "01_smoke.html").read_text()
+        assert 'snapshot = "' not in chapter, "parameters cells must not show"
+        assert "../_sources/chapters/01_smoke.ipynb" in chapter, "download of the executed notebook"
+        nb = json.loads((vdir / "_sources" / "chapters" / "01_smoke.ipynb").read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert all(c["execution_count"] for c in code), "the offered notebook is the executed one"
+        assert any(f'snapshot = "{cut}"' in "".join(c["source"]) for c in code
+                   if "injected-parameters" in c["metadata"].get("tags", []))
+        assert st.find_subject_ids(vdir) == []
+        results = json.loads((proj / "_build" / "runs" / cut / "results.json").read_text())
+        assert results["snapshot_id"] == cut and results["n_itt"] == 8
+        assert '<span class="pasted-text">8</span>' in (vdir / "index.html").read_text()
+
+    # no-op rebuild: nothing executed, nothing rebuilt, site unchanged
+    before = st.tree_digest(site)
+    proc = build("--jobs", "2")
+    assert proc.returncode == 0 and "0 version(s) built, 2 unchanged" in proc.stderr, proc.stderr
+    assert st.tree_digest(site) == before
+
+    # a broken chapter: one message, exit 1, site byte-identical
+    shutil.copyfile(FIXTURES / "99_fails.md", proj / "chapters" / "99_fails.md")
+    with open(proj / "_toc.yml", "a") as fh:
+        fh.write("      - file: chapters/99_fails\n")
+    proc = build("--jobs", "2")
+    assert proc.returncode == 1
+    assert "chapters/99_fails.md" in proc.stderr and "ZeroDivisionError" in proc.stderr
+    assert st.tree_digest(site) == before
