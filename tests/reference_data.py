@@ -71,7 +71,7 @@ _ADSL_ROWS = [
     ("P5", "Y", "N", "N", N_, N_, N_, N_, "Y", "Y", 5, "II", 80.0, "M", 1, "IgG", "FRAIL", 30.0, 95.0, 33.0, 1, "N", "N", "N", "N", 0, "DISCONTINUED", "PROGRESSIVE DISEASE"),
     ("P6", "Y", "N", "Y", "N", "Y", "N", "Y", "Y", "Y", 4, "III", 65.0, "F", 1, "IgA", "UNFIT", 70.0, 110.0, 38.0, 1, "N", "N", "N", "N", 0, "DISCONTINUED", "ADVERSE EVENT"),
     ("P7", "Y", "Y", "N", N_, N_, N_, N_, "N", "Y", 2, "II", 55.0, "M", 0, "IgG", "FIT", 90.0, 99.9, 34.9, 3, "N", "N", "N", "N", 0, "DISCONTINUED", "PHYSICIAN DECISION"),
-    ("P8", "Y", "Y", "Y", "N", "N", "N", "N", "Y", "Y", 1, "I", 50.0, "F", 0, "IgG", "FIT", 100.0, 140.0, 42.0, 8, "Y", "N", "N", "N", 0, "DISCONTINUED", "WITHDRAWAL BY SUBJECT"),
+    ("P8", "Y", "Y", "Y", "N", "N", "N", N_, "Y", "Y", 1, "I", 50.0, "F", 0, "IgG", "FIT", 100.0, 140.0, 42.0, 8, "Y", "N", "N", "N", 0, "DISCONTINUED", "WITHDRAWAL BY SUBJECT"),
 ]
 _TRTSDT = {"P1": "2016-01-01", "P2": "2016-02-01", "P3": "2016-03-01", "P4": "2016-04-01",
            "P5": "2016-05-01", "P6": "2016-06-01", "P7": "2016-07-01", "P8": "2016-08-01"}
@@ -112,10 +112,12 @@ def toy_frames():
     for c in ("TRTSDT", "FLTSTDT", "MNTSDT"):
         adsl[c] = pd.to_datetime(adsl[c])
     adsl.insert(0, "STUDYID", "IXATHALDEX")
-    # prior-therapy detail: P1 len-exposed and refractory, P2 thal-exposed, all others btz-exposed
+    # prior therapy: P3 len-exposed and refractory, P5 and P6 len-exposed, P2 thal-exposed; P8 is
+    # IMiD-exposed but neither len nor thal (IMiD-naive by the len/thal reading); btz all but P4
     for c in ("LENEXPFL", "LENREFFL", "THALEXFL", "THALREFL", "BTZEXPFL", "BTZREFFL", "ASCTFL"):
         adsl[c] = "N"
-    adsl.loc[0, ["LENEXPFL", "LENREFFL"]] = "Y"
+    adsl.loc[2, ["LENEXPFL", "LENREFFL"]] = "Y"
+    adsl.loc[[4, 5], "LENEXPFL"] = "Y"
     adsl.loc[1, "THALEXFL"] = "Y"
     adsl.loc[adsl["USUBJID"] != "P4", "BTZEXPFL"] = "Y"
     adsl.loc[[0, 1, 2], "ASCTFL"] = "Y"

@@ -26,6 +26,9 @@ def test_cytogenetic_groups(d):
     assert d.loc["P2", "CYTOGR3"] == "Isolated gain 1q21"
     assert d.loc["P4", "CYTOGR3"] == "Neither"
     assert pd.isna(d.loc["P5", "CYTOGR3"])
+    # P8: FISH-evaluable, 1q21 probe not done -> excluded from the 1q21 comparison only
+    assert pd.isna(d.loc["P8", "GAIN1QFL"]) and d.loc["P8", "GAIN1QDFL"] == "N"
+    assert d.loc["P8", "HR1QFL"] == "N" and d.loc["P8", "CYTOGR3"] == "Neither"
 
 
 def test_cut_points(d):
@@ -38,7 +41,8 @@ def test_cut_points(d):
     assert d.loc["P1", "ISSGR1"] == "I" and d.loc["P2", "ISSGR1"] == "II–III"
     assert d.loc["P2", "ISSGR2"] == "I–II" and d.loc["P3", "ISSGR2"] == "III"
     assert d.loc["P1", "FITGR"] == "Fit" and d.loc["P3", "FITGR"] == "Unfit/frail"
-    assert d.loc["P1", "IMIDNAFL"] == "Y" and d.loc["P2", "IMIDNAFL"] == "N"
+    assert d.loc["P1", "IMIDNAFL"] == "Y" and d.loc["P2", "IMIDNAFL"] == "N"  # P2 thal-exposed
+    assert d.loc["P8", "IMIDNAFL"] == "Y"  # IMiD-exposed, but neither len nor thal
     assert d.loc["P1", "MOSFL"] == pytest.approx((pd.Timestamp("2016-01-01") - pd.Timestamp("2012-01-01")).days / 30.4375)
 
 
@@ -76,6 +80,7 @@ def test_table_characteristics(d):
     assert t.loc[("Cytogenetics", "Gain of 1q21"), "denominator"] == 6
     assert t.loc[("Cytogenetics", "None"), "n"] == 2
     assert t.loc[("Prior exposure", "PI and IMiD"), "n"] == 5
+    assert t.loc[("Prior exposure", "Len exposed"), "n"] == 3
     assert t.loc[("Prior treatment lines", "1–2"), "n"] == 5
 
 

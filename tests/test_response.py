@@ -60,9 +60,12 @@ def test_table_2b_toy():
     assert (t.loc[("hr_cyto", "Y"), "n"], t.loc[("hr_cyto", "Y"), "N"]) == (2, 3)
     assert (t.loc[("hr_cyto", "N"), "n"], t.loc[("hr_cyto", "N"), "N"]) == (2, 3)
     assert t.loc[("hr_cyto", "Y"), "p_value"] == pytest.approx(1.0)
-    # IMiD-naive: P1, P4, P7 -> 1/3; exposed: P2, P3, P5, P6, P8 -> 3/5
-    assert (t.loc[("imid", "Y"), "n"], t.loc[("imid", "Y"), "N"]) == (1, 3)
-    assert (t.loc[("imid", "N"), "n"], t.loc[("imid", "N"), "N"]) == (3, 5)
+    # IMiD-naive (no len, no thal): P1 CR, P4 MR, P7 SD, P8 PR -> 2/4; exposed P2, P3, P5, P6 -> 2/4
+    assert (t.loc[("imid", "Y"), "n"], t.loc[("imid", "Y"), "N"]) == (2, 4)
+    assert (t.loc[("imid", "N"), "n"], t.loc[("imid", "N"), "N"]) == (2, 4)
+    # gain 1q21 with P8's probe missing: gain P1, P2, P6 -> 2/3; no gain P3 PR, P4 MR -> 1/2
+    assert (t.loc[("gain1q", "Y"), "n"], t.loc[("gain1q", "Y"), "N"]) == (2, 3)
+    assert (t.loc[("gain1q", "N"), "n"], t.loc[("gain1q", "N"), "N"]) == (1, 2)
 
 
 def test_table_2b_fisher_on_unbalanced_groups():

@@ -163,6 +163,31 @@ def test_subgroup_survival_levels_and_p():
     assert c3["p_value"].nunique() == 1
 
 
+def test_subgroup_survival_population_per_factor():
+    adsl, adtte, *_ = ref.toy_frames()
+    t = table_subgroup_survival(adsl, adtte, "PFS", factors=["age75", "imid"],
+                                population={"age75": "PP"})
+    age = t[t["factor"] == "age75"]
+    assert age["n"].sum() == 6 and (age["population"] == "PP").all()
+    assert t[t["factor"] == "imid"]["n"].sum() == 8
+
+
+def test_median_ci_agrees_with_lifelines_band_crossing():
+    """statsmodels' BC inversion (cloglog) and lifelines' log-log band crossing coincide."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        m = int(rng.integers(5, 40))
+        t = rng.integers(1, 25, m).astype(float)
+        e = (rng.random(m) < 0.7).astype(int)
+        ci = median_survival_times(KaplanMeierFitter().fit(t, e).confidence_interval_).to_numpy().ravel()
+        ours = km_median_ci(t, e)
+        for a, b in zip(ours, ci):
+            assert (math.isnan(a) and not np.isfinite(b)) or a == b
+
+
 def test_followup_reverse_km():
     adsl, adtte, *_ = ref.toy_frames()
     # reverse OS: censorings at 150, 350, 400, 500, 600 are the events; S(350)=6/7*3/4, S(400)=.43
@@ -188,7 +213,10 @@ def test_cox_multivariate_complete_cases():
     adsl, adtte, *_ = ref.toy_frames()
     m = table_cox_multivariate(adsl, adtte, "OS", factors=["gain1q", "hgb100"])
     assert set(m["covariate"]) == {"gain1q", "hgb100"}
-    assert (m["n"] == 6).all()  # the six FISH-evaluable patients
+    assert (m["n"] == 5).all()  # six FISH-evaluable patients, P8's 1q21 probe missing
+    m = table_cox_multivariate(adsl, adtte, "OS", factors=["gain1q_detected", "hgb100"])
+    assert (m["n"] == 6).all()  # missing probe coded 'not detected'
+    assert (m["ties"] == "breslow").all()
     assert (m["ties"] == "breslow").all()
 
 

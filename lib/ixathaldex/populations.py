@@ -58,10 +58,14 @@ def derive_adsl(adsl: pd.DataFrame) -> pd.DataFrame:
     Added columns (flags 'Y'/'N', NaN when not evaluable; groups as labelled strings):
 
     - ``HRCYTOFL``  t(4;14) or t(14;16) or del(17p); FISH-evaluable patients only
-    - ``GAIN1QFL``  gain of 1q21; FISH-evaluable patients only
-    - ``HR1QFL``    high risk and/or gain of 1q21; FISH-evaluable only
+    - ``GAIN1QFL``  gain of 1q21 (probe result); NaN when not FISH-evaluable or GAIN1Q empty
+    - ``GAIN1QDFL`` gain of 1q21 detected (Y) / not detected (N, including probe not done);
+      FISH-evaluable only — the coding of the Cox model (complete cases n = 60 in the paper)
+    - ``HR1QFL``    high risk and/or gain of 1q21 detected; FISH-evaluable only
     - ``CYTOGR3``   'Isolated gain 1q21' / 'High risk' (with or without 1q21) / 'Neither'
-    - ``IMIDNAFL``  IMiD-naive (no prior IMiD exposure)
+      (no aberration detected, including a missing 1q21 probe)
+    - ``IMIDNAFL``  IMiD-naive: no prior lenalidomide and no thalidomide (falls back to
+      IMIDEXFL = N when those columns are absent)
     - ``PRLINGR``   prior lines '1' / '>1';  ``PRLINGR3`` '1–2' / '3–4' / '≥5'
     - ``ISSGR1``    'I' / 'II–III';  ``ISSGR2`` 'I–II' / 'III'
     - ``AGEGR``     '<75' / '≥75' (from AGE)
@@ -74,23 +78,41 @@ def derive_adsl(adsl: pd.DataFrame) -> pd.DataFrame:
     _require(adsl, ["USUBJID", "FISHFL", *HR_ABERRATIONS, "GAIN1Q", "IMIDEXFL", "PRLINES", "ISS",
                     "AGE", "FRAILTY", "GFR", "HGB", "ALB"])
     d = adsl.copy()
-    fish = _flag(d["FISHFL"]).fillna(False).astype(bool)
-    hr = pd.Series(False, index=d.index)
+    fish = (d["FISHFL"] == "Y")
+    any_y = pd.Series(False, index=d.index)
+    all_known = pd.Series(True, index=d.index)
     for col in HR_ABERRATIONS:
-        hr = hr | (d[col] == "Y")
-    hr_b = pd.Series(pd.NA, index=d.index, dtype="boolean")
-    hr_b[fish] = hr[fish]
-    g1q = pd.Series(pd.NA, index=d.index, dtype="boolean")
-    g1q[fish] = (d.loc[fish, "GAIN1Q"] == "Y")
-    d["HRCYTOFL"] = _yn(hr_b)
+        any_y |= d[col] == "Y"
+        all_known &= d[col].isin(["Y", "N"])
+    hr = pd.Series(pd.NA, index=d.index, dtype="boolean")
+    hr[fish & any_y] = True
+    hr[fish & ~any_y & all_known] = False
+    g1q = pd.Series(pd.NA, index=d.index, dtype="boolean")  # probe result; missing if not done
+    g1q[fish & (d["GAIN1Q"] == "Y")] = True
+    g1q[fish & (d["GAIN1Q"] == "N")] = False
+    g1q_det = pd.Series(pd.NA, index=d.index, dtype="boolean")  # detected vs not detected
+    g1q_det[fish] = d.loc[fish, "GAIN1Q"] == "Y"
+    d["HRCYTOFL"] = _yn(hr)
     d["GAIN1QFL"] = _yn(g1q)
-    d["HR1QFL"] = _yn(hr_b | g1q)
+    d["GAIN1QDFL"] = _yn(g1q_det)
+    any_ab = pd.Series(pd.NA, index=d.index, dtype="boolean")
+    any_ab[fish & (any_y | g1q_det.fillna(False).astype(bool))] = True
+    any_ab[fish & ~any_y & all_known & ~g1q_det.fillna(False).astype(bool)] = False
+    d["HR1QFL"] = _yn(any_ab)
     grp = pd.Series(np.nan, index=d.index, dtype=object)
-    grp[fish & hr] = "High risk"
-    grp[fish & ~hr & (d["GAIN1Q"] == "Y")] = "Isolated gain 1q21"
-    grp[fish & ~hr & (d["GAIN1Q"] != "Y")] = "Neither"
+    hr_t, hr_f = hr.fillna(False).astype(bool), (~hr.fillna(True)).astype(bool)
+    det = g1q_det.fillna(False).astype(bool)
+    grp[hr_t] = "High risk"
+    grp[hr_f & det] = "Isolated gain 1q21"
+    grp[hr_f & fish & ~det] = "Neither"
     d["CYTOGR3"] = grp
-    d["IMIDNAFL"] = _yn(~_flag(d["IMIDEXFL"]))
+    # IMiD-naive for the response/PFS comparison: no prior lenalidomide and no thalidomide
+    # (the only reading that gives the paper's 37 vs 53; see docs/statistics.md)
+    if {"LENEXPFL", "THALEXFL"} <= set(d.columns):
+        lenthal = (d["LENEXPFL"] == "Y") | (d["THALEXFL"] == "Y")
+        d["IMIDNAFL"] = np.where(lenthal, "N", "Y")
+    else:
+        d["IMIDNAFL"] = _yn(~_flag(d["IMIDEXFL"]))
 
     def cut(series, fn):
         out = pd.Series(np.nan, index=d.index, dtype=object)
@@ -179,6 +201,8 @@ SUBGROUPS: dict[str, Subgroup] = {s.id: s for s in [
              ("IMiD-naive", "IMiD-exposed"), reference="Y"),
     Subgroup("gain1q", "Gain of 1q21 vs none", "GAIN1QFL", ("Y", "N"),
              ("Gain 1q21", "No gain 1q21"), reference="N", population="FISH"),
+    Subgroup("gain1q_detected", "Gain of 1q21 detected vs not detected", "GAIN1QDFL", ("Y", "N"),
+             ("Gain 1q21", "No gain 1q21 detected"), reference="N", population="FISH"),
     Subgroup("hr_or_1q", "High risk and/or gain 1q21 vs neither", "HR1QFL", ("Y", "N"),
              ("HR and/or gain 1q21", "Neither"), reference="N", population="FISH"),
     Subgroup("cyto3", "Isolated gain 1q21 vs high risk vs neither", "CYTOGR3",
@@ -194,8 +218,10 @@ SUBGROUPS: dict[str, Subgroup] = {s.id: s for s in [
 #: the subgroup comparisons of the survival results text, in the paper's order
 SURVIVAL_FACTORS = ("iss_1_vs_23", "iss_12_vs_3", "prior_lines", "age75", "frailty", "gfr60",
                     "hr_cyto", "imid", "gain1q", "hr_or_1q", "cyto3")
-#: factors of the paper's univariate Cox screen for OS (binary; risk level coded 1)
-COX_FACTORS = ("gain1q", "hr_cyto", "prior_lines", "iss_1_vs_23", "age75", "frailty", "gfr60",
+#: factors of the univariate Cox screen for OS (binary; risk level coded 1). Gain of 1q21 enters
+#: as detected / not detected so that a missing 1q21 probe does not drop a FISH patient from the
+#: complete cases (the paper's multivariate model has 60 patients of 61 with FISH).
+COX_FACTORS = ("gain1q_detected", "hr_cyto", "prior_lines", "iss_1_vs_23", "age75", "frailty", "gfr60",
                "imid", "hgb100", "alb35")
 #: response-rate comparisons (Table 2B and the IMiD comparison)
 RESPONSE_FACTORS = ("hr_cyto", "gain1q", "hr_or_1q", "imid")

@@ -228,23 +228,30 @@ def table_at_risk(tte: pd.DataFrame, times, group=None) -> pd.DataFrame:
 
 
 def table_subgroup_survival(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str,
-                            factors=SURVIVAL_FACTORS, population: str = "ITT") -> pd.DataFrame:
+                            factors=SURVIVAL_FACTORS, population="ITT") -> pd.DataFrame:
     """Results text (survival): medians per level and log-rank p for every subgroup comparison.
 
     One row per factor and level: ``factor``, ``factor_label``, ``param``, ``level``, ``label``,
     ``n``, ``events``, ``median``, ``ci_lower``, ``ci_upper``, ``median_reached``, ``p_value``
-    (log-rank across that factor's levels, repeated on each level's row). Patients with the
-    factor missing (e.g. no FISH) are left out of that comparison.
+    (log-rank across that factor's levels, repeated on each level's row), ``population``.
+    Patients with the factor missing (e.g. no FISH) are left out of that comparison.
+    ``population`` is one name for every factor, or a dict factor -> population (factors not in
+    the dict use "ITT").
     """
-    tte = derive_tte(adsl, adtte, param, population)
     frames = []
+    cache = {}
     for f in factors:
         sg = get_subgroup(f)
+        pop = population.get(sg.id, "ITT") if isinstance(population, dict) else population
+        if pop not in cache:
+            cache[pop] = derive_tte(adsl, adtte, param, pop)
+        tte = cache[pop]
         s = table_km_summary(tte, sg).rename(columns={"group": "level"})
         s.insert(0, "factor", sg.id)
         s.insert(1, "factor_label", sg.label)
         s.insert(2, "param", param)
         s["p_value"] = logrank_p(tte, sg)[1]
+        s["population"] = pop
         frames.append(s)
     return pd.concat(frames, ignore_index=True)
 
