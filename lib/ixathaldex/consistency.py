@@ -381,7 +381,7 @@ def derive_hazard_ratio_checks(by: Mapping[str, Mapping]) -> list[dict]:
                          f"log distances to the limits {down:.3f} / {up:.3f} (ratio {ratio:.2f})",
                          "consistent" if sym else "inconsistent", ""))
         ks = [_reciprocal_hundredths(v) for v in (hr, lo, hi)]
-        if hr > 1 and all(ks):
+        if hr > 1 and all(ks) and ks[2] <= 10:  # an upper limit of 1/0.10 or coarser gives it away
             k_hi = ks[2]
             lo_true = 100 / (k_hi + 0.5)
             hi_true = 100 / (k_hi - 0.5) if k_hi > 0.5 else math.inf
