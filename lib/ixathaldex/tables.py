@@ -1,0 +1,247 @@
+"""Display tables: ``format_*`` turn a numeric ``table_*`` frame into a captioned HTML table.
+
+Each ``format_*`` returns a :class:`DisplayTable` — a frame of display strings with a caption and
+an abbreviation footnote. In a notebook it renders as an HTML table (``_repr_html_``); ``to_csv``
+writes it (display or numeric version) for download. Display rules: percentages one decimal;
+months one decimal; "NR" = median not reached, "NC" = confidence limit not calculable; p-values
+three decimals, "<0.001" below; hazard ratios two decimals.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ABBREVIATIONS = {
+    "CR": "complete response", "VGPR": "very good partial response", "PR": "partial response",
+    "MR": "minimal response", "SD": "stable disease", "PD": "progressive disease",
+    "NE": "not evaluable", "ORR": "overall response rate (≥PR)",
+    "CBR": "clinical benefit rate (≥MR)", "CI": "confidence interval", "HR": "hazard ratio",
+    "NR": "not reached", "NC": "not calculable", "ITT": "intent-to-treat", "PP": "per-protocol",
+    "ISS": "International Staging System", "GFR": "glomerular filtration rate",
+    "IMiD": "immunomodulatory drug", "PI": "proteasome inhibitor", "Len": "lenalidomide",
+    "Thal": "thalidomide", "Btz": "bortezomib", "ECOG": "Eastern Cooperative Oncology Group",
+    "MM": "multiple myeloma", "IQR": "interquartile range", "PFS": "progression-free survival",
+    "OS": "overall survival", "ASCT": "autologous stem cell transplantation",
+    "Hb": "haemoglobin", "FISH": "fluorescence in situ hybridisation",
+}
+
+
+def footnote_for(*abbrevs: str, extra: str = "") -> str:
+    """'CR complete response; …' for the given abbreviations, then ``extra``."""
+    parts = [f"{a} {ABBREVIATIONS[a]}" for a in abbrevs]
+    text = "; ".join(parts)
+    return (text + (". " if text else "") + extra).strip()
+
+
+@dataclass
+class DisplayTable:
+    """A display table: ``frame`` (strings), ``caption``, ``footnote``, the numeric ``source``."""
+
+    frame: pd.DataFrame
+    caption: str
+    footnote: str = ""
+    source: pd.DataFrame | None = field(default=None, repr=False)
+
+    def styler(self):
+        """A pandas Styler with the caption set (index hidden)."""
+        st = self.frame.style.set_caption(html.escape(self.caption)).hide(axis="index")
+        return st.set_table_attributes('class="ixd-table"')
+
+    def to_html(self) -> str:
+        out = self.styler().to_html()
+        if self.footnote:
+            out += f'<p class="ixd-table-footnote"><small>{html.escape(self.footnote)}</small></p>'
+        return out
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def to_csv(self, path, numeric: bool = False) -> Path:
+        """Write the display frame (or the numeric source with ``numeric=True``) as UTF-8 CSV."""
+        return to_csv(self.source if numeric and self.source is not None else self.frame, path)
+
+
+def to_csv(frame: pd.DataFrame, path) -> Path:
+    """Write ``frame`` to ``path`` (UTF-8, no index; parent folders created); return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, encoding="utf-8")
+    return path
+
+
+# ---- formatting helpers ----------------------------------------------------------------------
+
+def _num(v, digits=1, missing="NR") -> str:
+    return missing if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
+
+
+def fmt_n_pct(n, pct) -> str:
+    return f"{int(n)} ({_num(pct, 1, '–')})"
+
+
+def fmt_p(p) -> str:
+    if p is None or not np.isfinite(p):
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def fmt_median_ci(m, lo, hi) -> str:
+    return f"{_num(m)} ({_num(lo, 1, 'NC')}–{_num(hi, 1, 'NC')})"
+
+
+def fmt_hr(hr, lo, hi, estimable=True) -> str:
+    if not estimable or not np.isfinite(hr):
+        return "not estimable"
+    return f"{hr:.2f} ({lo:.2f}–{hi:.2f})"
+
+
+# ---- tables ----------------------------------------------------------------------------------
+
+def format_characteristics(t: pd.DataFrame, caption: str = "Table 1. Patient characteristics (ITT)") -> DisplayTable:
+    """Table 1 display from ``populations.table_characteristics``."""
+    rows = []
+    for _, r in t.iterrows():
+        if r["stat"] == "n (%)":
+            val = fmt_n_pct(r["n"], r["pct"])
+            if r["section"] == "Cytogenetics" and r["item"] != "FISH evaluable":
+                val = f"{int(r['n'])}/{int(r['denominator'])} ({_num(r['pct'], 1, '–')})"
+        else:
+            lo, hi = r["low"], r["high"]
+            val = f"{_num(r['value'])} ({_num(lo, 0 if float(lo).is_integer() else 1, '–')}–" \
+                  f"{_num(hi, 0 if float(hi).is_integer() else 1, '–')})"
+        rows.append({"Characteristic": r["section"], "Category": r["item"],
+                     "Statistic": r["stat"], "Value": val})
+    n = int(t.loc[t["stat"] == "n (%)", "denominator"].max())
+    return DisplayTable(pd.DataFrame(rows), f"{caption}, n = {n}",
+                        footnote_for("ISS", "ECOG", "MM", "PI", "IMiD", "Len", "Thal", "Btz", "IQR",
+                                     "FISH", extra="Cytogenetic rows: denominator = FISH-evaluable patients."),
+                        t)
+
+
+def format_response(t: pd.DataFrame, categories=("CR", "VGPR", "PR", "MR", "ORR", "CBR"),
+                    caption: str = "Table 2A. Response rates, ITT and per-protocol") -> DisplayTable:
+    """Table 2A display from ``response.table_response``: n (%) and exact 95 % CI per population."""
+    out = pd.DataFrame({"Response": list(categories)})
+    for pop, g in t.groupby("population", sort=False):
+        g = g.set_index("category")
+        N = int(g["N"].iloc[0])
+        out[f"{pop} (n = {N}), n (%)"] = [fmt_n_pct(g.loc[c, "n"], g.loc[c, "pct"]) for c in categories]
+        out[f"{pop} 95% CI"] = [f"{g.loc[c, 'ci_lower']:.1f}–{g.loc[c, 'ci_upper']:.1f}" for c in categories]
+    return DisplayTable(out, caption, footnote_for(
+        "CR", "VGPR", "PR", "MR", "ORR", "CBR", "CI", "ITT", "PP",
+        extra="Exact (Clopper–Pearson) 95% CIs."), t)
+
+
+def format_response_by_group(t: pd.DataFrame,
+                             caption: str = "Table 2B. Overall response rate (≥PR) by risk group") -> DisplayTable:
+    """Table 2B display from ``response.table_response_by_group``."""
+    rows = []
+    for _, r in t.iterrows():
+        rows.append({"Comparison": r["factor_label"], "Group": r["label"],
+                     "≥PR, n/N (%)": f"{int(r['n'])}/{int(r['N'])} ({_num(r['pct'], 1, '–')})",
+                     "95% CI": f"{r['ci_lower']:.1f}–{r['ci_upper']:.1f}" if r["N"] else "–",
+                     "Fisher p": fmt_p(r["p_value"])})
+    df = pd.DataFrame(rows)
+    df.loc[df["Comparison"].duplicated(), ["Comparison", "Fisher p"]] = ""
+    return DisplayTable(df, caption, footnote_for(
+        "PR", "CI", "IMiD", extra="Two-sided Fisher exact test; high risk = t(4;14), t(14;16) "
+        "and/or del(17p); exact 95% CIs."), t)
+
+
+def format_upgrades(summary: pd.DataFrame,
+                    caption: str = "Deepening of response during maintenance") -> DisplayTable:
+    """Upgrade summary display from ``response.table_upgrade_summary``."""
+    rows = []
+    for _, r in summary.iterrows():
+        frm = "Any upgrade" if r["from"] == "any" else f"{r['from']} → {r['to']}"
+        when = "–" if not np.isfinite(r["min_months"]) else f"{r['min_months']:.1f}–{r['max_months']:.1f}"
+        rows.append({"Change": frm, "n (%)": fmt_n_pct(r["n"], r["pct"]),
+                     "Months after start of maintenance": when})
+    N = int(summary["N"].iloc[0]) if len(summary) else 0
+    return DisplayTable(pd.DataFrame(rows), f"{caption} (maintenance safety set, n = {N})",
+                        footnote_for("CR", "VGPR", "PR", "MR"), summary)
+
+
+def format_km_summary(t: pd.DataFrame, caption: str, param: str = "") -> DisplayTable:
+    """Kaplan–Meier summary display (n, events, median with 95 % CI) from ``table_km_summary``."""
+    df = pd.DataFrame({"Group": t["label"], "n": t["n"].astype(int), "Events": t["events"].astype(int),
+                       "Median, months (95% CI)": [fmt_median_ci(*v) for v in
+                                                   t[["median", "ci_lower", "ci_upper"]].to_numpy()]})
+    return DisplayTable(df, caption, footnote_for(
+        *([param] if param in ABBREVIATIONS else []), "CI", "NR", "NC",
+        extra="Kaplan–Meier; 95% CI of the median by Brookmeyer–Crowley, log-log transform."), t)
+
+
+def format_subgroup_survival(t: pd.DataFrame, caption: str) -> DisplayTable:
+    """Subgroup medians and log-rank p from ``survival.table_subgroup_survival``."""
+    df = pd.DataFrame({
+        "Comparison": t["factor_label"], "Population": t.get("population", ""), "Group": t["label"],
+        "n": t["n"].astype(int), "Events": t["events"].astype(int),
+        "Median, months (95% CI)": [fmt_median_ci(*v) for v in t[["median", "ci_lower", "ci_upper"]].to_numpy()],
+        "Log-rank p": [fmt_p(p) for p in t["p_value"]],
+    })
+    dup = df["Comparison"].duplicated()
+    df.loc[dup, ["Comparison", "Population", "Log-rank p"]] = ""
+    return DisplayTable(df, caption, footnote_for(
+        "CI", "NR", "NC", "ISS", "GFR", "IMiD", "HR",
+        extra="Patients without the factor (e.g. no FISH) are left out of that comparison."), t)
+
+
+def format_cox(t: pd.DataFrame, caption: str) -> DisplayTable:
+    """Cox model display (univariate or multivariate) from ``survival.table_cox_*``."""
+    est = t.get("estimable", pd.Series(True, index=t.index))
+    df = pd.DataFrame({
+        "Factor": t["factor_label"], "Level vs reference": t["level"] + " vs " + t["reference"],
+        "n (events)": [f"{int(n)} ({int(e)})" for n, e in zip(t["n"], t["events"])],
+        "HR (95% CI)": [fmt_hr(h, lo, hi, ok) for h, lo, hi, ok in
+                        zip(t["hr"], t["hr_lower"], t["hr_upper"], est)],
+        "Wald p": [fmt_p(p) if ok else "–" for p, ok in zip(t["p_value"], est)],
+    })
+    ties = t["ties"].iloc[0] if "ties" in t and len(t) else "breslow"
+    return DisplayTable(df, caption, footnote_for(
+        "HR", "CI", "ISS", "GFR", "Hb", "IMiD",
+        extra=f"Cox proportional hazards, {ties.capitalize()} ties; HR > 1: higher hazard in the "
+        "named level than in the reference level."), t)
+
+
+def format_adverse_events(t: pd.DataFrame,
+                          caption: str = "Table 3. Adverse events by grade and phase") -> DisplayTable:
+    """Table 3 display from ``safety.table_adverse_events`` (n (%) per phase and grade band)."""
+    terms = list(dict.fromkeys(zip(t["category"], t["term"])))
+    Ns = t.groupby("phase")["N"].first()
+    names = {"ALL": f"Induction + maintenance (n = {int(Ns.get('ALL', 0))})",
+             "MAINTENANCE": f"Maintenance only (n = {int(Ns.get('MAINTENANCE', 0))})"}
+    idx = t.set_index(["term", "phase", "grade"])
+    rows = []
+    for cat, term in terms:
+        row = {"Category": cat.capitalize(), "Adverse event": term}
+        for ph in ("ALL", "MAINTENANCE"):
+            for g, gl in (("1-2", "grade 1–2"), (">=3", "grade ≥3")):
+                r = idx.loc[(term, ph, g)]
+                row[f"{names[ph]}, {gl}"] = fmt_n_pct(r["n"], r["pct"])
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    df.loc[df["Category"].duplicated(), "Category"] = ""
+    return DisplayTable(df, caption, "n (%) of patients, each counted once per term at the worst "
+                        "grade (CTCAE) within the phase; induction + maintenance denominator = ITT, "
+                        "maintenance denominator = maintenance safety set.", t)
+
+
+def format_followup(t: pd.DataFrame, caption: str = "Median follow-up") -> DisplayTable:
+    """Follow-up display from ``survival.table_followup``."""
+    df = pd.DataFrame({"Endpoint": t["param"], "n": t["n"].astype(int),
+                       "Median follow-up, months (95% CI)": [fmt_median_ci(*v) for v in
+                                                             t[["median", "ci_lower", "ci_upper"]].to_numpy()],
+                       "Method": t["method"]})
+    return DisplayTable(df, caption, footnote_for("CI", "OS", "NR", "NC"), t)
+
+
+def format_flow(t: pd.DataFrame, caption: str = "Patient flow") -> DisplayTable:
+    """Patient-flow counts (the chart's numbers as a table) from ``populations.table_flow``."""
+    return DisplayTable(t[["label", "n"]].rename(columns={"label": "Step", "n": "n"}), caption,
+                        footnote_for("ITT"), t)

@@ -1,0 +1,78 @@
+"""Display tables: captions, footnotes, cell formatting rules and CSV export."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ixathaldex.populations import table_characteristics, table_flow
+from ixathaldex.response import table_response, table_response_by_group, table_upgrade_summary
+from ixathaldex.safety import table_adverse_events
+from ixathaldex.survival import (derive_tte, table_cox_univariate, table_followup,
+                                 table_km_summary, table_subgroup_survival)
+from ixathaldex.tables import (DisplayTable, fmt_hr, fmt_median_ci, fmt_p, format_adverse_events,
+                               format_characteristics, format_cox, format_flow, format_followup,
+                               format_km_summary, format_response, format_response_by_group,
+                               format_subgroup_survival, format_upgrades, to_csv)
+
+import reference_data as ref
+
+
+def test_cell_rules():
+    assert fmt_median_ci(8.46, 6.4, np.nan) == "8.5 (6.4–NC)"
+    assert fmt_median_ci(np.nan, 22.9, np.nan) == "NR (22.9–NC)"
+    assert fmt_p(0.0009) == "<0.001" and fmt_p(0.5778) == "0.578" and fmt_p(np.nan) == "–"
+    assert fmt_hr(0.07, 0.01, 0.59) == "0.07 (0.01–0.59)"
+    assert fmt_hr(np.inf, 0, np.inf, estimable=False) == "not estimable"
+
+
+def test_table_2a_display_and_csv(tmp_path):
+    adsl, _, adrs, _ = ref.toy_frames()
+    d = format_response(table_response(adsl, adrs))
+    assert isinstance(d, DisplayTable)
+    assert list(d.frame["Response"]) == ["CR", "VGPR", "PR", "MR", "ORR", "CBR"]
+    assert d.frame.loc[4, "ITT (n = 8), n (%)"] == "4 (50.0)"
+    assert d.frame.loc[4, "PP (n = 6), n (%)"] == "4 (66.7)"
+    html = d._repr_html_()
+    assert "<table" in html and "Table 2A" in html and "clinical benefit rate" in html
+    p = d.to_csv(tmp_path / "t2a.csv")
+    back = pd.read_csv(p)
+    assert back.shape == d.frame.shape
+    num = pd.read_csv(d.to_csv(tmp_path / "t2a_num.csv", numeric=True))
+    assert "ci_lower" in num.columns
+
+
+def test_every_formatter_runs_on_toy(tmp_path):
+    adsl, adtte, adrs, adae = ref.toy_frames()
+    tte = derive_tte(adsl, adtte, "PFS")
+    tables = [
+        format_characteristics(table_characteristics(adsl)),
+        format_response_by_group(table_response_by_group(adsl, adrs)),
+        format_upgrades(table_upgrade_summary(adsl, adrs)),
+        format_km_summary(table_km_summary(tte, "gain1q"), "Figure 3b. PFS by gain of 1q21", "PFS"),
+        format_subgroup_survival(table_subgroup_survival(adsl, adtte, "OS"), "OS subgroups"),
+        format_cox(table_cox_univariate(adsl, adtte, "OS"), "Univariate Cox, OS"),
+        format_adverse_events(table_adverse_events(adsl, adae)),
+        format_followup(table_followup(adsl, adtte)),
+        format_flow(table_flow(adsl)),
+    ]
+    for t in tables:
+        assert t.caption and t.footnote
+        assert "<table" in t.to_html()
+        to_csv(t.frame, tmp_path / "x.csv")
+
+
+def test_table1_and_table3_cells():
+    adsl, _, _, adae = ref.toy_frames()
+    t1 = format_characteristics(table_characteristics(adsl)).frame.set_index("Category")
+    assert t1.loc["Gain of 1q21", "Value"] == "3/6 (50.0)"
+    assert t1.loc["Age", "Value"] == "67.5 (50–80)"
+    t3 = format_adverse_events(table_adverse_events(adsl, adae)).frame.set_index("Adverse event")
+    assert t3.loc["Anaemia", "Induction + maintenance (n = 8), grade ≥3"] == "1 (12.5)"
+    assert t3.loc["Fatigue", "Maintenance only (n = 2), grade ≥3"] == "1 (50.0)"
+
+
+def test_km_summary_display_reports_nr():
+    tte = pd.DataFrame({"time": [1, 2, 3, 4], "event": [1, 0, 0, 0]})
+    d = format_km_summary(table_km_summary(tte), "x", "OS")
+    assert d.frame.loc[0, "Median, months (95% CI)"].startswith("NR")
+    assert "not reached" in d.footnote
