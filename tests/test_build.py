@@ -164,6 +164,7 @@ def test_end_to_end_two_versions(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     site = proj / "_build" / "site"
     assert len(re.findall(r"chapters/01_smoke\.md\s+executed", proc.stderr)) == 2
+    assert len(re.findall(r"book/changes\.md\s+executed", proc.stderr)) == 2
 
     switcher = json.loads((site / "switcher.json").read_text())
     assert [e["version"] for e in switcher] == ["2020-06-30", "2019-01-31"]
@@ -196,11 +197,26 @@ def test_end_to_end_two_versions(tmp_path):
         assert results["snapshot_id"] == cut and results["n_itt"] == 8
         assert '<span class="pasted-text">8</span>' in (vdir / "index.html").read_text()
 
+    # the post page got this version's results and the previous version's
+    changes = {cut: (site / cut / "changes.html").read_text() for cut in CUTS}
+    assert "the previous version is\n<span class=\"pasted-text\">none</span>" in changes["2019-01-31"]
+    assert "the previous version is\n<span class=\"pasted-text\">2019-01-31</span>" in changes["2020-06-30"]
+
     # no-op rebuild: nothing executed, nothing rebuilt, site unchanged
     before = st.tree_digest(site)
     proc = build("--jobs", "2")
     assert proc.returncode == 0 and "0 version(s) built, 2 unchanged" in proc.stderr, proc.stderr
     assert st.tree_digest(site) == before
+
+    # an edited chapter: re-executed in each version; unchanged results keep the post pages cached
+    with open(proj / "chapters" / "01_smoke.md", "a") as fh:
+        fh.write("\n<!-- edited -->\n")
+    proc = build("--jobs", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert len(re.findall(r"chapters/01_smoke\.md\s+executed", proc.stderr)) == 2
+    assert len(re.findall(r"book/changes\.md\s+cached", proc.stderr)) == 2
+    assert "2 version(s) built" in proc.stderr
+    before = st.tree_digest(site)
 
     # a broken chapter: one message, exit 1, site byte-identical
     shutil.copyfile(FIXTURES / "99_fails.md", proj / "chapters" / "99_fails.md")
