@@ -4,6 +4,7 @@ import copy
 import json
 import math
 
+import numpy as np
 import pytest
 import yaml
 
@@ -219,13 +220,17 @@ def test_collect_results_reads_scrapbook_records(tmp_path):
                      {"output_type": "display_data", "metadata": {"scrapbook": {"name": "np"}},
                       "data": {"application/papermill.record/text/plain": "np.float64(60.526)"}},
                      {"output_type": "display_data", "metadata": {"scrapbook": {"name": "fig"}},
-                      "data": {"application/papermill.record/image/png": "iVBOR"}}])
+                      "data": {"application/papermill.record/image/png": "iVBOR",
+                               "application/papermill.record/text/plain": "<Figure size 640x480>"}},
+                     _glue_output("os.pp.median", float("inf")),
+                     _glue_output("t2a.pp.cr.pct", np.float64(10.526), prefixed=False)])
     p1, p2 = tmp_path / "a.ipynb", tmp_path / "b.ipynb"
     p1.write_text(json.dumps(nb1))
     p2.write_text(json.dumps(nb2))
     res = collect_results([p1, p2])
     assert res == {"t2a.itt.orr.n": 46, "pfs.itt.median": pytest.approx(8.4657), "os.itt.median": "NR",
-                   "pp.json": 76, "t3.mnt.n": 41, "np": pytest.approx(60.526)}
+                   "pp.json": 76, "t3.mnt.n": 41, "np": pytest.approx(60.526), "os.pp.median": "NR",
+                   "t2a.pp.cr.pct": pytest.approx(10.526)}
     assert isinstance(res["t2a.itt.orr.n"], int)
 
 

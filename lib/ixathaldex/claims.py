@@ -258,7 +258,7 @@ def table_claims(claims: Iterable[Mapping] | pd.DataFrame, results: Mapping[str,
         })
     unknown = sorted(set(results) - {c["id"] for c in claims})
     if unknown:
-        logger.warning("%d glued value(s) have no claim in the registry: %s", len(unknown), ", ".join(unknown[:10]))
+        logger.info("%d glued value(s) are not claims: %s", len(unknown), ", ".join(unknown[:10]))
     cols = ["id", "location", "locations", "quantity", "population", "chapter", "rule", "published", "reproduced",
             "difference", "verdict"]
     return pd.DataFrame(rows, columns=cols)
@@ -302,12 +302,12 @@ def _parse_text(text: str) -> Any:
 
 def _scalar(v: Any) -> Any:
     """Claims take plain numbers or 'NR'; anything else is kept but reported."""
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, (int, float)):
-        return v
     if isinstance(v, str):
-        return _parse_text(v)
+        v = _parse_text(v)
+    if isinstance(v, float) and math.isinf(v) and v > 0:
+        return "NR"  # a median not reached, glued as +inf
+    if isinstance(v, float) and math.isnan(v):
+        return None
     return v
 
 
@@ -329,9 +329,11 @@ def derive_glued_values(notebook: Mapping) -> dict[str, Any]:
                 continue
             # glue(..., display=False) prefixes the MIME keys; display=True (myst-nb's default) does not
             bundle = {(k[len(RECORD_PREFIX):] if k.startswith(RECORD_PREFIX) else k): v for k, v in data.items()}
+            if any(m.startswith("image/") for m in bundle):
+                continue  # a glued figure: not a claim value
             mime = next((m for m in ("application/json", "json", "text/plain") if m in bundle), None)
             if mime is None:
-                continue  # a glued figure or other rich object: not a claim value
+                continue  # another rich object: not a claim value
             out[name] = _scalar(_decode(RECORD_PREFIX + mime, bundle[mime]))
     return out
 
