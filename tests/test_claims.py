@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import yaml
 
-from ixathaldex.claims import (RULES, collect_results, compare, derive_glued_values, load_claims,
-                               table_claims)
+from ixathaldex.claims import (RULES, collect_results, compare, derive_glued_values, derive_missing_claims,
+                               load_claims, require_complete, table_claims)
 from ixathaldex.exceptions import ClaimsError
 
 
@@ -243,3 +243,12 @@ def test_collect_results_rejects_a_name_glued_twice(tmp_path):
 
 def test_derive_glued_values_ignores_markdown():
     assert derive_glued_values(_notebook([])) == {}
+
+
+def test_require_complete_names_missing_claims_but_spares_expected_gaps():
+    reg = [GOOD, GOOD | {"id": "t2a.itt.vgpr.n", "published": 13},
+           GOOD | {"id": "flow.screening.median", "published": 7, "expected_computable": False}]
+    assert derive_missing_claims(reg, {"t2a.itt.cr.n": 8}) == ["t2a.itt.vgpr.n"]
+    with pytest.raises(ClaimsError, match=r"chapter response: t2a.itt.vgpr.n"):
+        require_complete(reg, {"t2a.itt.cr.n": 8})
+    require_complete(reg, {"t2a.itt.cr.n": 8, "t2a.itt.vgpr.n": 12})  # differs is not missing

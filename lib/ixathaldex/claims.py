@@ -264,6 +264,37 @@ def table_claims(claims: Iterable[Mapping] | pd.DataFrame, results: Mapping[str,
     return pd.DataFrame(rows, columns=cols)
 
 
+def derive_missing_claims(claims: Iterable[Mapping] | pd.DataFrame, results: Mapping[str, Any]) -> list[str]:
+    """Ids of claims with no computed value, except those marked ``expected_computable: false``."""
+    if isinstance(claims, pd.DataFrame):
+        claims = claims.to_dict("records")
+    out = []
+    for c in claims:
+        if c.get("expected_computable", True) is False:
+            continue
+        if compare(c, results.get(c["id"]))[0] == "not computable":
+            out.append(c["id"])
+    return out
+
+
+def require_complete(claims: Iterable[Mapping] | pd.DataFrame, results: Mapping[str, Any]) -> None:
+    """Raise ClaimsError naming every claim (and its chapter) that no chapter computed.
+
+    For the publication cut a missing claim is a build failure, not a silent gap.
+    """
+    if isinstance(claims, pd.DataFrame):
+        claims = claims.to_dict("records")
+    claims = list(claims)
+    missing = set(derive_missing_claims(claims, results))
+    if missing:
+        by_chapter: dict[str, list[str]] = {}
+        for c in claims:
+            if c["id"] in missing:
+                by_chapter.setdefault(c["chapter"], []).append(c["id"])
+        lines = [f"  - chapter {ch}: {', '.join(ids)}" for ch, ids in sorted(by_chapter.items())]
+        raise ClaimsError(f"{len(missing)} claim(s) have no computed value:\n" + "\n".join(lines))
+
+
 # --------------------------------------------------------------------------- collecting glued values
 def _decode(mime: str, payload: Any) -> Any:
     kind = mime[len(RECORD_PREFIX):]
