@@ -223,6 +223,9 @@ SURVIVAL_FACTORS = ("iss_1_vs_23", "iss_12_vs_3", "prior_lines", "age75", "frail
 #: complete cases (the paper's multivariate model has 60 patients of 61 with FISH).
 COX_FACTORS = ("gain1q_detected", "hr_cyto", "prior_lines", "iss_1_vs_23", "age75", "frailty", "gfr60",
                "imid", "hgb100", "alb35")
+#: the six factors of the paper's multivariate OS model (univariate p < 0.2 in the paper)
+PAPER_MULTIVARIATE_FACTORS = ("gain1q_detected", "prior_lines", "iss_1_vs_23", "hgb100", "alb35",
+                              "gfr60")
 #: response-rate comparisons (Table 2B and the IMiD comparison)
 RESPONSE_FACTORS = ("hr_cyto", "gain1q", "hr_or_1q", "imid")
 
