@@ -15,7 +15,8 @@ import pytest
 
 from ixathaldex import cli
 from ixathaldex.exceptions import ValidationError
-from ixathaldex.validate import Problem, check_snapshot, coerce_types, validate_snapshot
+from ixathaldex.validate import (Problem, check_snapshot, coerce_types, cut_consistency_problems,
+                                 validate_snapshot)
 from snapshot_factory import (S, build_tables, edit_csv, read_csv, rewrite_manifest, set_cell,
                               write_valid_snapshot)
 
@@ -399,6 +400,43 @@ def test_cli_no_manifest_mode(snap, capsys):
     (snap / "manifest.json").unlink()
     assert cli.main(["validate", str(snap)]) == 1
     assert cli.main(["validate", "--no-manifest", "--cut", CUT, str(snap)]) == 0
+
+
+# ---- two cuts of the same trial ---------------------------------------------------------------
+
+@pytest.fixture
+def two_cuts(good_master, tmp_path):
+    earlier = tmp_path / CUT
+    shutil.copytree(good_master, earlier)
+    later = tmp_path / "2019-06-30"
+    shutil.copytree(good_master, later)
+    rewrite_manifest(later)
+    return earlier, later
+
+
+def test_same_data_at_a_later_cut_is_consistent(two_cuts, capsys):
+    earlier, later = two_cuts
+    assert validate_snapshot(later) == []
+    assert cut_consistency_problems(earlier, later) == []
+    assert cli.main(["validate", "--across-cuts", str(later), str(earlier)]) == 0
+
+
+def test_later_cut_that_rewrites_the_past_is_caught(two_cuts, capsys):
+    earlier, later = two_cuts
+    set_cell(later, "adtte.csv", "002", "CNSR", "1", {"PARAMCD": "PFS"})  # event un-happens
+    set_cell(later, "adtte.csv", "002", "EVNTDESC", "CENSORED AT LAST ASSESSMENT", {"PARAMCD": "PFS"})
+    set_cell(later, "adae.csv", "007", "ASTDT", "2018-05-01")  # AE moved
+    set_cell(later, "adsl.csv", "004", "SEX", "M")  # baseline changed
+    edit_csv(later, "adrs.csv", lambda df: df)  # untouched
+    edit_csv(later, "adae.csv", lambda df: df[~((df["USUBJID"] == uid("001")) & (df["AESEQ"] == "4"))])
+    problems = cut_consistency_problems(earlier, later)
+    got = {(p.rule, p.file, p.column, p.subjects) for p in problems}
+    assert ("cut-moved-event", "adtte.csv", "CNSR", (uid("002"),)) in got
+    assert ("cut-moved-ae", "adae.csv", "ASTDT", (uid("007"),)) in got
+    assert ("cut-changed-past", "adsl.csv", "SEX", (uid("004"),)) in got
+    assert ("cut-moved-ae", "adae.csv", "AESEQ", (uid("001"),)) in got
+    assert cli.main(["validate", "--across-cuts", str(earlier), str(later)]) == 1
+    assert "cut-moved-event" in capsys.readouterr().out
 
 
 # ---- speed on a large snapshot -----------------------------------------------------------------

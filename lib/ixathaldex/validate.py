@@ -422,7 +422,7 @@ def _row_problems(table: str, df: pd.DataFrame, positions, column: str | None, r
             file, rule, message(row) if callable(message) else message, column,
             rows=(int(df.index[int(pos)]) + 2,),
             subjects=(str(subj),) if isinstance(subj, str) else (),
-            context=f"{ctx_col} {ctx}" if ctx_col and isinstance(ctx, str) else ""))
+            context=f"{ctx_col} {ctx}" if ctx_col and ctx is not None and pd.notna(ctx) else ""))
     rest = positions[MAX_ROWS_PER_RULE:]
     if rest.size:
         first = ", ".join(str(int(df.index[int(p)]) + 2) for p in rest[:5])
@@ -637,6 +637,71 @@ def cross_table_problems(typed: dict, cutoff) -> list[Problem]:
     return P
 
 
+# ---- two cuts of one trial: a later cut never rewrites the past ---------------------------------
+
+BASELINE = ("ITTFL", "TRTSDT", "AGE", "AGEGR1", "SEX", "ISS", "ECOG", "MMTYPE", "FISHFL", *FISH_COLUMNS,
+            "PRLINES", "PIEXPFL", "IMIDEXFL", "LENEXPFL", "LENREFFL", "THALEXFL", "THALREFL", "BTZEXPFL",
+            "BTZREFFL", "ASCTFL", "FLTSTDT", "HGB", "ALB", "GFR", "FRAILTY")
+
+
+def _load_typed(folder: Path) -> dict:
+    out = {}
+    for name in DATA_FILES:
+        df, _ = read_table(Path(folder) / name)
+        if df is not None:
+            out[name[:-4]] = coerce_types(name[:-4], df, errors="coerce")
+    return out
+
+
+def _differs(a: pd.Series, b: pd.Series) -> pd.Series:
+    return ~((a == b).fillna(False) | (a.isna() & b.isna()))
+
+
+def cut_consistency_problems(earlier: Path, later: Path) -> list[Problem]:
+    """What a later cut changed in the past of an earlier one (files named are the later cut's).
+
+    Kept: every earlier subject, baseline values, every event (PFS/OS date, CNSR=0, EVNTDESC), the
+    end-of-treatment record once treatment ended, every adverse event (term, phase, start date; the
+    grade may only rise). Censoring dates may only move later.
+    """
+    E, L = _load_typed(earlier), _load_typed(later)
+    P: list[Problem] = []
+    if not (_has(E, "adsl", "USUBJID") and _has(L, "adsl", "USUBJID")):
+        return [Problem("adsl.csv", "cut-unreadable", "cannot compare cuts: ADSL unreadable in one of them")]
+    ea, la = E["adsl"].drop_duplicates("USUBJID"), L["adsl"]
+    P += _row_problems("adsl", ea, np.flatnonzero(~ea["USUBJID"].isin(la["USUBJID"])), "USUBJID",
+                       "cut-subject-dropped", f"subject of the earlier cut {Path(earlier).name} (line number of that cut's file) is missing from the later cut")
+    m = la.reset_index().merge(ea, on="USUBJID", suffixes=("", "_E")).set_index("index")
+    done = m["EOTSTT_E"].isin(["COMPLETED", "DISCONTINUED"]) if "EOTSTT_E" in m else False
+    for col in BASELINE + ("EOTSTT", "TRTEDT", "DCSREAS"):
+        if col in m and f"{col}_E" in m:
+            bad = _differs(m[col], m[f"{col}_E"]) & (done if col in ("EOTSTT", "TRTEDT", "DCSREAS") else True)
+            P += _row_problems("adsl", la, la.index.get_indexer(m.index[bad.to_numpy()]), col, "cut-changed-past",
+                               lambda r, c=col, m=m: f"{c} {_d(r[c])} differs from the earlier cut "
+                               f"({_d(m.loc[m['USUBJID'] == r['USUBJID'], c + '_E'].iloc[0])})")
+    for table, keys, fixed, rule in (("adtte", ["USUBJID", "PARAMCD"], ("ADT", "CNSR", "EVNTDESC"), "cut-moved-event"),
+                                     ("adae", ["USUBJID", "AESEQ"], ("AEDECOD", "APHASE", "ASTDT"), "cut-moved-ae")):
+        if not (_has(E, table, *keys, *fixed) and _has(L, table, *keys, *fixed)):
+            continue
+        e, l = E[table].drop_duplicates(keys), L[table]
+        j = e.merge(l.reset_index(), on=keys, how="left", suffixes=("_E", ""), indicator=True)
+        gone = j["_merge"] == "left_only"
+        P += _row_problems(table, e, np.flatnonzero(gone.to_numpy()), keys[-1], rule,
+                           f"record of the earlier cut {Path(earlier).name} (line number of that cut's file) is missing from the later cut")
+        j = j[~gone].set_index("index")
+        scope = (j["CNSR_E"] == 0) if table == "adtte" else True
+        for col in fixed:
+            bad = (_differs(j[col], j[f"{col}_E"]) & scope).to_numpy()
+            lx = l.assign(_E=j[f"{col}_E"].groupby(level=0).first())
+            P += _row_problems(table, lx, l.index.get_indexer(j.index[bad]), col, rule,
+                               lambda r, c=col: f"{c} {_d(r[c])} differs from the earlier cut's {_d(r['_E'])}")
+        later_col = "ADT" if table == "adtte" else "AETOXGR"
+        bad = (j[later_col] < j[f"{later_col}_E"]).fillna(False).to_numpy()
+        P += _row_problems(table, l, l.index.get_indexer(j.index[bad]), later_col, rule,
+                           lambda r, c=later_col: f"{c} {_d(r[c])} is earlier/lower than in the earlier cut")
+    return P
+
+
 # ---- the entry points ----------------------------------------------------------------------
 
 def validate_snapshot(folder: Path, cut: str | None = None, manifest: bool = True) -> list[Problem]:
@@ -691,6 +756,9 @@ def configure_parser(parser) -> None:
     parser.add_argument("--cut", default=None, help="expected cut-off date (default: the folder name)")
     parser.add_argument("--no-manifest", action="store_true",
                         help="check a folder of CSVs that has no manifest yet (give --cut)")
+    parser.add_argument("--across-cuts", action="store_true",
+                        help="also check that each later folder keeps the past of the earlier one "
+                             "(events, censoring, adverse events, baseline); folders sorted by name")
 
 
 def run(args) -> int:
@@ -706,6 +774,15 @@ def run(args) -> int:
         else:
             print(f"{folder}: OK — all data rules pass")
         total += len(problems)
+    if getattr(args, "across_cuts", False):
+        folders = sorted(args.folders, key=lambda f: Path(f).name)
+        for earlier, later in zip(folders, folders[1:]):
+            problems = cut_consistency_problems(earlier, later)
+            for p in problems:
+                print(f"{later} vs {Path(earlier).name}: {p}")
+            verdict = f"{len(problems)} problem(s)" if problems else "OK — the later cut keeps the past"
+            print(f"{later} vs {Path(earlier).name}: {verdict}")
+            total += len(problems)
     if len(args.folders) > 1:
         bad = "all snapshots valid" if not total else f"{total} problem(s) in total"
         print(f"{len(args.folders)} snapshot(s) checked: {bad}")
