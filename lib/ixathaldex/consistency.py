@@ -11,7 +11,7 @@ the small tables of specifications below, which name claim ids only: every numbe
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import pandas as pd
 from scipy.stats import fisher_exact, norm
@@ -152,8 +152,8 @@ RESTATED = [
 #: statements whose wording contradicts the printed numbers, or groupings described two ways
 WORDING = [
     ("wording vs p-value", ["pfs.imid.p"], "PFS IMiD-naive vs exposed listed among comparisons without a difference",
-     "p = {pfs.imid.p} < 0.05", "inconsistent", "the p-value is reproduced as computed; the chapter calls it significant"
-     " only if it is"),
+     "p = {pfs.imid.p} < 0.05", "inconsistent",
+     "the p-value is reproduced as computed; the chapter calls it significant only if it is"),
     ("wording vs p-value", ["pfs.gain1q.p", "pfs.risk3.p"], "abstract: PFS significantly shorter with gain of 1q21",
      "two-group p = {pfs.gain1q.p}; only the three-group p = {pfs.risk3.p} is < 0.05", "inconsistent",
      "both tests are reproduced; the abstract's claim rests on the three-group comparison"),
@@ -417,7 +417,8 @@ def derive_median_checks(by: Mapping[str, Mapping]) -> list[dict]:
         if not ok and alt:
             m2 = _median_num(_val(by, alt))
             if lo - EPS <= m2 <= hi + EPS:
-                reading = f"fits the {by[alt]['population']} median {_val(by, alt)}: read as computed in the PP population"
+                reading = (f"fits the {by[alt]['population']} median {_val(by, alt)}: "
+                           "read as computed in the PP population")
             else:
                 reading = "fits neither ITT nor PP"
         rows.append(_row("pooled median between subgroup medians", [pooled] + subs, printed,
