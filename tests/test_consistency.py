@@ -155,3 +155,16 @@ def test_every_inconsistency_has_a_reading(real):
     bad = real[real["verdict"] == "inconsistent"]
     assert len(bad) >= 15
     assert (bad["reading"].str.len() > 0).all(), bad[bad["reading"] == ""][["check", "claims"]]
+
+
+def test_range_and_cox_selection_checks_on_a_mini_registry():
+    mini = [claim("pfs.itt.median", 8.5, "median"), claim("pfs.itt.median.ci_low", 9.0, "ci_limit"),  # planted
+            claim("pfs.itt.median.ci_high", 10.3, "ci_limit"),
+            claim("os.univ.lines.p", "<0.2", "pvalue"), claim("os.lines.p", 0.064, "pvalue"),
+            claim("os.age.p", 0.15, "pvalue")]                                                      # planted
+    df = table_consistency(mini)
+    rng = df[df["check"] == "value within its range"]
+    assert rng["verdict"].tolist() == ["inconsistent"]
+    sel = df[df["check"] == "Cox selection at p < 0.2"].set_index("claims")["verdict"]
+    assert sel["os.univ.lines.p, os.lines.p"] == "consistent"
+    assert sel["os.age.p"] == "inconsistent"

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import pandas as pd
 from scipy.stats import fisher_exact, norm
 
-from .claims import ID_PATTERN, compare, load_claims
+from .claims import BOUND_PATTERN, ID_PATTERN, compare, load_claims
 from .exceptions import ClaimsError
 
 COLUMNS = ["check", "claims", "printed", "implied", "verdict", "reading"]
@@ -140,6 +140,24 @@ SUMS = [
     (f"Table 2A: PP {k.upper()} <= ITT {k.upper()}", [(1, f"t2a.pp.{k}.n")], "<=", [(1, f"t2a.itt.{k}.n")])
     for k in ("cr", "vgpr", "pr", "mr", "orr", "cbr")
 ]
+#: a central value within its printed range or CI: (label, low, centre, high)
+RANGES = [
+    ("prior lines: median within range", "flow.prior_lines.min", "flow.prior_lines.median", "flow.prior_lines.max"),
+    ("age: centre within range", "t1.age.min", "t1.age.median", "t1.age.max"),
+    ("months since first line: median within IQR", "t1.months_since_first_line.q1",
+     "t1.months_since_first_line.median", "t1.months_since_first_line.q3"),
+    ("ITT PFS median within its CI", "pfs.itt.median.ci_low", "pfs.itt.median", "pfs.itt.median.ci_high"),
+    ("ITT OS median within its CI", "os.itt.median.ci_low", "os.itt.median", "os.itt.median.ci_high"),
+    ("upgrade times within the maintenance duration (12 x 28 days = 11.0 months)", "mnt.upgrade.time.min",
+     "mnt.upgrade.time.max", 11.04),
+    ("median maintenance duration within 12 cycles (11.0 months)", 0, "flow.mnt.duration.median", 11.04),
+]
+#: Cox covariate selection at p < 0.2: (selected bound claim, printed p of the same comparison, or None)
+COX_SELECTION = [
+    ("os.univ.gain1q.p", "os.gain1q.p"), ("os.univ.lines.p", "os.lines.p"), ("os.univ.gfr60.p", "os.gfr.p"),
+]
+#: printed OS comparisons of covariates left out of the Cox model (p must be >= 0.2)
+COX_NOT_SELECTED = ["os.age.p", "os.frailty.p", "os.hrcyto.p"]
 #: one quantity printed twice with two values: (id, id, what)
 RESTATED = [
     ("flow.mnt.n", "flow.mnt.n_discussion", "patients who entered maintenance"),
@@ -473,6 +491,30 @@ def _table3_sum_checks(by) -> list[dict]:
     return rows
 
 
+def derive_range_checks(by: Mapping[str, Mapping]) -> list[dict]:
+    """Central values within their printed ranges/CIs; Cox selection threshold vs printed p-values."""
+    rows = []
+    for label, lo, mid, hi in (x for x in RANGES if _has(by, x)):
+        vals = [_median_num(_val(by, x)) for x in (lo, mid, hi)]
+        ok = vals[0] - EPS <= vals[1] <= vals[2] + EPS
+        shown = " <= ".join(str(_val(by, x)) for x in (lo, mid, hi))
+        rows.append(_row("value within its range", [x for x in (lo, mid, hi) if isinstance(x, str)], label,
+                         shown, "consistent" if ok else "inconsistent", ""))
+    for bound_id, p_id in (x for x in COX_SELECTION if _has(by, x)):
+        p = _val(by, p_id)
+        bound = float(BOUND_PATTERN.match(_val(by, bound_id)).group(1))
+        p_max = float(BOUND_PATTERN.match(p).group(1)) if isinstance(p, str) else float(p)
+        ok = p_max < bound
+        rows.append(_row("Cox selection at p < 0.2", [bound_id, p_id], f"selected; printed p {p}",
+                         f"p < {bound:g}", "consistent" if ok else "inconsistent", ""))
+    for p_id in (x for x in COX_NOT_SELECTED if x in by):
+        p = float(_val(by, p_id))
+        ok = p >= 0.2
+        rows.append(_row("Cox selection at p < 0.2", [p_id], f"not selected; printed p {p}", "p >= 0.2",
+                         "consistent" if ok else "inconsistent", ""))
+    return rows
+
+
 def derive_restatement_checks(by: Mapping[str, Mapping]) -> list[dict]:
     """One quantity printed twice with two values (compared at the coarser printed precision)."""
     rows = []
@@ -538,6 +580,6 @@ def table_consistency(claims=None) -> pd.DataFrame:
     rows: list[dict] = []
     for fn in (derive_percentage_checks, derive_fisher_checks, derive_responder_total_checks,
                derive_hazard_ratio_checks, derive_median_checks,
-               derive_sum_checks, derive_restatement_checks, derive_wording_checks):
+               derive_sum_checks, derive_range_checks, derive_restatement_checks, derive_wording_checks):
         rows += fn(by)
     return pd.DataFrame(rows, columns=COLUMNS)
