@@ -69,14 +69,16 @@ def _new_ax(figsize):
 def figure_km(tte: pd.DataFrame, group=None, ax=None, times=None, step: float = 6,
               max_time: float | None = None, title: str | None = None,
               ylabel: str = "Probability", xlabel: str = "Months", at_risk: bool = True,
-              legend_loc: str = "lower left"):
+              legend_loc: str = "above"):
     """Figures 1–3: Kaplan–Meier curves with censor marks and numbers at risk (T ≥ t) below.
 
     ``tte`` from ``survival.derive_tte``; ``group`` a subgroup id, a column or None. Legend
     entries: group label, n, median (95 % CI) in months ("NR"/"NC" when not reached / not
     calculable); the log-rank p is annotated when there are two or more groups. The at-risk rows
     are drawn inside the same Axes, below the x axis (give the figure bottom margin when passing
-    ``ax``: about 0.12 + 0.05 per group). Returns the Axes.
+    ``ax``: about 0.12 + 0.05 per group). ``legend_loc="above"`` (default) puts the legend
+    outside the plot, above it, so it never hides a curve; any matplotlib location also works.
+    Returns the Axes.
     """
     groups = [(lv, lab, g) for lv, lab, g in _groups(tte, group) if len(g)]
     if not groups:
@@ -87,9 +89,11 @@ def figure_km(tte: pd.DataFrame, group=None, ax=None, times=None, step: float = 
         times = list(np.arange(0, max_time + 1e-9, step))
     with style():
         if ax is None:
-            ax = _new_ax((7.0, 4.2 + 0.28 * len(groups)))
+            height = 4.6 + 0.5 * len(groups)
+            ax = _new_ax((7.0, height))
             longest = max(len(str(lab)) for _, lab, _ in groups)
-            ax.figure.subplots_adjust(bottom=0.16 + 0.055 * len(groups), right=0.97,
+            ax.figure.subplots_adjust(bottom=(0.75 + 0.3 * len(groups)) / height, right=0.97,
+                                      top=1 - (0.45 + 0.2 * (len(groups) + 1)) / height,
                                       left=min(0.4, 0.1 + 0.0125 * longest))
         rows, risk = [], {}
         for i, (lv, label, g) in enumerate(groups):
@@ -113,16 +117,25 @@ def figure_km(tte: pd.DataFrame, group=None, ax=None, times=None, step: float = 
         ax.set_xticklabels([f"{t:g}" for t in times])
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        if title:
-            ax.set_title(title, loc="left")
         p = np.nan
+        legend_title = None
         if len(groups) >= 2:
             p = logrank_p(tte[tte.index.isin(pd.concat([g for _, _, g in groups]).index)], group)[1]
             ptxt = fmt_p(p)
             ptxt = f"p {ptxt[0]} {ptxt[1:]}" if ptxt.startswith("<") else f"p = {ptxt}"
-            ax.text(1.0, 1.02, f"log-rank {ptxt}", transform=ax.transAxes, ha="right",
-                    va="bottom")
-        ax.legend(loc=legend_loc, frameon=False)
+            legend_title = f"Log-rank {ptxt}"
+        if legend_loc == "above":
+            leg = ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False,
+                            title=legend_title, borderaxespad=0.0)
+        else:
+            leg = ax.legend(loc=legend_loc, frameon=False, title=legend_title)
+        if legend_title:
+            leg.get_title().set_fontsize(8.5)
+            leg._legend_box.align = "left"
+        if title:
+            n_lines = len(groups) + (1 if legend_title else 0)
+            pad = 8 + (15 * n_lines if legend_loc == "above" else 0)
+            ax.set_title(title, loc="left", pad=pad)
         ax.km_summary_ = pd.DataFrame(rows)
         ax.at_risk_ = pd.DataFrame.from_dict(risk, orient="index", columns=times)
         ax.logrank_p_ = p
@@ -282,24 +295,35 @@ def figure_ae_profile(ae: pd.DataFrame, phase: str = "ALL", ax=None, title: str 
     w = w.reindex(columns=["1-2", ">=3"], fill_value=0.0)
     w = w[w.sum(axis=1) >= min_pct]
     N = int(t["N"].iloc[0])
+    cats = (t.drop_duplicates("term").set_index("term")["category"].reindex(w.index)
+            if "category" in t else pd.Series("", index=w.index))
+    labels, rows, bold = [], [], []
+    for c in dict.fromkeys(cats):
+        if c:
+            labels.append(str(c).capitalize())
+            rows.append((0.0, 0.0))
+            bold.append(True)
+        for term in w.index[cats.to_numpy() == c]:
+            labels.append(term)
+            rows.append((w.loc[term, "1-2"], w.loc[term, ">=3"]))
+            bold.append(False)
+    low = np.array([r[0] for r in rows])
+    high = np.array([r[1] for r in rows])
     with style():
         if ax is None:
-            ax = _new_ax((7.0, 0.8 + 0.26 * len(w)))
+            ax = _new_ax((7.0, 0.8 + 0.26 * len(rows)))
             ax.figure.subplots_adjust(left=0.33)
-        y = np.arange(len(w))[::-1]
-        ax.barh(y, w["1-2"], color=GRADE_COLOURS["1-2"], label="Grade 1–2", height=0.7)
-        ax.barh(y, w[">=3"], left=w["1-2"], color=GRADE_COLOURS[">=3"], label="Grade ≥3", height=0.7)
+        y = np.arange(len(rows))[::-1]
+        bars = ~np.array(bold, dtype=bool)  # header rows carry no bar
+        ax.barh(y[bars], low[bars], color=GRADE_COLOURS["1-2"], label="Grade 1–2", height=0.7)
+        ax.barh(y[bars], high[bars], left=low[bars], color=GRADE_COLOURS[">=3"], label="Grade ≥3",
+                height=0.7)
         ax.set_yticks(y)
-        ax.set_yticklabels(w.index)
-        if "category" in t:
-            cat = t.drop_duplicates("term").set_index("term")["category"].reindex(w.index).to_numpy()
-            for i in range(1, len(cat)):
-                if cat[i] != cat[i - 1]:
-                    ax.axhline(y[i] + 0.5, color="0.6", lw=0.8, ls=":")
-            for c in dict.fromkeys(cat):
-                first = y[list(cat).index(c)]
-                ax.text(99, first, str(c).capitalize(), ha="right", va="center", fontsize=8,
-                        color="0.35", style="italic")
+        ax.set_yticklabels(labels)
+        for lab, b in zip(ax.get_yticklabels(), bold):
+            if b:
+                lab.set_fontweight("bold")
+        ax.tick_params(axis="y", length=0)
         ax.set_xlabel(f"Patients (%), n = {N}")
         ax.set_xlim(0, 100)
         ax.legend(loc="lower right", frameon=False)
