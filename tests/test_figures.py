@@ -10,8 +10,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from ixathaldex.exceptions import AnalysisError  # noqa: E402
-from ixathaldex.figures import (figure_ae_profile, figure_flow, figure_forest, figure_km,  # noqa: E402
-                                fmt_p)
+from ixathaldex.figures import (alt_text_km, figure_ae_profile, figure_flow,  # noqa: E402
+                                figure_forest, figure_km, fmt_p)
 from ixathaldex.populations import table_flow  # noqa: E402
 from ixathaldex.safety import table_adverse_events  # noqa: E402
 from ixathaldex.survival import derive_tte, table_subgroup_hr  # noqa: E402
@@ -98,3 +98,15 @@ def test_ae_profile():
 
 def test_fmt_p():
     assert fmt_p(0.0004) == "<0.001" and fmt_p(0.0456) == "0.046" and fmt_p(np.nan) == "NA"
+
+
+def test_alt_text_and_no_backend_choice():
+    from pathlib import Path
+
+    import ixathaldex.figures as figs
+
+    ax = figure_km(gehan(), "arm", step=10)
+    text = alt_text_km(ax, "remission", "Gehan 6-MP trial")
+    assert "6-MP (n = 21, 9 events): median 23.0 months (95% CI 13.0 to NC)" in text
+    assert text.endswith("Log-rank p < 0.001.")
+    assert "matplotlib.use(" not in Path(figs.__file__).read_text()

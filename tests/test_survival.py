@@ -9,7 +9,8 @@ from scipy import stats
 
 from ixathaldex.exceptions import AnalysisError
 from ixathaldex.survival import (KaplanMeier, at_risk_counts, derive_tte, fit_cox, km_curve,
-                                 km_median, km_median_ci, logrank_p, table_at_risk,
+                                 km_median, km_median_ci, logrank_p, survival_at, table_at_risk,
+                                 table_survival_at,
                                  table_cox_multivariate, table_cox_univariate, table_followup,
                                  table_km_summary, table_logrank, table_subgroup_hr,
                                  table_subgroup_survival)
@@ -79,6 +80,30 @@ def test_rossi_cox_matches_fox_appendix():
         z = coef / se
         assert fit.loc[cov, "p_value"] == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-3)
         assert fit.loc[cov, "hr_lower"] == pytest.approx(math.exp(coef - 1.96 * se), rel=1e-3)
+
+
+def test_gehan_km_estimates_published():
+    # 6-MP KM estimates (Freireich data; e.g. Kleinbaum & Klein, Survival Analysis, ch. 2)
+    published = {6: 0.857, 7: 0.807, 10: 0.753, 13: 0.690, 16: 0.627, 22: 0.538, 23: 0.448}
+    s = survival_at(ref.GEHAN_6MP_TIME, ref.GEHAN_6MP_EVENT, list(published))
+    assert np.allclose(s["survival"], list(published.values()), atol=5e-4)
+    assert s["at_risk"].tolist() == [21, 17, 15, 12, 11, 7, 6]
+
+
+def test_survival_at_ci_matches_lifelines_loglog():
+    from lifelines import KaplanMeierFitter
+
+    k = KaplanMeierFitter().fit(ref.GEHAN_6MP_TIME, ref.GEHAN_6MP_EVENT)
+    s = survival_at(ref.GEHAN_6MP_TIME, ref.GEHAN_6MP_EVENT, [7, 13, 23])
+    ci = k.confidence_interval_
+    for _, r in s.iterrows():
+        row = ci[ci.index <= r["time"]].iloc[-1]
+        assert r["ci_lower"] == pytest.approx(row.iloc[0], abs=1e-6)
+        assert r["ci_upper"] == pytest.approx(row.iloc[1], abs=1e-6)
+    beyond = survival_at([1, 2], [1, 0], [0, 3])
+    assert beyond["survival"].iloc[0] == 1 and np.isnan(beyond["survival"].iloc[1])
+    t = table_survival_at(gehan_frame(), [10], group="arm")
+    assert t["at_risk"].tolist() == [15, 8]
 
 
 # ---- hand-computed toys ----------------------------------------------------------------------

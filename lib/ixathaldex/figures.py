@@ -331,3 +331,21 @@ def figure_ae_profile(ae: pd.DataFrame, phase: str = "ALL", ax=None, title: str 
             ax.set_title(title, loc="left")
         ax.ae_ = w
     return ax
+
+
+# --------------------------------------------------------------------------------------------
+# Alt text (what a figure shows, with its live numbers)
+# --------------------------------------------------------------------------------------------
+
+def alt_text_km(ax, endpoint: str, population: str) -> str:
+    """Alt text for a ``figure_km`` Axes: groups with n, median (95 % CI) and the log-rank p."""
+    parts = []
+    for _, r in ax.km_summary_.iterrows():
+        parts.append(f"{r['label']} (n = {r['n']}, {r['events']} events): median "
+                     f"{fmt_months(r['median'])} months (95% CI {fmt_months(r['ci_lower'], 'NC')} to "
+                     f"{fmt_months(r['ci_upper'], 'NC')})")
+    text = (f"Kaplan–Meier curves of {endpoint}, {population}, with numbers at risk below the "
+            f"time axis. " + "; ".join(parts) + ".")
+    if np.isfinite(getattr(ax, "logrank_p_", np.nan)):
+        text += f" Log-rank p {'< 0.001' if ax.logrank_p_ < 0.001 else '= ' + fmt_p(ax.logrank_p_)}."
+    return text

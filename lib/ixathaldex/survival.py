@@ -147,6 +147,56 @@ class KaplanMeier:
         return 1.0 if idx < 0 else float(c["survival"].iloc[idx])
 
 
+def survival_at(time, event, times, alpha: float = 0.05) -> pd.DataFrame:
+    """S(t) at each of ``times`` with a pointwise log-log CI (Greenwood variance).
+
+    Columns ``time``, ``survival``, ``ci_lower``, ``ci_upper``, ``at_risk`` (T ≥ t). Beyond the
+    last observed time S is NaN (not estimable).
+    """
+    from scipy import stats
+
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=int)
+    c = km_curve(t, e)
+    d, n = c["events"].to_numpy(float), c["at_risk"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gw = np.cumsum(np.where(n > d, d / (n * (n - d)), 0.0))
+    z = stats.norm.ppf(1 - alpha / 2)
+    rows = []
+    for x in times:
+        idx = np.searchsorted(c["time"].to_numpy(), x, side="right") - 1
+        if x > t.max():
+            s_, lo, hi = np.nan, np.nan, np.nan
+        elif idx < 0:
+            s_, lo, hi = 1.0, 1.0, 1.0
+        else:
+            s_ = float(c["survival"].iloc[idx])
+            if 0 < s_ < 1:
+                se = np.sqrt(gw[idx]) / abs(np.log(s_))
+                lo, hi = s_ ** np.exp(z * se), s_ ** np.exp(-z * se)
+            else:
+                lo = hi = s_
+        rows.append({"time": x, "survival": s_, "ci_lower": lo, "ci_upper": hi,
+                     "at_risk": int((t >= x - 1e-9).sum())})
+    return pd.DataFrame(rows)
+
+
+def table_survival_at(tte: pd.DataFrame, times, group=None) -> pd.DataFrame:
+    """Landmark survival (e.g. 12-month PFS) per group: S(t) with log-log 95 % CI and at-risk.
+
+    Columns ``group``, ``label``, ``time``, ``survival``, ``ci_lower``, ``ci_upper``, ``at_risk``.
+    """
+    frames = []
+    for lv, label, g in _groups(tte, group):
+        if len(g) == 0:
+            continue
+        f = survival_at(g["time"], g["event"], list(times))
+        f.insert(0, "label", label)
+        f.insert(0, "group", lv)
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
 def _groups(tte: pd.DataFrame, factor):
     """[(level, label, frame)] for a factor id (registry), a column name, or None (all)."""
     if factor is None:
