@@ -61,8 +61,8 @@ class BuildReport:
 
 # ---- snapshots -------------------------------------------------------------------------------
 
-def check_snapshots(project: Project, cuts: list[str], package: str) -> None:
-    """Refuse edited published snapshots; validate each (skipped when the same bytes passed before)."""
+def check_manifests(project: Project, cuts: list[str]) -> None:
+    """Refuse a published snapshot whose files no longer match its manifest's checksums."""
     edited = []
     for cut in cuts:
         problems = manifest_problems(project.snapshot_root / cut)
@@ -73,6 +73,10 @@ def check_snapshots(project: Project, cuts: list[str], package: str) -> None:
             "a published snapshot does not match its manifest. Snapshots are immutable: restore the "
             "original files and add the new data as a new cut (`ixathaldex snapshot add FOLDER --cut "
             "YYYY-MM-DD --label TEXT`).\n  " + "\n  ".join(edited))
+
+
+def validate_snapshots(project: Project, cuts: list[str], package: str) -> None:
+    """Validate each snapshot (skipped when the same bytes passed the same code before)."""
     try:
         from .validate import check_snapshot
     except ImportError:
@@ -180,7 +184,25 @@ def build_site(project: Project, snapshots: list[str] | None = None, jobs: int =
         if cut not in known:
             raise BuildError(f"--snapshot {cut!r}: not a known snapshot (known: {', '.join(known)})")
     package = ex.package_digest()
-    check_snapshots(project, known, package)
+    check_manifests(project, known)
+    # full validation runs beside the first notebooks; nothing is published unless it passed, and
+    # a notebook executed on data that fails validation is never used (no validation stamp)
+    validation_pool = ThreadPoolExecutor(max_workers=1)
+    validation = validation_pool.submit(validate_snapshots, project, known, package)
+    try:
+        report = _build_validated(project, config, toc_path, settings, chapters, pages, known, selected,
+                                  package, jobs, force, report, validation)
+    except BuildError:
+        validation.result()  # an invalid snapshot is the first thing to fix: its error wins
+        raise
+    finally:
+        validation_pool.shutdown(wait=True)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _build_validated(project, config, toc_path, settings, chapters, pages, known, selected, package, jobs,
+                     force, report, validation) -> BuildReport:
 
     lock = (project.root / "requirements.lock").read_bytes() if (project.root / "requirements.lock").is_file() else b""
     previous = {cut: (known[i - 1] if i else None) for i, cut in enumerate(known)}
@@ -201,6 +223,7 @@ def build_site(project: Project, snapshots: list[str] | None = None, jobs: int =
         for v in to_execute
     }
     ex.run_jobs([j for v in to_execute for j in chapter_jobs[v]], jobs, progress)
+    validation.result()
 
     # 2. results.json per version
     results = {v: _write_results(project, v, chapter_jobs[v]) for v in to_execute}
@@ -272,7 +295,6 @@ def build_site(project: Project, snapshots: list[str] | None = None, jobs: int =
         st.write_site_index(project.out, site_versions, settings["base_url"])  # only writes changes
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report.seconds = time.perf_counter() - t0
     return report
 
 

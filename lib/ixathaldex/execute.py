@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import multiprocessing
 import os
 import time
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -295,7 +296,9 @@ def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None) -> None:
             if failures:
                 break
     else:
-        with ProcessPoolExecutor(max_workers=min(n_jobs, len(unique))) as pool:
+        # spawn, not fork: the build validates snapshots in a thread meanwhile (fork + threads deadlock)
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(n_jobs, len(unique)), mp_context=ctx) as pool:
             futures = {pool.submit(execute_job, job): job for job in unique.values()}
             pending = set(futures)
             while pending and not failures:
