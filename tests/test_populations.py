@@ -93,3 +93,4 @@ def test_flow_and_exposure():
     e = table_treatment_exposure(adsl).set_index("quantity")
     assert e.loc["induction cycles, median (range)", "value"] == 6.0  # 1,1,3,4,8,8,8,8
     assert e.loc["entered maintenance", "n"] == 3
+    assert e.loc["prior lines 4 or more", "n"] == 2  # P5 (5 lines), P6 (4 lines)

@@ -38,6 +38,7 @@ def test_table_2a_toy():
     assert t.loc[("ITT", "ORR"), "pct"] == pytest.approx(50.0)
     assert t.loc[("PP", "ORR"), "N"] == 6 and t.loc[("PP", "ORR"), "n"] == 4
     assert t.loc[("PP", "NE"), "n"] == 0
+    assert t.loc[("ITT", "≥VGPR"), "n"] == 2
     lo, hi = clopper_pearson(4, 6)
     assert t.loc[("PP", "ORR"), "ci_lower"] == pytest.approx(100 * lo)
     assert t.loc[("PP", "ORR"), "ci_upper"] == pytest.approx(100 * hi)

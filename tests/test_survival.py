@@ -256,6 +256,18 @@ def test_cox_flags_monotone_likelihood():
     assert not fit2.loc[0, "estimable"]
 
 
+def test_invert_hr():
+    from ixathaldex.survival import invert_hr
+
+    adsl, adtte, *_ = ref.toy_frames()
+    u = table_cox_univariate(adsl, adtte, "OS", factors=["hgb100"])
+    v = invert_hr(u).iloc[0]
+    assert v["hr"] == pytest.approx(1 / u.iloc[0]["hr"])
+    assert v["hr_lower"] == pytest.approx(1 / u.iloc[0]["hr_upper"])
+    assert (v["level"], v["reference"]) == ("Hb ≥100 g/L", "Hb <100 g/L")
+    assert v["p_value"] == u.iloc[0]["p_value"]
+
+
 def test_subgroup_hr_has_logrank():
     adsl, adtte, *_ = ref.toy_frames()
     f = table_subgroup_hr(adsl, adtte, "PFS", factors=["gfr60", "cyto3"])

@@ -320,7 +320,7 @@ def table_characteristics(adsl: pd.DataFrame) -> pd.DataFrame:
 
 
 def table_treatment_exposure(adsl: pd.DataFrame) -> pd.DataFrame:
-    """Results text (treatment): induction cycles, maintenance counts and duration, ITT.
+    """Results text (treatment): prior lines, induction cycles, maintenance counts and duration, ITT.
 
     Rows: ``quantity``, ``n``, ``denominator``, ``pct``, ``value`` (medians), ``low``, ``high``.
     Maintenance duration = MNTCYC × 28 days / 30.4375 (months) among patients who entered
@@ -336,6 +336,9 @@ def table_treatment_exposure(adsl: pd.DataFrame) -> pd.DataFrame:
                      "pct": 100.0 * n / den if den and not np.isnan(n) else np.nan,
                      "value": value, "low": low, "high": high})
 
+    lines = d["PRLINES"].astype(float)
+    add("prior lines, median (range)", len(lines), N, lines.median(), lines.min(), lines.max())
+    add("prior lines 4 or more", (lines >= 4).sum(), N)
     cyc = d["INDCYC"].astype(float)
     add("induction cycles, median (range)", len(cyc), N, cyc.median(), cyc.min(), cyc.max())
     add("completed induction", (d["INDCMPFL"] == "Y").sum(), N)

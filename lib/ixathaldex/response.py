@@ -61,7 +61,7 @@ def _rate_row(k, n):
 
 
 def table_response(adsl: pd.DataFrame, adrs: pd.DataFrame, populations=("ITT", "PP"),
-                   categories=CATEGORIES, combined=("ORR", "CBR")) -> pd.DataFrame:
+                   categories=CATEGORIES, combined=("ORR", "CBR", "≥VGPR")) -> pd.DataFrame:
     """Table 2A: best overall response by category, ORR and CBR, n and % with exact 95 % CI.
 
     Long frame: ``population``, ``category``, ``n``, ``N``, ``pct``, ``ci_lower``, ``ci_upper``

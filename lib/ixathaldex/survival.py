@@ -415,6 +415,21 @@ def table_cox_multivariate(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str =
     return fit
 
 
+def invert_hr(cox: pd.DataFrame) -> pd.DataFrame:
+    """The same Cox rows with the comparison reversed: HR → 1/HR, limits swapped and inverted,
+    ``level`` and ``reference`` exchanged (e.g. to read "no gain vs gain" as the paper prints)."""
+    out = cox.copy()
+    out["coef"] = -cox["coef"]
+    out["hr"] = 1.0 / cox["hr"]
+    out["hr_lower"], out["hr_upper"] = 1.0 / cox["hr_upper"], 1.0 / cox["hr_lower"]
+    if "z" in out:
+        out["z"] = -cox["z"]
+    out["level"], out["reference"] = cox["reference"], cox["level"]
+    if "direction" in out:
+        out["direction"] = out.apply(_direction, axis=1)
+    return out
+
+
 def table_subgroup_hr(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str = "PFS",
                       factors=SURVIVAL_FACTORS, ties: str = "breslow",
                       population: str = "ITT") -> pd.DataFrame:
