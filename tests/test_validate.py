@@ -304,7 +304,14 @@ def test_blank_line_inside_is_refused(snap):
 def test_lowercase_column_gets_a_hint(snap):
     edit_csv(snap, "adsl.csv", lambda df: df.rename(columns={"SEX": "sex"}))
     (p,) = [p for p in validate_snapshot(snap) if p.rule == "missing-column"]
-    assert p.column == "SEX" and "'sex'" in p.message
+    assert p.column == "SEX" and "'sex'" in p.message and "case" in p.message
+
+
+def test_semicolon_separated_file_is_named(snap):
+    read_csv(snap, "adrs.csv").to_csv(snap / "adrs.csv", index=False, sep=";")
+    rewrite_manifest(snap)
+    (p,) = [p for p in validate_snapshot(snap) if p.file == "adrs.csv"]
+    assert p.rule == "not-csv" and "';'" in p.message
 
 
 def test_index_column_is_refused(snap):

@@ -205,6 +205,10 @@ def read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
         return None, [Problem(name, "utf8-bom", "file starts with a byte-order mark; save as UTF-8 "
                               "without BOM", rows=(1,))]
     header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
+        sep = next(sep for sep in (";", "\t", "|") if sep in header[0])
+        return None, [Problem(name, "not-csv", f"the header is separated by {sep!r}, not by commas",
+                              rows=(1,))]
     head_problems = []
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
@@ -378,9 +382,9 @@ def _schema_problems(table: str, df: pd.DataFrame, cutoff: pd.Timestamp | None) 
         fc = exc.failure_cases
     problems = []
     missing = fc[fc["check"] == "column_in_dataframe"]
-    present = {str(c).upper(): c for c in df.columns}
+    present = {str(c).strip().upper(): c for c in df.columns}
     for name in missing["failure_case"]:
-        hint = f" (found {present[str(name).upper()]!r}: names are case-sensitive)" \
+        hint = f" (found {present[str(name).upper()]!r}: names are exact, case and spaces count)" \
             if str(name).upper() in present else ""
         problems.append(Problem(file, "missing-column", "required column is missing" + hint, str(name)))
     fc = fc[fc["check"] != "column_in_dataframe"].copy()
