@@ -388,16 +388,18 @@ def _schema_problems(table: str, df: pd.DataFrame, cutoff: pd.Timestamp | None) 
             if str(name).upper() in present else ""
         problems.append(Problem(file, "missing-column", "required column is missing" + hint, str(name)))
     fc = fc[fc["check"] != "column_in_dataframe"].copy()
-    groups = []
     for (column, check, number), g in fc.groupby(["column", "check", "check_number"], dropna=False, sort=False):
+        idx = np.sort(pd.to_numeric(g["index"], errors="coerce").dropna().astype(int).to_numpy())
         if check == "not_nullable":
             rule, template = "required-value", "empty, but a value is required"
-        else:
+        elif column in rules and pd.notna(number) and int(number) < len(rules[column]) \
+                and rules[column][int(number)][0] == check:
             rule, template = rules[column][int(number)][:2]
-        idx = pd.to_numeric(g["index"], errors="coerce").dropna().astype(int).to_numpy()
-        vals = dict(zip(pd.to_numeric(g["index"], errors="coerce"), g["failure_case"]))
-        groups.append((column, rule, template, np.sort(idx), vals))
-    for column, rule, template, idx, vals in groups:
+        else:  # anything pandera reports that is not one of our checks (e.g. a check that crashed)
+            first = str(g["failure_case"].iloc[0])[:200]
+            problems.append(Problem(file, "schema", f"pandera check {check!r} failed: {first}",
+                                    None if pd.isna(column) else str(column)))
+            continue
         problems += _row_problems(table, df, idx, column, rule,
                                   lambda r, t=template, c=column: _fill(t, r.get(c)))
     return problems
