@@ -474,3 +474,16 @@ def test_large_snapshot_is_validated_quickly(tmp_path):
     elapsed = time.perf_counter() - t0
     assert problems == []
     assert elapsed < 60
+
+
+# ---- the committed snapshots ----------------------------------------------------------------
+
+def test_committed_snapshots_pass():
+    from ixathaldex.snapshot import SNAPSHOT_ROOT, list_snapshots
+
+    cuts = list_snapshots(SNAPSHOT_ROOT)
+    if not cuts:
+        pytest.skip("no committed snapshots yet")
+    for cut in cuts:
+        problems = validate_snapshot(SNAPSHOT_ROOT / cut)
+        assert problems == [], f"{cut}:\n" + "\n".join(map(str, problems))
