@@ -67,6 +67,23 @@ def test_km_on_given_axes_and_subgroup():
         figure_km(pd.DataFrame({"time": [], "event": []}))
 
 
+def test_km_panels_is_a_figure_of_km_axes():
+    from ixathaldex.figures import figure_km_panels
+
+    adsl, adtte, *_ = ref.toy_frames()
+    fig = figure_km_panels([(derive_tte(adsl, adtte, "PFS"), "PFS"), (derive_tte(adsl, adtte, "OS"), "OS")],
+                           group="gfr60", step=3)
+    assert isinstance(fig, matplotlib.figure.Figure)
+    visible = [a for a in fig.axes if a.get_visible()]
+    assert len(visible) == 2
+    assert visible[1].at_risk_.iloc[:, 0].sum() == 8  # all ITT patients at t = 0
+    fig = figure_km_panels([(derive_tte(adsl, adtte, "PFS"), "a", "gfr60"),
+                            (derive_tte(adsl, adtte, "PFS"), "b", "cyto3"),
+                            (derive_tte(adsl, adtte, "OS"), "c")], step=3)
+    visible = [a for a in fig.axes if a.get_visible()]
+    assert [len(a.km_summary_) for a in visible] == [2, 3, 1]
+
+
 def test_forest():
     adsl, adtte, *_ = ref.toy_frames()
     hr = table_subgroup_hr(adsl, adtte, "PFS", factors=["age75", "gfr60", "gain1q"])

@@ -144,6 +144,36 @@ def figure_km(tte: pd.DataFrame, group=None, ax=None, times=None, step: float = 
     return ax
 
 
+def figure_km_panels(panels, group=None, ncols: int = 2, step: float = 6, panel_width: float = 6.2,
+                     **kwargs):
+    """Composite KM figure (e.g. Figure 1: PFS and OS; Figure 2a–d): returns the **Figure**.
+
+    ``panels`` is a list of (tte, title) pairs or (tte, title, group) triples (a triple's group
+    overrides ``group``); each panel is a ``figure_km`` with its own numbers at risk; the panels
+    share the style and the x grid step. ``fig.axes`` holds the panel Axes
+    (each with ``km_summary_``, ``at_risk_``, ``logrank_p_``).
+    """
+    import matplotlib.pyplot as plt
+
+    panels = [(p[0], p[1], p[2] if len(p) > 2 else group) for p in panels]
+    if not panels:
+        raise AnalysisError("figure_km_panels: no panels")
+    n_groups = max(len([1 for _, _, g in _groups(t, gr) if len(g)]) for t, _, gr in panels)
+    nrows = int(np.ceil(len(panels) / ncols))
+    h = 4.6 + 0.5 * n_groups
+    with style():
+        fig, axes = plt.subplots(nrows, min(ncols, len(panels)), squeeze=False,
+                                 figsize=(panel_width * min(ncols, len(panels)), h * nrows))
+        fig.subplots_adjust(hspace=(1.5 + 0.75 * n_groups) / 4.0, wspace=0.45,
+                            bottom=(0.75 + 0.3 * n_groups) / (h * nrows),
+                            top=1 - (0.45 + 0.2 * (n_groups + 1)) / (h * nrows), left=0.12, right=0.97)
+        for ax, (tte, title, gr) in zip(axes.ravel(), panels):
+            figure_km(tte, gr, ax=ax, step=step, title=title, **kwargs)
+        for ax in axes.ravel()[len(panels):]:
+            ax.set_visible(False)
+    return fig
+
+
 def _draw_at_risk(ax, table: pd.DataFrame, times) -> None:
     """Numbers at risk as text rows under the x axis (x in data units, y in axes units)."""
     import matplotlib.transforms as mtransforms
