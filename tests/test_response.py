@@ -87,3 +87,26 @@ def test_upgrades_toy():
     total = s[s["from"] == "any"].iloc[0]
     assert (total["n"], total["N"]) == (1, 2)
     assert total["pct"] == pytest.approx(50.0)
+
+
+def _publication_cut():
+    from ixathaldex.snapshot import list_snapshots, load_snapshot
+
+    if "2018-06-30" not in list_snapshots():
+        pytest.skip("publication snapshot not present")
+    return load_snapshot("2018-06-30", validate=False)
+
+
+def test_publication_cut_reproduces_printed_response_counts():
+    """Counts printed in the paper's Table 2A/2B and text (by construction of the synthetic cut)."""
+    s = _publication_cut()
+    t = table_response(s.adsl, s.adrs).set_index(["population", "category"])["n"]
+    assert [t[("ITT", c)] for c in ("CR", "VGPR", "PR", "MR", "ORR", "CBR")] == [8, 13, 25, 9, 46, 55]
+    assert [t[("PP", c)] for c in ("CR", "VGPR", "PR", "MR", "ORR", "CBR")] == [8, 13, 25, 6, 46, 52]
+    b = table_response_by_group(s.adsl, s.adrs).set_index(["factor", "level"])
+    assert b.loc[("hr_cyto", "Y"), "p_value"] == pytest.approx(0.5778, abs=5e-5)
+    assert b.loc[("gain1q", "Y"), "p_value"] == pytest.approx(0.1133, abs=5e-5)
+    assert b.loc[("hr_or_1q", "Y"), "p_value"] == pytest.approx(0.1158, abs=5e-5)
+    assert (b.loc[("imid", "Y"), "N"], b.loc[("imid", "N"), "N"]) == (37, 53)
+    u = table_upgrade_summary(s.adsl, s.adrs)
+    assert u.iloc[-1]["n"] == 5 and u.iloc[-1]["N"] == 41
