@@ -63,3 +63,20 @@ def test_missing_grade_raises():
     bad.loc[0, "AETOXGR"] = pd.NA
     with pytest.raises(AnalysisError):
         table_adverse_events(adsl, bad)
+
+
+def test_publication_cut_reproduces_printed_table3_counts():
+    from ixathaldex.snapshot import list_snapshots, load_snapshot
+
+    if "2018-06-30" not in list_snapshots():
+        pytest.skip("publication snapshot not present")
+    s = load_snapshot("2018-06-30", validate=False)
+    t = table_adverse_events(s.adsl, s.adae).set_index(["term", "phase", "grade"])["n"]
+    printed = {  # Table 3: all phases 1-2, >=3; maintenance 1-2, >=3
+        "Upper respiratory infection": (24, 1, 8, 1), "Polyneuropathy": (33, 4, 7, 1),
+        "Pain": (22, 6, 9, 0), "Anaemia": (66, 16, 34, 4), "Thrombocytopenia": (36, 7, 17, 3),
+    }
+    for term, (a12, a3, m12, m3) in printed.items():
+        got = (t[(term, "ALL", "1-2")], t[(term, "ALL", ">=3")],
+               t[(term, "MAINTENANCE", "1-2")], t[(term, "MAINTENANCE", ">=3")])
+        assert got == (a12, a3, m12, m3), term
