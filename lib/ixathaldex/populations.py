@@ -8,7 +8,7 @@ See ``docs/statistics.md`` for the reading of the paper behind each definition.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
