@@ -123,6 +123,8 @@ def test_unknown_snapshot_option_is_refused(tmp_path):
     proj = _fixture_project(tmp_path)
     with pytest.raises(BuildError, match="not a known snapshot"):
         b.build_site(b.Project(proj), snapshots=["2018-12-31"])
+    with pytest.raises(BuildError, match="not a path"):
+        b.build_site(b.Project(proj), snapshots=["../2019-01-31"])
 
 
 def test_failing_chapter_gives_one_readable_message_and_leaves_site_identical(tmp_path, capsys):

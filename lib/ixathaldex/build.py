@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -22,7 +23,7 @@ from . import execute as ex
 from . import site as st
 from .exceptions import BuildError, IxaThalDexError, ValidationError
 from .log import configure, logger
-from .snapshot import PROJECT_ROOT, list_snapshots, manifest_problems, read_manifest, short_checksum
+from .snapshot import PROJECT_ROOT, check_cut_id, list_snapshots, manifest_problems, read_manifest, short_checksum
 
 
 @dataclass
@@ -100,9 +101,9 @@ def validate_snapshots(project: Project, cuts: list[str], package: str) -> None:
 # ---- the build -------------------------------------------------------------------------------
 
 def _job(project, version, label, source, parameters, known, package, lock, manifest_bytes):
-    ex.validate_parameters(parameters, known)
+    ex.validate_parameters(parameters, known, base=source.parent)
     key = ex.cache_key(source=source.read_bytes(), package=package, manifest=manifest_bytes,
-                       parameters=ex.key_parameters(parameters), lock=lock)
+                       parameters=ex.key_parameters(parameters, base=source.parent), lock=lock)
     return ex.NotebookJob(version=version, label=label, source=source, parameters=parameters, key=key,
                           output=project.cache / "notebooks" / f"{key}.ipynb", cwd=source.parent)
 
@@ -181,6 +182,10 @@ def build_site(project: Project, snapshots: list[str] | None = None, jobs: int =
                          f"`ixathaldex snapshot add FOLDER --cut YYYY-MM-DD --label TEXT`")
     selected = sorted(set(snapshots or known))
     for cut in selected:
+        try:
+            check_cut_id(cut)
+        except IxaThalDexError as exc:
+            raise BuildError(f"--snapshot: {exc}") from None
         if cut not in known:
             raise BuildError(f"--snapshot {cut!r}: not a known snapshot (known: {', '.join(known)})")
     package = ex.package_digest()
@@ -234,8 +239,10 @@ def _build_validated(project, config, toc_path, settings, chapters, pages, known
                     and ex.has_parameters_cell(project.root / "book" / f"{name}.md")}
     post_jobs = {
         v: [_job(project, v, f"book/{name}.md", src,
-                 {"snapshot": v, "results_json": str(results[v]),
-                  "previous_results_json": str(results[previous[v]]) if previous[v] else ""},
+                 # paths relative to the page's folder (its kernel's cwd): no local paths on the site
+                 {"snapshot": v, "results_json": os.path.relpath(results[v], src.parent),
+                  "previous_results_json": os.path.relpath(results[previous[v]], src.parent)
+                  if previous[v] else ""},
                  known, package, lock, manifests[v])
             for name, src in post_sources.items()]
         for v in selected

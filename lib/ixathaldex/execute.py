@@ -76,11 +76,12 @@ def cache_key(*, source: bytes, package: str, manifest: bytes, parameters: dict,
 
 # ---- parameters ------------------------------------------------------------------------------
 
-def validate_parameters(parameters: dict, known_snapshots: list[str]) -> dict:
+def validate_parameters(parameters: dict, known_snapshots: list[str], base: Path | None = None) -> dict:
     """Return ``parameters`` if every value is acceptable, else raise :class:`BuildError`.
 
     ``snapshot`` must be a string naming a known snapshot (a cut id, never a path); the results
-    parameters must be ``""`` or the path of an existing ``.json`` file; nothing else is allowed.
+    parameters must be ``""`` or the path (relative to ``base``, the notebook's working folder) of
+    an existing ``.json`` file; nothing else is allowed.
     """
     unknown = sorted(set(parameters) - set(ALLOWED_PARAMETERS))
     if unknown:
@@ -107,18 +108,18 @@ def validate_parameters(parameters: dict, known_snapshots: list[str]) -> dict:
             if name == "results_json":
                 raise BuildError("parameter results_json: must name this version's results.json")
             continue
-        path = Path(value)
+        path = Path(base or ".") / value
         if path.suffix != ".json" or not path.is_file():
             raise BuildError(f"parameter {name}={value!r}: not an existing .json file")
     return parameters
 
 
-def key_parameters(parameters: dict) -> dict:
+def key_parameters(parameters: dict, base: Path | None = None) -> dict:
     """The parameters as they enter the cache key: a path is replaced by its file's digest."""
     out = {}
     for name, value in parameters.items():
         if name.endswith("_json"):
-            out[name] = ("sha256:" + file_digest(Path(value))) if value else ""
+            out[name] = ("sha256:" + file_digest(Path(base or ".") / value)) if value else ""
         else:
             out[name] = value
     return out
