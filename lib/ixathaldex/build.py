@@ -290,8 +290,10 @@ def _build_validated(project, config, toc_path, settings, chapters, pages, known
                 for v, fut in futures.items():
                     try:
                         built[v] = fut.result()
-                    except BuildError as exc:
+                    except IxaThalDexError as exc:
                         errors.append(str(exc))
+                    except Exception as exc:  # noqa: BLE001 - one readable line, never a half site
+                        errors.append(f"version {v}: {type(exc).__name__}: {exc}")
                 if errors:
                     raise BuildError(errors[0] + (f"\n  (and {len(errors) - 1} more failing version(s))"
                                                   if len(errors) > 1 else ""))
