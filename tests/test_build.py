@@ -228,3 +228,12 @@ def test_end_to_end_two_versions(tmp_path):
     assert proc.returncode == 1
     assert "chapters/99_fails.md" in proc.stderr and "ZeroDivisionError" in proc.stderr
     assert st.tree_digest(site) == before
+
+    # a chapter that shows a subject id: the build refuses to publish it
+    (proj / "_toc.yml").write_text((proj / "_toc.yml").read_text().replace("      - file: chapters/99_fails\n", ""))
+    with open(proj / "chapters" / "01_smoke.md", "a") as fh:
+        fh.write("\n```{code-cell} ipython3\nprint(snap.adsl['USUBJID'].iloc[0])\n```\n")
+    proc = build("--snapshot", "2019-01-31")
+    assert proc.returncode == 1
+    assert "patient-level" in proc.stderr and "chapters/01_smoke.html: IXATHALDEX-" in proc.stderr, proc.stderr
+    assert st.tree_digest(site) == before
