@@ -204,6 +204,22 @@ def main(argv: list[str] | None = None) -> int:
                            f"peak RSS of one process {r['peak_mib']:.0f} MiB"), flush=True)
                 if r["rc"] != 0:
                     print(r["output"][-3000:])
+        print("targets:")
+        checks = [
+            ("no-op rebuild under 3 s", results["noop"]["seconds"] < 3),
+            ("an edited chapter re-executes only that chapter, in each version",
+             len(re.findall(rf"{re.escape(chapters[0][0])}\.md\s+executed", results["edit"]["output"]))
+             == len(cuts) and not re.search(r"chapters/(?!" + re.escape(chapters[0][0][len("chapters/"):])
+                                           + r"\.md)\S+\s+executed", results["edit"]["output"])),
+            ("cold build of one version faster than the plain jupyter-book reference",
+             results["one_cold"]["seconds"] < results["reference"]["seconds"]),
+        ]
+        if "large" in results:
+            checks.append(("100,000-patient version under 300 s and 4 GB",
+                           results["large"]["rc"] == 0 and results["large"]["seconds"] < 300
+                           and results["large"]["peak_mib"] < 4096))
+        for text, ok in checks:
+            print(f"  [{'met' if ok else 'NOT met'}] {text}")
         summary = {k: {"seconds": round(v["seconds"], 2), "rc": v["rc"]} for k, v in results.items()}
         print(json.dumps(summary))
     finally:
