@@ -1,0 +1,549 @@
+"""Reviewer page and what-changed page: every published number, reproduced vs published, per version.
+
+``table_reviewer`` extends :func:`ixathaldex.claims.table_claims` with the page that computes each
+claim, its HTML anchor on the reviewer page and a written reason for every claim that is not
+reproduced; ``table_changes`` compares this version's reproduced values with the previous version's.
+``format_*_html`` render them as the interactive tables of ``book/reviewer.md`` and
+``book/changes.md``; ``book/_static/reviewer.js`` makes every ``table.ixathaldex-interactive``
+sortable and filterable. The DOM contract (ids, classes, data attributes) is in docs/reviewer.md.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+import yaml
+
+from .claims import BOUND_PATTERN, CHAPTERS, VERDICTS, compare, load_claims, table_claims
+from .exceptions import ClaimsError
+from .log import logger
+from .snapshot import PROJECT_ROOT
+
+#: the reviewer page's document name; claim anchors are ``claim-<id>`` on it
+REVIEWER_PAGE = "reviewer"
+ANCHOR_PREFIX = "claim-"
+#: statuses of the what-changed table, in display order
+CHANGE_STATUSES = ("changed", "newly computed", "no longer computed", "unchanged", "not computed")
+REL_EQUAL = 1e-9  # two reproduced values closer than this (relative) are the same value
+
+
+# --------------------------------------------------------------------------- pages and anchors
+def claim_anchor(claim_id: str) -> str:
+    """HTML id of a claim's row on the reviewer page (``claim-t2a.itt.orr.pct``)."""
+    return ANCHOR_PREFIX + claim_id
+
+
+def chapter_pages(toc: Mapping | str | Path | None = None) -> dict[str, str]:
+    """Registry chapter name -> built page (``'survival'`` -> ``'chapters/03_survival.html'``).
+
+    ``toc`` is a parsed ``_toc.yml`` or its path (default: the project's). A toc file
+    ``chapters/NN_slug`` serves the registry chapter ``slug`` (or the one ``slug`` starts with).
+    Chapters not in the toc are absent from the mapping.
+    """
+    from .site import toc_files  # local import: site pulls nothing heavy, but keep review light
+
+    if toc is None or isinstance(toc, (str, Path)):
+        path = Path(toc) if toc is not None else PROJECT_ROOT / "_toc.yml"
+        try:
+            toc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ClaimsError(f"{path}: cannot read the table of contents: {exc}") from exc
+    out: dict[str, str] = {}
+    for name in toc_files(toc):
+        m = re.match(r"^chapters/\d+_([a-z0-9_]+)$", name)
+        if not m:
+            continue
+        slug = m.group(1)
+        for ch in CHAPTERS:
+            if (slug == ch or slug.startswith(ch + "_")) and ch not in out:
+                out[ch] = f"{name}.html"
+    return out
+
+
+def section_of(location: str) -> str:
+    """The table or section of a printed location: 'Table 2A, ITT column, CR row' -> 'Table 2A'."""
+    return location.split(",")[0].strip()
+
+
+# --------------------------------------------------------------------------- formatting values
+def _decimals(claim: Mapping) -> int:
+    if "decimals" in claim and claim["decimals"] is not None:
+        return int(claim["decimals"])
+    pub = claim.get("published")
+    if isinstance(pub, str):
+        m = BOUND_PATTERN.match(pub)
+        text = m.group(1) if m else ""
+    elif isinstance(pub, float):
+        text = repr(pub)
+    else:
+        return 1 if claim.get("rule") == "not_reached" else 0
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def format_value(value: Any, claim: Mapping) -> str:
+    """A reproduced (or published) value at the claim's printed precision, as a reader sees it.
+
+    "not reached" for NR/NC or +inf, "not computed" for a missing value; a p-value below the
+    printed precision shows as a bound ("<0.0001").
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not computed"
+    if isinstance(value, str):
+        v = value.strip()
+        if v.upper() in ("NR", "NC"):
+            return "not reached"
+        if BOUND_PATTERN.match(v):
+            return v.replace(" ", "")
+        return v
+    if isinstance(value, bool):
+        return str(value)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isinf(x) and x > 0:
+        return "not reached"
+    d = _decimals(claim)
+    if claim.get("rule") == "pvalue":
+        d = max(d, 3)
+        if 0 <= x < 10 ** (-d):
+            return f"<{10 ** (-d):.{d}f}"
+    if claim.get("rule") == "exact" and float(x).is_integer():
+        return str(int(x))
+    return f"{x:.{d}f}"
+
+
+def format_difference(diff: Any, claim: Mapping) -> str:
+    """reproduced − published at the claim's precision, signed; '' when there is none."""
+    if diff is None or (isinstance(diff, float) and math.isnan(diff)):
+        return ""
+    d = _decimals(claim)
+    if claim.get("rule") == "pvalue":
+        d = max(d, 3) + 1
+    text = f"{float(diff):+.{d}f}"
+    return "0" if float(text) == 0 else text
+
+
+# --------------------------------------------------------------------------- tables
+def _claims_list(claims) -> list[dict]:
+    if claims is None:
+        return load_claims()
+    if isinstance(claims, pd.DataFrame):
+        return claims.to_dict("records")
+    return list(claims)
+
+
+def _rule_text(claim: Mapping) -> str:
+    rule = claim["rule"]
+    return {
+        "exact": "the count must be equal",
+        "percent_printed": "the percentage must agree at its printed precision",
+        "printed": "the value must agree at its printed precision",
+        "median": "the median must agree within 0.3 months (half a printed unit when printed coarser)",
+        "ci_limit": "the confidence limit must agree within 0.5 months",
+        "pvalue": "the p-value must fall on the same side of 0.05 and within a factor of 2",
+        "hr": "the hazard ratio must agree within 20% and fall on the same side of 1",
+        "not_reached": "the median must not be reached",
+    }.get(rule, f"rule {rule}")
+
+
+def _findings_by_claim(consistency: pd.DataFrame | None) -> dict[str, list[str]]:
+    """claim id -> the arithmetic findings (inconsistent or note) that name it, subject first."""
+    out: dict[str, list[tuple[int, str]]] = {}
+    if consistency is None or len(consistency) == 0:
+        return {}
+    for row in consistency.to_dict("records"):
+        if row.get("verdict") == "consistent":
+            continue
+        ids = [s.strip() for s in str(row.get("claims", "")).split(",") if s.strip()]
+        text = f"{row['check']}: printed {row['printed']}, implies {row['implied']}"
+        if row.get("reading"):
+            text += f"; reading used: {row['reading']}"
+        for pos, cid in enumerate(ids):
+            out.setdefault(cid, []).append((0 if pos == 0 else 1, text))
+    return {k: [t for _, t in sorted(v, key=lambda p: p[0])] for k, v in out.items()}
+
+
+def derive_reason(claim: Mapping, verdict: str, findings: list[str] | None = None) -> str:
+    """The written reason shown for a claim that is not reproduced ('' when it is reproduced)."""
+    if verdict == "reproduced":
+        return ""
+    parts = []
+    if verdict == "not computable":
+        if claim.get("expected_computable", True) is False:
+            parts.append("not computable: the data model does not hold this quantity")
+        else:
+            parts.append("no computed value: no chapter glued this claim for this version")
+    if claim.get("note"):
+        parts.append(str(claim["note"]).strip())
+    for f in (findings or [])[:1 if claim.get("note") else 2]:
+        parts.append("paper's arithmetic: " + f)
+    if verdict == "differs" and len(parts) == 0:
+        parts.append(f"outside the comparison rule ({_rule_text(claim)})")
+    return " — ".join(parts)
+
+
+REVIEWER_COLUMNS = ["id", "anchor", "location", "locations", "section", "sections", "quantity", "population",
+                    "chapter", "page", "rule", "published", "reproduced", "difference", "verdict", "reason"]
+
+
+def table_reviewer(results: Mapping[str, Any], claims: Iterable[Mapping] | pd.DataFrame | None = None, *,
+                   pages: Mapping[str, str] | None = None,
+                   consistency: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Reviewer page, claims table: every claim, published vs reproduced, with page, anchor and reason.
+
+    ``results`` is a version's results.json (claim id -> reproduced value); ``claims`` the registry
+    (default: the project's); ``pages`` maps registry chapters to built pages (default:
+    :func:`chapter_pages` of the project's toc); ``consistency`` the arithmetic findings (default:
+    none; pass ``table_consistency(claims)`` to quote them as reasons). Columns: those of
+    ``table_claims`` plus anchor (``claim-<id>``), section / sections (the table or section of the
+    first / of every location, '; '-joined), page ('' when the chapter is not in the book) and reason
+    (non-empty for every claim whose verdict is not "reproduced"). Registry order.
+    """
+    claims = _claims_list(claims)
+    pages = chapter_pages() if pages is None else dict(pages)
+    base = table_claims(claims, results)
+    findings = _findings_by_claim(consistency)
+    by_id = {c["id"]: c for c in claims}
+    base["anchor"] = [claim_anchor(i) for i in base["id"]]
+    base["section"] = [section_of(loc) for loc in base["location"]]
+    base["sections"] = ["; ".join(dict.fromkeys(section_of(x) for x in by_id[i]["locations"])) for i in base["id"]]
+    base["page"] = [pages.get(ch, "") for ch in base["chapter"]]
+    base["reason"] = [derive_reason(by_id[i], v, findings.get(i)) for i, v in zip(base["id"], base["verdict"])]
+    return base[REVIEWER_COLUMNS]
+
+
+def table_verdict_counts(reviewer: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Reviewer page, summary: claims per verdict, overall (``by=None``) or per chapter/section.
+
+    Columns: [by,] claims, then one column per verdict (reproduced, differs, not computable); counts.
+    """
+    verdicts = list(VERDICTS)
+    if by is None:
+        counts = reviewer["verdict"].value_counts()
+        row = {"claims": int(len(reviewer))}
+        row.update({v: int(counts.get(v, 0)) for v in verdicts})
+        return pd.DataFrame([row], columns=["claims"] + verdicts)
+    grouped = reviewer.groupby(by, sort=False)["verdict"].value_counts().unstack(fill_value=0)
+    grouped = grouped.reindex(columns=verdicts, fill_value=0).astype(int)
+    grouped.insert(0, "claims", grouped.sum(axis=1))
+    out = grouped.reset_index()[[by, "claims"] + verdicts]
+    out.columns.name = None
+    if by == "chapter":  # the book's order, not the registry's
+        out = out.sort_values(by, key=lambda s: s.map(lambda c: CHAPTERS.index(c) if c in CHAPTERS else 99),
+                              kind="stable").reset_index(drop=True)
+    elif by in ("section", "sections"):
+        out = out.sort_values(by, key=lambda s: s.map(_section_key), kind="stable").reset_index(drop=True)
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return str(a).strip().upper() == str(b).strip().upper()
+    fa, fb = float(a), float(b)
+    return math.isclose(fa, fb, rel_tol=REL_EQUAL, abs_tol=1e-12)
+
+
+def _present(v: Any) -> bool:
+    return not (v is None or (isinstance(v, float) and math.isnan(v)))
+
+
+CHANGES_COLUMNS = ["id", "anchor", "location", "section", "quantity", "population", "chapter", "page", "published",
+                   "previous", "reproduced", "change", "status", "previous_verdict", "verdict"]
+
+
+def table_changes(results: Mapping[str, Any], previous_results: Mapping[str, Any],
+                  claims: Iterable[Mapping] | pd.DataFrame | None = None, *,
+                  pages: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """What changed: every claim's reproduced value in this version vs the previous version.
+
+    Columns: id, anchor, location, section, quantity, population, chapter, page, published,
+    previous, reproduced, change (reproduced − previous when both are numbers), status (one of
+    ``CHANGE_STATUSES``), previous_verdict, verdict. Rows: changed values first (largest relative
+    change first), then newly computed, no longer computed, unchanged, not computed in either; within
+    a status, registry order.
+    """
+    claims = _claims_list(claims)
+    pages = chapter_pages() if pages is None else dict(pages)
+    rows = []
+    for order, c in enumerate(claims):
+        cur, prev = results.get(c["id"]), previous_results.get(c["id"])
+        cur = cur if _present(cur) else None
+        prev = prev if _present(prev) else None
+        change = None
+        rel = 0.0
+        if cur is None and prev is None:
+            status = "not computed"
+        elif prev is None:
+            status = "newly computed"
+        elif cur is None:
+            status = "no longer computed"
+        elif _same(cur, prev):
+            status = "unchanged"
+        else:
+            status = "changed"
+            if not isinstance(cur, str) and not isinstance(prev, str):
+                change = float(cur) - float(prev)
+                rel = abs(change) / max(abs(float(prev)), 1e-12)
+            else:
+                rel = math.inf  # reached <-> not reached
+        rows.append({
+            "id": c["id"], "anchor": claim_anchor(c["id"]), "location": c["locations"][0],
+            "section": section_of(c["locations"][0]), "quantity": c["quantity"], "population": c["population"],
+            "chapter": c["chapter"], "page": pages.get(c["chapter"], ""), "published": c["published"],
+            "previous": prev, "reproduced": cur, "change": change, "status": status,
+            "previous_verdict": compare(c, prev)[0], "verdict": compare(c, cur)[0],
+            "_rank": (CHANGE_STATUSES.index(status), -rel, order),
+        })
+    frame = pd.DataFrame(rows, columns=CHANGES_COLUMNS + ["_rank"])
+    if len(frame):
+        frame = frame.sort_values("_rank", kind="stable").reset_index(drop=True)
+    return frame.drop(columns="_rank")
+
+
+def table_change_counts(changes: pd.DataFrame) -> pd.DataFrame:
+    """What changed, summary: claims per status (columns status, claims), in ``CHANGE_STATUSES`` order."""
+    counts = changes["status"].value_counts()
+    return pd.DataFrame({"status": list(CHANGE_STATUSES),
+                         "claims": [int(counts.get(s, 0)) for s in CHANGE_STATUSES]})
+
+
+def version_of_results(path: str | Path) -> str:
+    """The version a results.json belongs to (its folder: ``_build/runs/<version>/results.json``)."""
+    return Path(path).resolve().parent.name if str(path) else ""
+
+
+# --------------------------------------------------------------------------- HTML rendering
+def _e(x: Any) -> str:
+    return html.escape("" if x is None else str(x), quote=True)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+
+
+def _sort_number(value: Any) -> str:
+    """``data-sort`` of a numeric cell: the number, +inf for not reached, '' when missing."""
+    if not _present(value):
+        return ""
+    if isinstance(value, str):
+        v = value.strip()
+        if v.upper() in ("NR", "NC"):
+            return "Infinity"
+        m = BOUND_PATTERN.match(v)
+        return m.group(1) if m else ""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return ""
+    return "Infinity" if math.isinf(x) else repr(x)
+
+
+def _select(table_id: str, key: str, label: str, options: list[str]) -> str:
+    opts = "".join(f'<option value="{_e(o)}">{_e(o)}</option>' for o in options)
+    return (f'<label class="ixathaldex-filter">{_e(label)} '
+            f'<select id="{table_id}-filter-{key}" data-filter="{key}">'
+            f'<option value="">all</option>{opts}</select></label>')
+
+
+def _controls(table_id: str, selects: list[tuple[str, str, list[str]]], noun: str, total: int) -> str:
+    parts = [_select(table_id, k, lbl, opts) for k, lbl, opts in selects]
+    parts.append(f'<label class="ixathaldex-filter">Search <input type="search" id="{table_id}-filter-text" '
+                 f'data-filter="text" placeholder="id, quantity, reason…"></label>')
+    parts.append(f'<button type="button" id="{table_id}-filter-reset" class="ixathaldex-reset">Show all</button>')
+    parts.append(f'<span class="ixathaldex-count" id="{table_id}-count" aria-live="polite">'
+                 f'{total} of {total} {noun} shown</span>')
+    return (f'<div class="ixathaldex-filters" id="{table_id}-filters" data-table="{table_id}" '
+            f'data-noun="{_e(noun)}">' + "".join(parts) + "</div>")
+
+
+def _header(columns: list[tuple[str, str, str]]) -> str:
+    cells = "".join(f'<th scope="col" data-sort-type="{typ}" data-column="{key}" aria-sort="none">'
+                    f'<button type="button" class="ixathaldex-sort">{_e(label)}</button></th>'
+                    for key, label, typ in columns)
+    return f"<thead><tr>{cells}</tr></thead>"
+
+
+def _verdict_cell(verdict: str) -> str:
+    return (f'<td data-sort="{_e(verdict)}"><span class="ixathaldex-verdict '
+            f'ixathaldex-verdict-{_slug(verdict)}">{_e(verdict)}</span></td>')
+
+
+def _page_cell(page: str, chapter: str, anchor: str = "") -> str:
+    if not page:
+        return f'<td data-sort="{_e(chapter)}">{_e(chapter)} <span class="ixathaldex-muted">(not in this book)</span></td>'
+    return f'<td data-sort="{_e(chapter)}"><a href="{_e(page)}{_e(anchor)}">{_e(chapter)}</a></td>'
+
+
+def _registry(claims) -> dict[str, dict]:
+    return {c["id"]: c for c in _claims_list(claims)}
+
+
+REVIEWER_TABLE_ID = "ixathaldex-claims"
+CHANGES_TABLE_ID = "ixathaldex-changes"
+CONSISTENCY_TABLE_ID = "ixathaldex-consistency"
+
+
+def format_reviewer_html(reviewer: pd.DataFrame, claims: Iterable[Mapping] | pd.DataFrame | None = None,
+                         table_id: str = REVIEWER_TABLE_ID) -> str:
+    """Reviewer page: the interactive claims table (filters, sortable header, one row per claim).
+
+    ``reviewer`` is :func:`table_reviewer`'s frame; ``claims`` the registry it was made from (for the
+    printed precision). Every row has ``id="claim-<id>"`` and data attributes for the filters; see
+    docs/reviewer.md for the DOM contract driven by book/_static/reviewer.js.
+    """
+    reg = _registry(claims)
+    sections = sorted({s for ss in reviewer["sections"] for s in ss.split("; ") if s}, key=_section_key)
+    chapters = list(dict.fromkeys(reviewer["chapter"]))
+    verdicts = [v for v in VERDICTS if v in set(reviewer["verdict"])]
+    controls = _controls(table_id, [("section", "Table or section", sections), ("chapter", "Chapter", chapters),
+                                    ("verdict", "Verdict", verdicts)], "claims", len(reviewer))
+    cols = [("id", "Claim", "text"), ("location", "Printed at", "text"), ("quantity", "Quantity", "text"),
+            ("population", "Population", "text"), ("published", "Published", "number"),
+            ("reproduced", "Reproduced", "number"), ("difference", "Difference", "number"),
+            ("verdict", "Verdict", "text"), ("chapter", "Computed in", "text")]
+    body = []
+    for r in reviewer.to_dict("records"):
+        c = reg.get(r["id"], {"rule": r.get("rule"), "published": r["published"]})
+        more = r["locations"].split("; ")[1:]
+        loc = _e(r["location"])
+        if more:
+            loc += f'<span class="ixathaldex-more"> (also: {_e("; ".join(more))})</span>'
+        reason = (f'<div class="ixathaldex-reason"><strong>Why:</strong> {_e(r["reason"])}</div>'
+                  if r["reason"] else "")
+        body.append(
+            f'<tr id="{_e(r["anchor"])}" data-claim="{_e(r["id"])}" data-section="{_e(r["sections"])}" '
+            f'data-chapter="{_e(r["chapter"])}" data-verdict="{_e(r["verdict"])}">'
+            f'<td data-sort="{_e(r["id"])}"><a class="ixathaldex-anchor" href="#{_e(r["anchor"])}">'
+            f'<code>{_e(r["id"])}</code></a></td>'
+            f'<td data-sort="{_e(r["location"])}">{loc}</td>'
+            f'<td>{_e(r["quantity"])}{reason}</td>'
+            f'<td>{_e(r["population"])}</td>'
+            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["published"])}">{_e(format_value(r["published"], c))}</td>'
+            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["reproduced"])}">{_e(format_value(r["reproduced"], c))}</td>'
+            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["difference"])}">{_e(format_difference(r["difference"], c))}</td>'
+            + _verdict_cell(r["verdict"]) + _page_cell(r["page"], r["chapter"]) + "</tr>")
+    return (f'<div class="ixathaldex-review">{controls}<div class="ixathaldex-scroll">'
+            f'<table class="ixathaldex-interactive" id="{table_id}" data-noun="claims">'
+            f'<caption>Every registered number of the paper: published vs reproduced in this version. '
+            f'Click a column header to sort; the controls above filter the rows.</caption>'
+            + _header(cols) + "<tbody>" + "".join(body) + "</tbody></table></div></div>")
+
+
+def _section_key(s: str) -> tuple:
+    order = ["Abstract", "Patients and methods", "Results", "Table 1", "Table 2A", "Table 2B", "Table 3",
+             "Figure 1", "Discussion"]
+    return (order.index(s) if s in order else len(order), s)
+
+
+def format_changes_html(changes: pd.DataFrame, claims: Iterable[Mapping] | pd.DataFrame | None = None,
+                        table_id: str = CHANGES_TABLE_ID, reviewer_page: str = "reviewer.html") -> str:
+    """What changed: the interactive table of :func:`table_changes` (same machinery as the reviewer's)."""
+    reg = _registry(claims)
+    statuses = [s for s in CHANGE_STATUSES if s in set(changes["status"])]
+    sections = sorted(dict.fromkeys(changes["section"]), key=_section_key)
+    chapters = list(dict.fromkeys(changes["chapter"]))
+    verdicts = [v for v in VERDICTS if v in set(changes["verdict"])]
+    controls = _controls(table_id, [("status", "Change", statuses), ("section", "Table or section", sections),
+                                    ("chapter", "Chapter", chapters), ("verdict", "Verdict now", verdicts)],
+                         "claims", len(changes))
+    cols = [("id", "Claim", "text"), ("location", "Printed at", "text"), ("quantity", "Quantity", "text"),
+            ("published", "Published", "number"), ("previous", "Previous version", "number"),
+            ("reproduced", "This version", "number"), ("change", "Change", "number"),
+            ("status", "Status", "text"), ("verdict", "Verdict (before → now)", "text"),
+            ("chapter", "Computed in", "text")]
+    body = []
+    for rank, r in enumerate(changes.to_dict("records")):
+        c = reg.get(r["id"], {"rule": "printed", "published": r["published"]})
+        verdict = _e(r["verdict"])
+        if r["previous_verdict"] != r["verdict"]:
+            verdict = f'{_e(r["previous_verdict"])} → <strong>{_e(r["verdict"])}</strong>'
+        body.append(
+            f'<tr data-claim="{_e(r["id"])}" data-status="{_e(r["status"])}" data-section="{_e(r["section"])}" '
+            f'data-chapter="{_e(r["chapter"])}" data-verdict="{_e(r["verdict"])}">'
+            f'<td data-sort="{_e(r["id"])}"><a href="{_e(reviewer_page)}#{_e(r["anchor"])}"><code>{_e(r["id"])}</code></a></td>'
+            f'<td data-sort="{_e(r["location"])}">{_e(r["location"])}</td>'
+            f'<td>{_e(r["quantity"])}</td>'
+            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["published"])}">{_e(format_value(r["published"], c))}</td>'
+            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["previous"])}">{_e(format_value(r["previous"], c))}</td>'
+            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["reproduced"])}">{_e(format_value(r["reproduced"], c))}</td>'
+            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["change"])}">{_e(format_difference(r["change"], c))}</td>'
+            f'<td data-sort="{rank:05d}"><span class="ixathaldex-status ixathaldex-status-{_slug(r["status"])}">'
+            f'{_e(r["status"])}</span></td>'
+            f'<td data-sort="{_e(r["verdict"])}"><span class="ixathaldex-verdict ixathaldex-verdict-{_slug(r["verdict"])}">'
+            f'{verdict}</span></td>' + _page_cell(r["page"], r["chapter"]) + "</tr>")
+    return (f'<div class="ixathaldex-review">{controls}<div class="ixathaldex-scroll">'
+            f'<table class="ixathaldex-interactive" id="{table_id}" data-noun="claims">'
+            f'<caption>Every registered number: reproduced value in the previous version and in this one, '
+            f'changed values first.</caption>' + _header(cols) + "<tbody>" + "".join(body)
+            + "</tbody></table></div></div>")
+
+
+def format_consistency_html(consistency: pd.DataFrame, table_id: str = CONSISTENCY_TABLE_ID,
+                            link_claims: bool = True) -> str:
+    """Reviewer page, second section: every arithmetic finding (check, claims, printed, implied, verdict, reading).
+
+    Findings that are not "consistent" come first; claim ids link to their row of the claims table.
+    """
+    order = {"inconsistent": 0, "note": 1, "consistent": 2}
+    frame = consistency.assign(_o=consistency["verdict"].map(lambda v: order.get(v, 3))) \
+        .sort_values("_o", kind="stable")
+    checks = list(dict.fromkeys(frame["check"]))
+    verdicts = [v for v in ("inconsistent", "note", "consistent") if v in set(frame["verdict"])]
+    controls = _controls(table_id, [("check", "Check", checks), ("verdict", "Verdict", verdicts)],
+                         "findings", len(frame))
+    cols = [("check", "Check", "text"), ("claims", "Claims", "text"), ("printed", "Printed", "text"),
+            ("implied", "Implied", "text"), ("verdict", "Verdict", "text"), ("reading", "Reading used", "text")]
+    body = []
+    for rank, r in enumerate(frame.to_dict("records")):
+        ids = [s.strip() for s in str(r["claims"]).split(",") if s.strip()]
+        if link_claims:
+            claims_html = ", ".join(f'<a href="#{_e(claim_anchor(i))}"><code>{_e(i)}</code></a>' for i in ids)
+        else:
+            claims_html = ", ".join(f"<code>{_e(i)}</code>" for i in ids)
+        body.append(
+            f'<tr data-check="{_e(r["check"])}" data-verdict="{_e(r["verdict"])}">'
+            f'<td>{_e(r["check"])}</td><td data-sort="{_e(r["claims"])}">{claims_html}</td>'
+            f'<td>{_e(r["printed"])}</td><td>{_e(r["implied"])}</td>'
+            f'<td data-sort="{rank:05d}"><span class="ixathaldex-verdict ixathaldex-verdict-{_slug(r["verdict"])}">'
+            f'{_e(r["verdict"])}</span></td><td>{_e(r["reading"])}</td></tr>')
+    return (f'<div class="ixathaldex-review">{controls}<div class="ixathaldex-scroll">'
+            f'<table class="ixathaldex-interactive" id="{table_id}" data-noun="findings">'
+            f'<caption>The paper\'s printed numbers checked against each other (no patient data used); '
+            f'contradictions first.</caption>' + _header(cols) + "<tbody>" + "".join(body)
+            + "</tbody></table></div></div>")
+
+
+def format_counts_html(counts: pd.DataFrame, caption: str, first_label: str | None = None) -> str:
+    """A small static summary table (verdict or status counts) as HTML."""
+    cols = list(counts.columns)
+    head = "".join(f'<th scope="col">{_e(first_label if (i == 0 and first_label) else c)}</th>'
+                   for i, c in enumerate(cols))
+    rows = []
+    for r in counts.itertuples(index=False):
+        cells = "".join(f'<td class="{"ixathaldex-num" if isinstance(v, (int,)) else ""}">{_e(v)}</td>' for v in r)
+        rows.append(f"<tr>{cells}</tr>")
+    return (f'<table class="ixathaldex-summary"><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def format_summary_sentence(reviewer: pd.DataFrame) -> str:
+    """'312 of 401 claims reproduced (77.8%); 60 differ; 29 not computable.'"""
+    counts = table_verdict_counts(reviewer).iloc[0]
+    total = int(counts["claims"])
+    rep = int(counts["reproduced"])
+    pct = f" ({100.0 * rep / total:.1f}%)" if total else ""
+    return (f"{rep} of {total} claims reproduced{pct}; {int(counts['differs'])} differ; "
+            f"{int(counts['not computable'])} not computable.")
+
+
+def log_unlinked(reviewer: pd.DataFrame) -> None:
+    """Log (info) the registry chapters that have no page in this book."""
+    missing = sorted(set(reviewer.loc[reviewer["page"] == "", "chapter"]))
+    if missing:
+        logger.info("reviewer: no page in the toc for chapter(s) %s", ", ".join(missing))
