@@ -100,14 +100,23 @@ def resolve_pages(project: Path, toc: dict) -> tuple[list[tuple[str, Path]], lis
 
 # ---- provenance and per-version config -------------------------------------------------------
 
+#: the paths whose uncommitted changes make the pages differ from the commit they name
+SITE_INPUTS = ("lib", "chapters", "book", "_config.yml", "_toc.yml", "requirements.lock")
+
+
 def code_commit(project: Path) -> str:
-    """``git rev-parse --short HEAD`` of the project, or "unknown"."""
+    """``git rev-parse --short HEAD`` of the project ("+modified" if the site's inputs have
+    uncommitted changes), or "unknown" outside a git checkout."""
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project, capture_output=True,
                              text=True, timeout=10)
+        if out.returncode != 0 or not out.stdout.strip():
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", *SITE_INPUTS],
+                               cwd=project, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
+    return out.stdout.strip() + ("+modified" if dirty.returncode == 0 and dirty.stdout.strip() else "")
 
 
 def provenance(cut: str, manifest: dict, checksum: str, commit: str, build_date: str) -> dict:
