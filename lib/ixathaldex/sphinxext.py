@@ -1,0 +1,156 @@
+"""Live numbers in prose: the ``{claim}`` role, linking a reproduced number to its published claim.
+
+``{claim}`t2a.itt.orr.pct``` renders this version's reproduced value of the claim (at the claim's
+printed precision; "not reached" for a median not reached) as a link to its row of the reviewer page
+(``reviewer.html#claim-t2a.itt.orr.pct``), with a hover title giving the published value and the
+verdict, and the CSS classes ``ixathaldex-claim ixathaldex-claim-<verdict>`` (reproduced, differs,
+not-computable; styled by book/_static/reviewer.css).
+
+Configuration (``sphinx: config:`` in ``_config.yml``, or conf.py):
+
+- ``ixathaldex_results_json``: this version's results.json (claim id -> value), absolute or relative
+  to the source folder. Default "": ``results.json`` in the source folder, else
+  ``_static/results.json`` (where the build stages it).
+- ``ixathaldex_claims``: the claims registry (default "": the project's data/published/claims.yaml).
+- ``ixathaldex_reviewer_page``: the docname of the reviewer page (default ``reviewer``).
+
+An unknown claim id, a claim that no chapter glued into results.json, or a missing results.json is
+a build warning (an error under ``-W``), never a silent blank. A claim glued as missing (None/NaN)
+renders "not computed" with the verdict "not computable".
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxRole
+
+from .claims import compare, load_claims
+from .exceptions import ClaimsError
+from .review import claim_anchor, format_value
+
+logger = logging.getLogger(__name__)
+
+ROLE = "claim"
+STATE = "_ixathaldex_claims_state"
+_MISSING = object()
+
+
+def _slug(verdict: str) -> str:
+    return verdict.replace(" ", "-")
+
+
+def results_path(app: Sphinx) -> Path | None:
+    """The results.json the role reads: the config value, else the source folder's, else _static's."""
+    src = Path(app.srcdir)
+    value = str(app.config.ixathaldex_results_json or "")
+    if value:
+        path = Path(value)
+        return path if path.is_absolute() else src / path
+    for candidate in (src / "results.json", src / "_static" / "results.json"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _state(app: Sphinx) -> dict:
+    """Results and registry, read once per build (on first use)."""
+    state = getattr(app, STATE, None)
+    if state is not None:
+        return state
+    state = {"results": None, "results_error": "", "claims": None, "claims_error": "", "path": None,
+             "claims_path": None}
+    path = results_path(app)
+    state["path"] = path
+    if path is None:
+        state["results_error"] = (f"no results.json in {app.srcdir} or its _static/ "
+                                  "(set ixathaldex_results_json)")
+    else:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object (claim id -> value)")
+            state["results"] = data
+        except (OSError, ValueError) as exc:
+            state["results_error"] = f"cannot read results {path}: {exc}"
+    claims_value = str(app.config.ixathaldex_claims or "")
+    claims_path = None
+    if claims_value:
+        claims_path = Path(claims_value)
+        if not claims_path.is_absolute():
+            claims_path = Path(app.srcdir) / claims_path
+    try:
+        state["claims"] = {c["id"]: c for c in load_claims(claims_path)}
+        from .claims import DEFAULT_PATH
+
+        state["claims_path"] = claims_path or DEFAULT_PATH
+    except ClaimsError as exc:
+        state["claims_error"] = str(exc)
+    setattr(app, STATE, state)
+    return state
+
+
+def _reset(app: Sphinx) -> None:
+    if hasattr(app, STATE):
+        delattr(app, STATE)
+
+
+def describe(claim: dict, reproduced: Any) -> tuple[str, str, str]:
+    """(display text, hover title, verdict) of a claim's reproduced value."""
+    verdict, _ = compare(claim, reproduced)
+    shown = format_value(reproduced, claim)
+    title = (f"Published {format_value(claim['published'], claim)}; reproduced {shown}; {verdict}. "
+             f"{claim['quantity']} ({claim['population']}); printed at {claim['locations'][0]}")
+    return shown, title, verdict
+
+
+class ClaimRole(SphinxRole):
+    """``{claim}`<claim id>``` -> the reproduced value, linked to the reviewer page's row."""
+
+    def run(self):
+        claim_id = self.text.strip()
+        state = _state(self.env.app)
+        location = self.get_location()
+        for p in (state["path"], state["claims_path"]):
+            if p is not None and Path(p).is_file():
+                self.env.note_dependency(str(Path(p).resolve()))
+        problem = None
+        if state["claims_error"]:
+            problem = f"claim {claim_id!r}: the claims registry cannot be read: {state['claims_error']}"
+        elif claim_id not in state["claims"]:
+            problem = f"unknown claim id {claim_id!r} (not in the claims registry)"
+        elif state["results_error"]:
+            problem = f"claim {claim_id!r}: {state['results_error']}"
+        elif claim_id not in state["results"]:
+            problem = f"claim {claim_id!r} has no value in {state['path']} (no chapter glued it)"
+        if problem:
+            logger.warning(problem, location=location, type="ixathaldex", subtype="claim")
+            node = nodes.inline(self.rawtext, f"[claim {claim_id}: no value]",
+                                classes=["ixathaldex-claim", "ixathaldex-claim-missing"])
+            return [node], []
+        claim = state["claims"][claim_id]
+        shown, title, verdict = describe(claim, state["results"][claim_id])
+        builder = self.env.app.builder
+        try:
+            page = builder.get_relative_uri(self.env.docname, self.config.ixathaldex_reviewer_page)
+        except Exception:  # a builder without page URIs (e.g. text): link by name
+            page = f"{self.config.ixathaldex_reviewer_page}.html"
+        ref = nodes.reference(self.rawtext, shown, refuri=f"{page}#{claim_anchor(claim_id)}", reftitle=title,
+                              internal=True,
+                              classes=["ixathaldex-claim", f"ixathaldex-claim-{_slug(verdict)}"])
+        return [ref], []
+
+
+def setup(app: Sphinx) -> dict:
+    """Register the ``claim`` role and its configuration values."""
+    app.add_config_value("ixathaldex_results_json", "", "env", [str])
+    app.add_config_value("ixathaldex_claims", "", "env", [str])
+    app.add_config_value("ixathaldex_reviewer_page", "reviewer", "env", [str])
+    app.add_role(ROLE, ClaimRole())
+    app.connect("builder-inited", _reset)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

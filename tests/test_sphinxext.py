@@ -1,0 +1,110 @@
+"""The {claim} role: reproduced value, link to the reviewer row, hover title; unknown ids fail under -W."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+sphinx = pytest.importorskip("sphinx")
+from sphinx.application import Sphinx  # noqa: E402
+from sphinx.errors import SphinxWarning  # noqa: E402
+from sphinx.util.docutils import docutils_namespace  # noqa: E402
+
+REGISTRY = {"claims": [
+    {"id": "t2a.itt.orr.pct", "locations": ["Table 2A, ITT column, ORR row"], "quantity": "overall response rate",
+     "population": "ITT", "published": 51.1, "unit": "percent", "rule": "percent_printed", "chapter": "response",
+     "decimals": 1},
+    {"id": "pfs.itt.median", "locations": ["Results, survival paragraph"], "quantity": "median PFS",
+     "population": "ITT", "published": 8.5, "unit": "months", "rule": "median", "chapter": "survival",
+     "decimals": 1},
+    {"id": "os.itt.median", "locations": ["Results, survival paragraph"], "quantity": "median OS",
+     "population": "ITT", "published": "NR", "unit": "months", "rule": "not_reached", "chapter": "survival"},
+    {"id": "flow.pp.n", "locations": ["Results, paragraph 1"], "quantity": "per-protocol patients",
+     "population": "PP", "published": 76, "unit": "count", "rule": "exact", "chapter": "patients"},
+]}
+# 46/90 = 51.11 (reproduced); 9.44 is more than 0.3 months from 8.5 (differs)
+RESULTS = {"t2a.itt.orr.pct": 46 / 90 * 100, "pfs.itt.median": 9.44, "os.itt.median": "NR", "flow.pp.n": 76}
+
+
+def _project(tmp_path: Path, index: str, results: dict | None = RESULTS, conf_extra: str = "") -> Path:
+    src = tmp_path / "src"
+    (src / "chapters").mkdir(parents=True)
+    (src / "claims.yaml").write_text(yaml.safe_dump(REGISTRY))
+    if results is not None:
+        (src / "_static").mkdir()
+        (src / "_static" / "results.json").write_text(json.dumps(results))  # where the build stages it
+    (src / "conf.py").write_text(
+        "extensions = ['myst_parser', 'ixathaldex.sphinxext']\n"
+        "ixathaldex_claims = 'claims.yaml'\n"
+        "exclude_patterns = ['_build']\n" + conf_extra)
+    (src / "index.md").write_text("# Home\n\n" + index + "\n\n```{toctree}\nreviewer\nchapters/two\n```\n")
+    (src / "reviewer.md").write_text("# Reviewer\n\nThe claims table.\n")
+    (src / "chapters" / "two.md").write_text("# Two\n\nResponse {claim}`t2a.itt.orr.pct`%.\n")
+    return src
+
+
+def _build(src: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    with docutils_namespace():  # each build registers its nodes and roles afresh
+        app = Sphinx(str(src), str(src), str(out), str(tmp_path / "doctrees"), "html", status=None,
+                     warning=None, freshenv=True, warningiserror=True)
+        app.build(force_all=True)
+    return out
+
+
+def _links(page: str) -> list[dict]:
+    found = []
+    for m in re.finditer(r"<a ([^>]*)>(.*?)</a>", page):
+        attrs = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        if "ixathaldex-claim" in attrs.get("class", ""):
+            found.append({**{k: html.unescape(v) for k, v in attrs.items()}, "text": m.group(2)})
+    return found
+
+
+def test_role_renders_reproduced_value_link_and_title(tmp_path):
+    src = _project(tmp_path, "ORR {claim}`t2a.itt.orr.pct`, PFS {claim}`pfs.itt.median`, "
+                             "OS {claim}`os.itt.median`, PP {claim}`flow.pp.n`.")
+    out = _build(src, tmp_path)
+    links = _links((out / "index.html").read_text())
+    assert [a["text"] for a in links] == ["51.1", "9.4", "not reached", "76"]
+    assert [a["href"] for a in links] == ["reviewer.html#claim-" + c for c in
+                                          ("t2a.itt.orr.pct", "pfs.itt.median", "os.itt.median", "flow.pp.n")]
+    orr, pfs, os_, _ = links
+    assert "Published 51.1" in orr["title"] and "reproduced" in orr["title"]
+    assert "ixathaldex-claim-reproduced" in orr["class"]
+    assert "Published 8.5" in pfs["title"] and "differs" in pfs["title"]
+    assert "ixathaldex-claim-differs" in pfs["class"]
+    assert "Published not reached" in os_["title"]
+    # from a page in a sub-folder, the link climbs back to the reviewer page
+    (two,) = _links((out / "chapters" / "two.html").read_text())
+    assert two["href"] == "../reviewer.html#claim-t2a.itt.orr.pct" and two["text"] == "51.1"
+
+
+def test_unknown_claim_id_fails_under_W(tmp_path):
+    src = _project(tmp_path, "Typo {claim}`t2a.itt.orr.pc`.")
+    with pytest.raises(SphinxWarning, match=r"unknown claim id 't2a.itt.orr.pc'"):
+        _build(src, tmp_path)
+
+
+def test_claim_without_value_or_results_fails_under_W(tmp_path):
+    src = _project(tmp_path, "PP {claim}`flow.pp.n`.", results={"t2a.itt.orr.pct": 51.1})
+    with pytest.raises(SphinxWarning, match=r"'flow.pp.n' has no value"):
+        _build(src, tmp_path)
+    src2 = _project(tmp_path / "b", "PP {claim}`flow.pp.n`.", results=None)
+    with pytest.raises(SphinxWarning, match=r"no results.json"):
+        _build(src2, tmp_path / "b")
+
+
+def test_results_path_from_config(tmp_path):
+    src = _project(tmp_path, "PP {claim}`flow.pp.n`.",
+                   conf_extra="ixathaldex_results_json = 'elsewhere/r.json'\n")
+    (src / "elsewhere").mkdir()
+    (src / "elsewhere" / "r.json").write_text(json.dumps({**RESULTS, "flow.pp.n": 75}))
+    out = _build(src, tmp_path)
+    (link,) = _links((out / "index.html").read_text())
+    assert link["text"] == "75" and "differs" in link["title"]
