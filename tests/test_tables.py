@@ -76,3 +76,29 @@ def test_km_summary_display_reports_nr():
     d = format_km_summary(table_km_summary(tte), "x", "OS")
     assert d.frame.loc[0, "Median, months (95% CI)"].startswith("NR")
     assert "not reached" in d.footnote
+
+
+def test_mimebundle_has_html_with_csv_link_and_csv_with_filename():
+    adsl, _, adrs, _ = ref.toy_frames()
+    d = format_response(table_response(adsl, adrs))
+    data, meta = d._repr_mimebundle_()
+    assert d.name == "table-2a"
+    assert set(data) == {"text/html", "text/csv"}
+    assert 'href="tables/table-2a.csv"' in data["text/html"] and "download" in data["text/html"]
+    assert "<table" in data["text/html"]
+    assert meta == {"text/csv": {"filename": "table-2a.csv"}}
+    import io
+    back = pd.read_csv(io.StringIO(data["text/csv"]), dtype=str, keep_default_na=False)
+    assert back.shape == d.frame.shape
+    assert list(back.columns) == list(d.frame.columns)
+    assert back.iloc[4, 1] == "4 (50.0)"
+
+
+def test_display_table_names_default_to_caption_slug_and_can_be_set():
+    t = DisplayTable(pd.DataFrame({"a": ["1"]}), "Figure 3b. PFS by gain of 1q21")
+    assert t.name == "figure-3b-pfs-by-gain-of-1q21"
+    assert t.named("Table S1").csv_filename == "table-s1.csv"
+    d = format_km_summary(pd.DataFrame({"label": ["All"], "n": [4], "events": [1], "median": [np.nan],
+                                        "ci_lower": [np.nan], "ci_upper": [np.nan]}), "x", "OS",
+                          name="table-pfs-summary")
+    assert d._repr_mimebundle_()[1]["text/csv"]["filename"] == "table-pfs-summary.csv"

@@ -1,8 +1,10 @@
 """Display tables: ``format_*`` turn a numeric ``table_*`` frame into a captioned HTML table.
 
-Each ``format_*`` returns a :class:`DisplayTable` — a frame of display strings with a caption and
-an abbreviation footnote. In a notebook it renders as an HTML table (``_repr_html_``); ``to_csv``
-writes it (display or numeric version) for download. Display rules: percentages one decimal;
+Each ``format_*`` returns a :class:`DisplayTable` — a frame of display strings with a caption, an
+abbreviation footnote and a download ``name`` (e.g. ``"table-2a"``). In a notebook it renders through
+``_repr_mimebundle_`` as HTML (the table plus a link ``tables/<name>.csv``) and as ``text/csv``; the
+pipeline writes every ``text/csv`` output next to the page, so the link resolves in the built site.
+``to_csv`` writes it (display or numeric version) to a file. Display rules: percentages one decimal;
 months one decimal; "NR" = median not reached, "NC" = confidence limit not calculable; p-values
 three decimals, "<0.001" below; hazard ratios two decimals.
 """
@@ -10,6 +12,7 @@ three decimals, "<0.001" below; hazard ratios two decimals.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,14 +41,45 @@ def footnote_for(*abbrevs: str, extra: str = "") -> str:
     return (text + (". " if text else "") + extra).strip()
 
 
+def slugify(text: str) -> str:
+    """'Table 2A. Response rates, ITT' -> 'table-2a-response-rates-itt' (a file-name-safe name)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:60].rstrip("-") or "table"
+
+
 @dataclass
 class DisplayTable:
-    """A display table: ``frame`` (strings), ``caption``, ``footnote``, the numeric ``source``."""
+    """A display table: ``frame`` (strings), ``caption``, ``footnote``, the numeric ``source``, and
+    ``name``, the CSV download's file stem (defaults to a slug of the caption)."""
 
     frame: pd.DataFrame
     caption: str
     footnote: str = ""
     source: pd.DataFrame | None = field(default=None, repr=False)
+    name: str = ""
+
+    def __post_init__(self):
+        self.name = slugify(self.name or self.caption)
+
+    def named(self, name: str) -> "DisplayTable":
+        """Set the download name (``"table-2a"`` → ``tables/table-2a.csv``); returns ``self``."""
+        self.name = slugify(name)
+        return self
+
+    @property
+    def csv_filename(self) -> str:
+        return f"{self.name}.csv"
+
+    def csv_text(self) -> str:
+        """The display frame as CSV text (what the download link serves)."""
+        return self.frame.to_csv(index=False)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """HTML (table + CSV link) and ``text/csv`` with its file name as metadata."""
+        link = (f'<p class="ixd-csv-link"><a class="ixd-csv" href="tables/{html.escape(self.csv_filename)}" '
+                f'download>CSV</a></p>')
+        data = {"text/html": self.to_html() + link, "text/csv": self.csv_text()}
+        return data, {"text/csv": {"filename": self.csv_filename}}
 
     def styler(self):
         """A pandas Styler with the caption set (index hidden)."""
@@ -102,7 +136,8 @@ def fmt_hr(hr, lo, hi, estimable=True) -> str:
 
 # ---- tables ----------------------------------------------------------------------------------
 
-def format_characteristics(t: pd.DataFrame, caption: str = "Table 1. Patient characteristics (ITT)") -> DisplayTable:
+def format_characteristics(t: pd.DataFrame, caption: str = "Table 1. Patient characteristics (ITT)",
+                           name: str = "table-1") -> DisplayTable:
     """Table 1 display from ``populations.table_characteristics``."""
     rows = []
     for _, r in t.iterrows():
@@ -120,11 +155,12 @@ def format_characteristics(t: pd.DataFrame, caption: str = "Table 1. Patient cha
     return DisplayTable(pd.DataFrame(rows), f"{caption}, n = {n}",
                         footnote_for("ISS", "ECOG", "MM", "PI", "IMiD", "Len", "Thal", "Btz", "IQR",
                                      "FISH", extra="Cytogenetic rows: denominator = FISH-evaluable patients."),
-                        t)
+                        t, name)
 
 
 def format_response(t: pd.DataFrame, categories=("CR", "VGPR", "PR", "MR", "ORR", "CBR"),
-                    caption: str = "Table 2A. Response rates, ITT and per-protocol") -> DisplayTable:
+                    caption: str = "Table 2A. Response rates, ITT and per-protocol",
+                    name: str = "table-2a") -> DisplayTable:
     """Table 2A display from ``response.table_response``: n (%) and exact 95 % CI per population."""
     out = pd.DataFrame({"Response": list(categories)})
     for pop, g in t.groupby("population", sort=False):
@@ -134,11 +170,12 @@ def format_response(t: pd.DataFrame, categories=("CR", "VGPR", "PR", "MR", "ORR"
         out[f"{pop} 95% CI"] = [f"{g.loc[c, 'ci_lower']:.1f}–{g.loc[c, 'ci_upper']:.1f}" for c in categories]
     return DisplayTable(out, caption, footnote_for(
         "CR", "VGPR", "PR", "MR", "ORR", "CBR", "CI", "ITT", "PP",
-        extra="Exact (Clopper–Pearson) 95% CIs."), t)
+        extra="Exact (Clopper–Pearson) 95% CIs."), t, name)
 
 
 def format_response_by_group(t: pd.DataFrame,
-                             caption: str = "Table 2B. Overall response rate (≥PR) by risk group") -> DisplayTable:
+                             caption: str = "Table 2B. Overall response rate (≥PR) by risk group",
+                             name: str = "table-2b") -> DisplayTable:
     """Table 2B display from ``response.table_response_by_group``."""
     rows = []
     for _, r in t.iterrows():
@@ -150,11 +187,12 @@ def format_response_by_group(t: pd.DataFrame,
     df.loc[df["Comparison"].duplicated(), ["Comparison", "Fisher p"]] = ""
     return DisplayTable(df, caption, footnote_for(
         "PR", "CI", "IMiD", extra="Two-sided Fisher exact test; high risk = t(4;14), t(14;16) "
-        "and/or del(17p); exact 95% CIs."), t)
+        "and/or del(17p); exact 95% CIs."), t, name)
 
 
 def format_upgrades(summary: pd.DataFrame,
-                    caption: str = "Deepening of response during maintenance") -> DisplayTable:
+                    caption: str = "Deepening of response during maintenance",
+                    name: str = "response-upgrades") -> DisplayTable:
     """Upgrade summary display from ``response.table_upgrade_summary``."""
     rows = []
     for _, r in summary.iterrows():
@@ -164,20 +202,20 @@ def format_upgrades(summary: pd.DataFrame,
                      "Months after start of maintenance": when})
     N = int(summary["N"].iloc[0]) if len(summary) else 0
     return DisplayTable(pd.DataFrame(rows), f"{caption} (maintenance safety set, n = {N})",
-                        footnote_for("CR", "VGPR", "PR", "MR"), summary)
+                        footnote_for("CR", "VGPR", "PR", "MR"), summary, name)
 
 
-def format_km_summary(t: pd.DataFrame, caption: str, param: str = "") -> DisplayTable:
+def format_km_summary(t: pd.DataFrame, caption: str, param: str = "", name: str = "") -> DisplayTable:
     """Kaplan–Meier summary display (n, events, median with 95 % CI) from ``table_km_summary``."""
     df = pd.DataFrame({"Group": t["label"], "n": t["n"].astype(int), "Events": t["events"].astype(int),
                        "Median, months (95% CI)": [fmt_median_ci(*v) for v in
                                                    t[["median", "ci_lower", "ci_upper"]].to_numpy()]})
     return DisplayTable(df, caption, footnote_for(
         *([param] if param in ABBREVIATIONS else []), "CI", "NR", "NC",
-        extra="Kaplan–Meier; 95% CI of the median by Brookmeyer–Crowley, log-log transform."), t)
+        extra="Kaplan–Meier; 95% CI of the median by Brookmeyer–Crowley, log-log transform."), t, name)
 
 
-def format_subgroup_survival(t: pd.DataFrame, caption: str) -> DisplayTable:
+def format_subgroup_survival(t: pd.DataFrame, caption: str, name: str = "") -> DisplayTable:
     """Subgroup medians and log-rank p from ``survival.table_subgroup_survival``."""
     df = pd.DataFrame({
         "Comparison": t["factor_label"], "Population": t.get("population", ""), "Group": t["label"],
@@ -189,10 +227,10 @@ def format_subgroup_survival(t: pd.DataFrame, caption: str) -> DisplayTable:
     df.loc[dup, ["Comparison", "Population", "Log-rank p"]] = ""
     return DisplayTable(df, caption, footnote_for(
         "CI", "NR", "NC", "ISS", "GFR", "IMiD", "HR",
-        extra="Patients without the factor (e.g. no FISH) are left out of that comparison."), t)
+        extra="Patients without the factor (e.g. no FISH) are left out of that comparison."), t, name)
 
 
-def format_cox(t: pd.DataFrame, caption: str) -> DisplayTable:
+def format_cox(t: pd.DataFrame, caption: str, name: str = "") -> DisplayTable:
     """Cox model display (univariate or multivariate) from ``survival.table_cox_*``."""
     est = t.get("estimable", pd.Series(True, index=t.index))
     df = pd.DataFrame({
@@ -206,11 +244,12 @@ def format_cox(t: pd.DataFrame, caption: str) -> DisplayTable:
     return DisplayTable(df, caption, footnote_for(
         "HR", "CI", "ISS", "GFR", "Hb", "IMiD",
         extra=f"Cox proportional hazards, {ties.capitalize()} ties; HR > 1: higher hazard in the "
-        "named level than in the reference level."), t)
+        "named level than in the reference level."), t, name)
 
 
 def format_adverse_events(t: pd.DataFrame,
-                          caption: str = "Table 3. Adverse events by grade and phase") -> DisplayTable:
+                          caption: str = "Table 3. Adverse events by grade and phase",
+                          name: str = "table-3") -> DisplayTable:
     """Table 3 display from ``safety.table_adverse_events`` (n (%) per phase and grade band)."""
     terms = list(dict.fromkeys(zip(t["category"], t["term"])))
     Ns = t.groupby("phase")["N"].first()
@@ -229,19 +268,19 @@ def format_adverse_events(t: pd.DataFrame,
     df.loc[df["Category"].duplicated(), "Category"] = ""
     return DisplayTable(df, caption, "n (%) of patients, each counted once per term at the worst "
                         "grade (CTCAE) within the phase; induction + maintenance denominator = ITT, "
-                        "maintenance denominator = maintenance safety set.", t)
+                        "maintenance denominator = maintenance safety set.", t, name)
 
 
-def format_followup(t: pd.DataFrame, caption: str = "Median follow-up") -> DisplayTable:
+def format_followup(t: pd.DataFrame, caption: str = "Median follow-up", name: str = "follow-up") -> DisplayTable:
     """Follow-up display from ``survival.table_followup``."""
     df = pd.DataFrame({"Endpoint": t["param"], "n": t["n"].astype(int),
                        "Median follow-up, months (95% CI)": [fmt_median_ci(*v) for v in
                                                              t[["median", "ci_lower", "ci_upper"]].to_numpy()],
                        "Method": t["method"]})
-    return DisplayTable(df, caption, footnote_for("CI", "OS", "NR", "NC"), t)
+    return DisplayTable(df, caption, footnote_for("CI", "OS", "NR", "NC"), t, name)
 
 
-def format_flow(t: pd.DataFrame, caption: str = "Patient flow") -> DisplayTable:
+def format_flow(t: pd.DataFrame, caption: str = "Patient flow", name: str = "patient-flow") -> DisplayTable:
     """Patient-flow counts (the chart's numbers as a table) from ``populations.table_flow``."""
     return DisplayTable(t[["label", "n"]].rename(columns={"label": "Step", "n": "n"}), caption,
-                        footnote_for("ITT"), t)
+                        footnote_for("ITT"), t, name)
