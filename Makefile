@@ -24,6 +24,7 @@ site: $(STAMP)
 ## Run the whole test suite (what CI runs).
 test: $(STAMP)
 	@bash scripts/ensure-browser.sh
+	$(BIN)/ixathaldex -q build --jobs 2
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 ## Unit tests only (no notebooks, no site build, no browser).
