@@ -33,6 +33,22 @@ Z95 = 1.959963984540054
 CI_TRANSFORM = "cloglog"  # log-log; statsmodels name
 TIE_RULE = "first"
 
+#: Population of each PFS subgroup comparison of the results text. The paper says ITT, but its
+#: ISS, age, fitness and GFR pairs both lie above the ITT median (8.5) and fit the per-protocol
+#: median (9.4); the synthetic cohort is calibrated with every PFS pair per-protocol except IMiD
+#: exposure (ITT). See docs/calibration.md item 7 and docs/paper-readings.md item 14.
+PFS_SUBGROUP_POPULATIONS = {
+    "iss_1_vs_23": "PP", "prior_lines": "PP", "age75": "PP", "frailty": "PP", "gfr60": "PP",
+    "hr_cyto": "PP", "imid": "ITT", "gain1q": "PP", "hr_or_1q": "PP", "cyto3": "PP",
+}
+#: the PFS comparisons of the results text, in the paper's order
+PFS_SUBGROUP_FACTORS = tuple(PFS_SUBGROUP_POPULATIONS)
+#: the OS comparisons of the results text (all ITT; ISS split I–II vs III), in the paper's order
+OS_SUBGROUP_FACTORS = ("iss_12_vs_3", "gfr60", "prior_lines", "frailty", "age75", "hr_cyto",
+                       "gain1q", "hr_or_1q", "cyto3")
+#: the univariate OS screen's selection threshold (log-rank p below it enters the model)
+SCREEN_P = 0.2
+
 
 def derive_tte(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str,
                population: str | None = "ITT") -> pd.DataFrame:
@@ -432,15 +448,44 @@ def invert_hr(cox: pd.DataFrame) -> pd.DataFrame:
 
 def table_subgroup_hr(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str = "PFS",
                       factors=SURVIVAL_FACTORS, ties: str = "breslow",
-                      population: str = "ITT") -> pd.DataFrame:
+                      population="ITT") -> pd.DataFrame:
     """Forest plot (beyond the paper): univariate Cox HR (non-reference vs reference level) per
     subgroup factor, with the log-rank p of the factor. Columns as ``table_cox_univariate`` plus
-    ``logrank_p``."""
-    uni = table_cox_univariate(adsl, adtte, param, factors, ties, population)
-    tte = derive_tte(adsl, adtte, param, population)
-    uni["logrank_p"] = [logrank_p(tte, f)[1] for f in uni["factor"]]
-    uni["param"] = param
-    return uni
+    ``logrank_p``, ``param`` and ``population``. ``population`` is one name, or a dict
+    factor -> population (factors not in the dict use "ITT"), as in ``table_subgroup_survival``;
+    rows keep the order of ``factors``."""
+    factors = [get_subgroup(f).id for f in factors]
+    pops = {f: (population.get(f, "ITT") if isinstance(population, dict) else population)
+            for f in factors}
+    frames = []
+    for pop in dict.fromkeys(pops.values()):
+        fs = [f for f in factors if pops[f] == pop]
+        uni = table_cox_univariate(adsl, adtte, param, fs, ties, pop)
+        tte = derive_tte(adsl, adtte, param, pop)
+        uni["logrank_p"] = [logrank_p(tte, f)[1] for f in uni["factor"]]
+        uni["population"] = pop
+        frames.append(uni)
+    out = pd.concat(frames, ignore_index=True)
+    order = {f: i for i, f in enumerate(factors)}
+    out = out.sort_values("factor", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    out["param"] = param
+    return out
+
+
+def table_univariate_screen(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str = "OS",
+                            factors=COX_FACTORS, threshold: float = SCREEN_P,
+                            ties: str = "breslow", population: str = "ITT") -> pd.DataFrame:
+    """Results text (prognostic factors): the univariate OS screen, one row per factor.
+
+    Univariate Cox (HR, 95 % CI, Wald p; patients with the factor known) and the log-rank p of
+    the same split; ``selected`` is True when the **log-rank** p is below ``threshold`` (the
+    paper does not name its screening test; the log-rank test is the one used for every other
+    comparison of its survival text). Columns as ``table_subgroup_hr`` plus ``selected``.
+    """
+    out = table_subgroup_hr(adsl, adtte, param, factors, ties, population)
+    out["selected"] = out["logrank_p"] < threshold
+    out["threshold"] = threshold
+    return out
 
 
 # --------------------------------------------------------------------------------------------
