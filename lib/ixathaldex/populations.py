@@ -319,12 +319,19 @@ def table_characteristics(adsl: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def table_treatment_exposure(adsl: pd.DataFrame) -> pd.DataFrame:
+def table_treatment_exposure(adsl: pd.DataFrame, cutoff=None) -> pd.DataFrame:
     """Results text (treatment): prior lines, induction cycles, maintenance counts and duration, ITT.
 
     Rows: ``quantity``, ``n``, ``denominator``, ``pct``, ``value`` (medians), ``low``, ``high``.
-    Maintenance duration = MNTCYC × 28 days / 30.4375 (months) among patients who entered
-    maintenance (stated reading: the paper gives no definition).
+    Stated readings (the paper gives no definitions):
+
+    - maintenance duration, months = (last dose ``TRTEDT``, or ``cutoff`` when still on therapy,
+      − ``MNTSDT`` + 1 day) / 30.4375 among the maintenance safety set (MNTSAFFL, received
+      maintenance); without ``TRTEDT`` or ``cutoff`` it falls back to ``MNTCYC`` × 28 days;
+    - induction (thalidomide) duration, months = (day before ``MNTSDT`` for patients who entered
+      maintenance, else ``TRTEDT`` or ``cutoff``, − ``TRTSDT`` + 1 day) / 30.4375, ITT; thalidomide
+      is given during induction only, so this is the time on thalidomide (dose interruptions are
+      not in the data); without dates it falls back to ``INDCYC`` × 28 days.
     """
     d = derive_population(adsl, "ITT")
     N = len(d)
@@ -336,18 +343,38 @@ def table_treatment_exposure(adsl: pd.DataFrame) -> pd.DataFrame:
                      "pct": 100.0 * n / den if den and not np.isnan(n) else np.nan,
                      "value": value, "low": low, "high": high})
 
+    def add_median(q, values, den):
+        v = pd.Series(values, dtype=float).dropna()
+        add(q, len(v), den, v.median() if len(v) else np.nan, v.min() if len(v) else np.nan,
+            v.max() if len(v) else np.nan)
+
+    dated = "TRTEDT" in d.columns and cutoff is not None
+    if dated:
+        last = pd.to_datetime(d["TRTEDT"]).fillna(pd.Timestamp(cutoff))
     lines = d["PRLINES"].astype(float)
     add("prior lines, median (range)", len(lines), N, lines.median(), lines.min(), lines.max())
     add("prior lines 4 or more", (lines >= 4).sum(), N)
     cyc = d["INDCYC"].astype(float)
     add("induction cycles, median (range)", len(cyc), N, cyc.median(), cyc.min(), cyc.max())
+    if dated and "MNTSDT" in d.columns:
+        mstart = pd.to_datetime(d["MNTSDT"])
+        ind_end = (mstart - pd.Timedelta(days=1)).where(mstart.notna(), last)
+        ind = ((ind_end - pd.to_datetime(d["TRTSDT"])).dt.days + 1) / DAYS_PER_MONTH
+    else:
+        ind = cyc * 28 / DAYS_PER_MONTH
+    add_median("induction (thalidomide) duration, months, median (range)", ind, N)
     add("completed induction", (d["INDCMPFL"] == "Y").sum(), N)
     add("entered maintenance", ent.sum(), N)
+    saf = (d["MNTSAFFL"] == "Y") if "MNTSAFFL" in d.columns else ent
+    add("received maintenance (maintenance safety set)", saf.sum(), N)
     add("completed maintenance (of entered)", (d.loc[ent, "MNTCMPFL"] == "Y").sum(), ent.sum())
-    dur = d.loc[ent, "MNTCYC"].astype(float) * 28 / DAYS_PER_MONTH
-    add("maintenance duration, months, median (range)", len(dur), ent.sum(),
-        dur.median() if len(dur) else np.nan, dur.min() if len(dur) else np.nan,
-        dur.max() if len(dur) else np.nan)
+    if dated and "MNTSDT" in d.columns:
+        dur = ((last - pd.to_datetime(d["MNTSDT"])).dt.days + 1)[saf] / DAYS_PER_MONTH
+        den = saf.sum()
+    else:
+        dur = d.loc[ent, "MNTCYC"].astype(float) * 28 / DAYS_PER_MONTH
+        den = ent.sum()
+    add_median("maintenance duration, months, median (range)", dur, den)
     add("on therapy at cut-off", (d["EOTSTT"] == "ONGOING").sum(), N)
     return pd.DataFrame(rows)
 
