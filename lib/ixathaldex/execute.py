@@ -15,7 +15,7 @@ import json
 import multiprocessing
 import os
 import time
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -303,11 +303,11 @@ def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None) -> None:
             futures = {pool.submit(execute_job, job): job for job in unique.values()}
             pending = set(futures)
             while pending and not failures:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     _finish(futures[fut], fut.result(), todo, report, failures)
-            for fut in pending:
-                fut.cancel()
+            # the first failure stops the build: queued notebooks are not started
+            pool.shutdown(wait=True, cancel_futures=True)
     if failures:
         raise BuildError(failures[0])
 
