@@ -35,17 +35,39 @@ def plain(value: Any) -> Any:
     raise ClaimsError(f"claim value {value!r} of type {type(value).__name__}: not a number")
 
 
-def glue_values(values: Mapping[str, Any]) -> None:
+def glue_values(values: Mapping[str, Any], strict: bool = True) -> None:
     """Glue every ``{claim id: value}`` with ``myst_nb.glue(id, value, display=False)``.
 
     Values are converted with :func:`plain` first (numpy scalars become Python numbers; +inf
-    becomes "NR"); a NaN is glued as NaN and later read as "not computable".
+    becomes "NR"); a NaN is glued as NaN and later read as "not computable". With
+    ``strict=False`` (page context such as the snapshot id, not claims) other strings are glued
+    as they are.
     """
     from myst_nb import glue  # imported here: the library must not need myst-nb outside notebooks
 
     for key, value in values.items():
-        glue(key, plain(value), display=False)
-    logger.debug("glued %d claim value(s)", len(values))
+        if not strict and isinstance(value, str):
+            glue(key, value, display=False)
+        else:
+            glue(key, plain(value), display=False)
+    logger.debug("glued %d value(s)", len(values))
+
+
+def derive_page_context(snap, page: str) -> dict[str, Any]:
+    """Numbers a page states that are not claims: snapshot id, cut-off date and population sizes.
+
+    Keys are prefixed with ``page`` (``"<page>.snapshot"``, ``"<page>.cutoff"``,
+    ``"<page>.n.itt"``, ``.n.pp``, ``.n.fish``, ``.n.maint`` (maintenance safety set),
+    ``.n.mntenter`` (entered maintenance), ``.n.nonpp``), so two pages never glue the same name.
+    """
+    from .populations import POPULATIONS, derive_population
+
+    out: dict[str, Any] = {f"{page}.snapshot": snap.cut,
+                           f"{page}.cutoff": str(snap.manifest.get("cutoff_date", snap.cut))}
+    for name in POPULATIONS:
+        out[f"{page}.n.{name.lower()}"] = int(len(derive_population(snap.adsl, name)))
+    out[f"{page}.n.nonpp"] = out[f"{page}.n.itt"] - out[f"{page}.n.pp"]
+    return out
 
 
 # --------------------------------------------------------------------------- helpers

@@ -284,3 +284,24 @@ def format_flow(t: pd.DataFrame, caption: str = "Patient flow", name: str = "pat
     """Patient-flow counts (the chart's numbers as a table) from ``populations.table_flow``."""
     return DisplayTable(t[["label", "n"]].rename(columns={"label": "Step", "n": "n"}), caption,
                         footnote_for("ITT"), t, name)
+
+
+def format_treatment_exposure(t: pd.DataFrame, caption: str = "Treatment exposure (ITT)",
+                              name: str = "treatment-exposure") -> DisplayTable:
+    """Treatment-exposure display from ``populations.table_treatment_exposure``."""
+    rows = []
+    for _, r in t.iterrows():
+        if np.isfinite(r["value"]):
+            digits = 0 if "cycles" in r["quantity"] or "lines" in r["quantity"] else 1
+            val = f"{_num(r['value'], digits, '–')} ({_num(r['low'], digits, '–')}–{_num(r['high'], digits, '–')})"
+            rows.append({"Quantity": r["quantity"][0].upper() + r["quantity"][1:],
+                         "Denominator": int(r["n"]), "Value": val})
+        else:
+            rows.append({"Quantity": r["quantity"][0].upper() + r["quantity"][1:],
+                         "Denominator": int(r["denominator"]),
+                         "Value": f"{int(r['n'])} ({_num(r['pct'], 1, '–')})"})
+    return DisplayTable(pd.DataFrame(rows), caption, footnote_for(
+        "ITT", extra="Value: median (range) or n (%); Denominator: the patients each row counts among. Durations "
+        "in months (days / 30.4375): maintenance from its first day to the last dose (or the cut-off), "
+        "in the patients who received maintenance; induction (thalidomide) from the start of treatment "
+        "to the day before maintenance, the last dose or the cut-off."), t, name)
