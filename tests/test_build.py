@@ -237,3 +237,41 @@ def test_end_to_end_two_versions(tmp_path):
     assert proc.returncode == 1
     assert "patient-level" in proc.stderr and "chapters/01_smoke.html: IXATHALDEX-" in proc.stderr, proc.stderr
     assert st.tree_digest(site) == before
+
+
+# ---- downloads: table CSVs emitted by chapters, results/claims at the version root ---------------
+
+def _nb_with_outputs(path, outputs):
+    nb = {"cells": [{"cell_type": "code", "source": "", "metadata": {}, "outputs": outputs}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+def test_table_csvs_are_extracted_beside_the_chapter(tmp_path):
+    from ixathaldex import site as st
+
+    nb = _nb_with_outputs(tmp_path / "a.ipynb", [
+        {"output_type": "display_data", "metadata": {"text/csv": {"filename": "table-2a.csv"}},
+         "data": {"text/html": "<table></table>", "text/csv": ["a,b\n", "1,2\n"]}},
+        {"output_type": "display_data", "metadata": {}, "data": {"text/plain": "x"}},
+    ])
+    html = tmp_path / "html"
+    (html / "chapters").mkdir(parents=True)
+    extra = tmp_path / "claims.json"
+    extra.write_text("[]")
+    st.write_downloads(html, {"chapters/02_response.md": nb}, [extra, tmp_path / "absent.json"])
+    assert (html / "chapters" / "tables" / "table-2a.csv").read_text() == "a,b\n1,2\n"
+    assert (html / "claims.json").read_text() == "[]"
+    assert not (html / "absent.json").exists()
+
+
+def test_table_csv_with_unsafe_name_is_refused(tmp_path):
+    from ixathaldex import site as st
+    from ixathaldex.exceptions import BuildError
+
+    nb = _nb_with_outputs(tmp_path / "a.ipynb", [
+        {"output_type": "display_data", "metadata": {"text/csv": {"filename": "../../evil.csv"}},
+         "data": {"text/csv": "a\n"}}])
+    with pytest.raises(BuildError, match="safe file name"):
+        st.table_downloads(nb)

@@ -117,18 +117,10 @@ def _write_results(project: Project, version: str, chapter_jobs: list) -> Path:
     key = ex.sha256_bytes("".join(j.key for j in chapter_jobs).encode())
     if path.is_file() and marker.is_file() and marker.read_text().strip() == key:
         return path
-    notebooks = {j.label: j.output for j in chapter_jobs}
-    results = None
+    from . import claims
+
     try:
-        from . import claims
-        collect = getattr(claims, "collect_results", None)
-    except ImportError:
-        collect = None
-    try:
-        if collect is not None:
-            results = collect([j.output for j in chapter_jobs])
-        if results is None:
-            results = ex.collect_glued(notebooks)
+        results = claims.collect_results([j.output for j in chapter_jobs])
         st.write_if_changed(path, json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
         _write_claims(runs, results)
     except IxaThalDexError as exc:
@@ -141,18 +133,23 @@ def _write_results(project: Project, version: str, chapter_jobs: list) -> Path:
 
 
 def _write_claims(runs: Path, results: dict) -> None:
-    """``claims.json`` (published vs reproduced) when the claims module offers it."""
-    try:
-        from . import claims
-        load_claims, table_claims = claims.load_claims, claims.table_claims
-    except (ImportError, AttributeError):
-        return
-    registry = getattr(claims, "DEFAULT_PATH", None)
-    if registry is not None and not Path(registry).is_file():
-        logger.warning("warning: no claims registry at %s; claims.json not written", registry)
-        return
-    table = table_claims(load_claims(), results)
+    """``claims.json``: every registered claim, published vs reproduced, with its verdict."""
+    from . import claims
+
+    table = claims.table_claims(claims.load_claims(), results)
     (runs / "claims.json").write_text(table.to_json(orient="records", indent=2, default_handler=str) + "\n")
+
+
+def check_complete(version: str, results_path: Path, settings: dict) -> None:
+    """For the publication cut, every registered claim must have a computed value."""
+    if version not in settings["publication_cuts"]:
+        return
+    from . import claims
+
+    try:
+        claims.require_complete(claims.load_claims(), claims.load_results(results_path))
+    except IxaThalDexError as exc:
+        raise BuildError(f"version {version} (a publication cut): {exc}") from None
 
 
 def version_key(project: Project, version: str, jobs: list, package: str, settings: dict) -> str:
@@ -232,6 +229,8 @@ def _build_validated(project, config, toc_path, settings, chapters, pages, known
 
     # 2. results.json per version
     results = {v: _write_results(project, v, chapter_jobs[v]) for v in to_execute}
+    for v in selected:
+        check_complete(v, results[v], settings)
 
     # 3. post pages (book/ MyST notebooks with a parameters cell)
     post_sources = {name: project.root / "book" / f"{name}.md" for name in pages
@@ -277,6 +276,8 @@ def _build_validated(project, config, toc_path, settings, chapters, pages, known
                 config=cfg, results_files={"results.json": results[v]})
             t = time.perf_counter()
             html_dir = st.run_jupyter_book(stage, cfg_path, toc_path, work / v, v)
+            st.write_downloads(html_dir, {j.label: j.output for j in chapter_jobs[v]},
+                               [results[v], results[v].parent / "claims.json"])
             st.check_no_patient_rows(html_dir, v, settings["allow_patient_level"])
             (html_dir / st.STAMP).write_text(json.dumps({"key": todo[v], "provenance": prov}, indent=2) + "\n")
             logger.info("  %-10s %-32s %-8s %6.1f s", v, "jupyter-book build", "built", time.perf_counter() - t)

@@ -49,8 +49,9 @@ def load_yaml(path: Path) -> dict:
 
 def project_settings(config: dict) -> dict:
     """The ``ixathaldex:`` section of ``_config.yml`` with its defaults."""
-    settings = {"allow_patient_level": False, "base_url": "/"}
+    settings = {"allow_patient_level": False, "base_url": "/", "publication_cuts": []}
     settings.update(config.get("ixathaldex") or {})
+    settings["publication_cuts"] = [str(c) for c in settings["publication_cuts"] or []]
     if not str(settings["base_url"]).endswith("/"):
         settings["base_url"] = str(settings["base_url"]) + "/"
     return settings
@@ -231,6 +232,47 @@ def run_jupyter_book(stage: Path, config: Path, toc: Path, out: Path, version: s
         raise BuildError(f"version {version}: jupyter-book build failed "
                          f"({len(warnings)} warning(s)/error(s)):\n  {detail}")
     return html_dir
+
+
+# ---- downloads -------------------------------------------------------------------------------
+
+#: MIME type of the table downloads that chapters emit (DisplayTable's notebook representation)
+CSV_MIME = "text/csv"
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.csv$")
+
+
+def table_downloads(notebook: Path) -> dict[str, str]:
+    """``{file name: CSV text}`` of every table a notebook emitted as a ``text/csv`` output."""
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    found = {}
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data") or {}
+            if CSV_MIME not in data:
+                continue
+            name = ((out.get("metadata") or {}).get(CSV_MIME) or {}).get("filename", "")
+            if not SAFE_NAME.match(name):
+                raise BuildError(f"{notebook.name}: a table download has no safe file name ({name!r})")
+            text = data[CSV_MIME]
+            found[name] = "".join(text) if isinstance(text, list) else text
+    return found
+
+
+def write_downloads(html_dir: Path, notebooks: dict[str, Path], extra_files: list[Path]) -> None:
+    """Put the downloads beside the pages: each chapter's table CSVs in ``chapters/tables/``
+    (linked from the tables as ``tables/<name>.csv``) and ``extra_files`` (results.json,
+    claims.json) at the version's root."""
+    for label, executed in notebooks.items():
+        tables = table_downloads(executed)
+        if not tables:
+            continue
+        folder = html_dir / Path(label).parent / "tables"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in tables.items():
+            (folder / name).write_text(text, encoding="utf-8")
+    for path in extra_files:
+        if Path(path).is_file():
+            shutil.copyfile(path, html_dir / Path(path).name)
 
 
 # ---- checks ----------------------------------------------------------------------------------
