@@ -102,3 +102,14 @@ def test_display_table_names_default_to_caption_slug_and_can_be_set():
                                         "ci_lower": [np.nan], "ci_upper": [np.nan]}), "x", "OS",
                           name="table-pfs-summary")
     assert d._repr_mimebundle_()[1]["text/csv"]["filename"] == "table-pfs-summary.csv"
+
+
+def test_response_by_group_shows_the_2x2_counts():
+    adsl, _, adrs, _ = ref.toy_frames()
+    t = table_response_by_group(adsl, adrs)
+    d = format_response_by_group(t, counts=True).frame
+    for (_, r), (_, row) in zip(t.iterrows(), d.iterrows()):
+        assert int(row["Responders"]) + int(row["Non-responders"]) == r["N"]
+        assert int(row["Responders"]) == r["n"]
+    assert "Responders" not in format_response_by_group(t).frame
+    assert "frame" not in repr(format_response_by_group(t))

@@ -52,7 +52,7 @@ class DisplayTable:
     """A display table: ``frame`` (strings), ``caption``, ``footnote``, the numeric ``source``, and
     ``name``, the CSV download's file stem (defaults to a slug of the caption)."""
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame = field(repr=False)
     caption: str
     footnote: str = ""
     source: pd.DataFrame | None = field(default=None, repr=False)
@@ -175,14 +175,22 @@ def format_response(t: pd.DataFrame, categories=("CR", "VGPR", "PR", "MR", "ORR"
 
 def format_response_by_group(t: pd.DataFrame,
                              caption: str = "Table 2B. Overall response rate (≥PR) by risk group",
-                             name: str = "table-2b") -> DisplayTable:
-    """Table 2B display from ``response.table_response_by_group``."""
+                             name: str = "table-2b", counts: bool = False) -> DisplayTable:
+    """Table 2B display from ``response.table_response_by_group``.
+
+    With ``counts=True`` the 2×2 table of each Fisher test is shown as two more columns
+    (responders, non-responders per group).
+    """
     rows = []
     for _, r in t.iterrows():
-        rows.append({"Comparison": r["factor_label"], "Group": r["label"],
-                     "≥PR, n/N (%)": f"{int(r['n'])}/{int(r['N'])} ({_num(r['pct'], 1, '–')})",
-                     "95% CI": f"{r['ci_lower']:.1f}–{r['ci_upper']:.1f}" if r["N"] else "–",
-                     "Fisher p": fmt_p(r["p_value"])})
+        row = {"Comparison": r["factor_label"], "Group": r["label"],
+               "≥PR, n/N (%)": f"{int(r['n'])}/{int(r['N'])} ({_num(r['pct'], 1, '–')})",
+               "95% CI": f"{r['ci_lower']:.1f}–{r['ci_upper']:.1f}" if r["N"] else "–"}
+        if counts:
+            row["Responders"] = str(int(r["n"]))
+            row["Non-responders"] = str(int(r["N"] - r["n"]))
+        row["Fisher p"] = fmt_p(r["p_value"])
+        rows.append(row)
     df = pd.DataFrame(rows)
     df.loc[df["Comparison"].duplicated(), ["Comparison", "Fisher p"]] = ""
     return DisplayTable(df, caption, footnote_for(
