@@ -145,3 +145,66 @@ def derive_claim_values_prognostic(snap) -> dict[str, float | int | str]:
     out["pfs.cox.gain1q.hr.ci_high"] = float(printed["hr_upper"])
     out["pfs.cox.gain1q.p"] = float(printed["p_value"])
     return out
+
+
+# ---- prose and display helpers of the two pages -------------------------------------------------
+
+def derive_claim_texts(values: dict, claims=None) -> dict[str, str]:
+    """``{claim id + ".text": display string}`` for prose: each value at its claim's printed
+    precision ("not reached" for NR), as the reviewer page shows it (``review.format_value``)."""
+    from .claims import load_claims
+    from .review import format_value
+
+    registry = {c["id"]: c for c in (claims if claims is not None else load_claims())}
+    return {f"{k}.text": format_value(v, registry.get(k, {})) for k, v in values.items()}
+
+
+def format_univariate_screen(screen: pd.DataFrame, caption: str, name: str = "") -> "DisplayTable":
+    """Prognostic page, univariate OS screen display from ``survival.table_univariate_screen``:
+    the Cox columns of ``format_cox`` plus the log-rank p and whether the factor is selected."""
+    from .tables import fmt_p, format_cox
+
+    dt = format_cox(screen, caption, name=name)
+    thr = float(screen["threshold"].iloc[0])
+    dt.frame["Log-rank p"] = [fmt_p(p) for p in screen["logrank_p"]]
+    dt.frame[f"Selected (log-rank p < {thr:g})"] = ["yes" if s else "no" for s in screen["selected"]]
+    dt.footnote += (f" Selection for the multivariate model: log-rank p < {thr:g}. Gain of 1q21 is "
+                    "coded detected vs not detected (a missing probe counts as not detected).")
+    return dt
+
+
+def format_cox_directions(cox: pd.DataFrame, caption: str, name: str = "") -> "DisplayTable":
+    """Prognostic page, Cox display with the population and the reading of each HR in words."""
+    from .tables import format_cox
+
+    dt = format_cox(cox, caption, name=name)
+    if "orientation" in cox:
+        dt.frame.insert(1, "Orientation", list(cox["orientation"]))
+    dt.frame["Reading"] = list(cox["direction"])
+    return dt
+
+
+def derive_page_numbers(snap, prefix: str) -> dict[str, object]:
+    """Non-claim numbers of the survival pages, keyed ``<prefix>.<name>``: snapshot id, cut-off
+    date, N of ITT, PP, FISH-evaluable (all and within PP), and the FISH patients with a 1q21
+    result (PP) — the populations of Figures 1–3 and the subgroup tables."""
+    from .populations import derive_adsl, derive_population
+
+    itt = derive_adsl(derive_population(snap.adsl, "ITT"))
+    pp = derive_adsl(derive_population(snap.adsl, "PP"))
+    nums = {"snapshot": snap.cut, "cutoff": snap.cutoff.isoformat(), "n_itt": len(itt),
+            "n_pp": len(pp), "n_fish": int((itt["FISHFL"] == "Y").sum()),
+            "n_fish_pp": int((pp["FISHFL"] == "Y").sum()),
+            "n_gain1q_known_pp": int(pp["GAIN1QFL"].notna().sum()),
+            "n_gain1q_known": int(itt["GAIN1QFL"].notna().sum())}
+    return {f"{prefix}.{k}": v for k, v in nums.items()}
+
+
+def derive_screen_text(screen: pd.DataFrame) -> dict[str, str]:
+    """Prognostic page prose: the factors the univariate screen selects and those it leaves out
+    (labels joined with commas), keyed ``screen.selected`` / ``screen.not_selected``."""
+    lab = screen.drop_duplicates("factor")
+    sel = lab.loc[lab["selected"], "factor_label"].str.lower()
+    out = lab.loc[~lab["selected"], "factor_label"].str.lower()
+    return {"s04.screen.selected": ", ".join(sel) or "none",
+            "s04.screen.not_selected": ", ".join(out) or "none"}

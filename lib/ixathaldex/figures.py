@@ -201,7 +201,8 @@ def figure_forest(hr: pd.DataFrame, ax=None, title: str | None = None,
     """Beyond the paper: forest plot of hazard ratios (``survival.table_subgroup_hr``).
 
     One row per covariate, labelled "level vs reference"; point and 95 % CI on a log axis, a line
-    at HR = 1, and the HR (CI) and log-rank p printed at the right. Non-estimable rows are
+    at HR = 1, and the HR (CI) and log-rank p printed at the right; when the rows come from more than
+    one population (column ``population``), each label names its population. Non-estimable rows are
     labelled as such and not drawn. Returns the Axes.
     """
     if hr.empty:
@@ -220,17 +221,20 @@ def figure_forest(hr: pd.DataFrame, ax=None, title: str | None = None,
         ax.axvline(1.0, color="0.5", lw=0.8, ls="--")
         ax.set_xscale("log")
         ax.set_yticks(y)
-        ax.set_yticklabels([f"{r['level']} vs {r['reference']}" for _, r in hr.iterrows()])
+        pop = hr["population"] if "population" in hr and hr["population"].nunique() > 1 else None
+        ax.set_yticklabels([f"{r['level']} vs {r['reference']}" + (f" ({pop[i]})" if pop is not None else "")
+                            for i, r in hr.iterrows()])
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlabel(xlabel)
         lim_lo = np.nanmin(lo[ok]) if ok.any() else 0.1
         lim_hi = np.nanmax(hi[ok]) if ok.any() else 10
         ax.set_xlim(min(0.5, lim_lo / 1.3), max(2.0, lim_hi * 1.3))
-        from matplotlib.ticker import FuncFormatter, LogLocator
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
         wide = ax.get_xlim()[1] / ax.get_xlim()[0] > 200
         ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1,) if wide else (1, 2, 5)))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())  # log minor ticks unlabelled (no overlap)
         ax.text(1.02, 1.0, "HR (95% CI)", transform=ax.transAxes, ha="left", va="bottom",
                 fontweight="bold")
         has_p = "logrank_p" in hr
