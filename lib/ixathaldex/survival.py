@@ -488,6 +488,11 @@ def table_univariate_screen(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str 
     return out
 
 
+def selected_factors(screen: pd.DataFrame) -> list[str]:
+    """The factor ids a ``table_univariate_screen`` selects, in the screen's order."""
+    return list(dict.fromkeys(screen.loc[screen["selected"], "factor"]))
+
+
 # --------------------------------------------------------------------------------------------
 # Follow-up
 # --------------------------------------------------------------------------------------------
