@@ -323,6 +323,11 @@ def _e(x: Any) -> str:
     return html.escape("" if x is None else str(x), quote=True)
 
 
+def _breakable(claim_id: str) -> str:
+    """A claim id that may wrap after its dots (long ids would widen the column)."""
+    return ".<wbr>".join(_e(part) for part in str(claim_id).split("."))
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
 
@@ -413,14 +418,15 @@ def format_reviewer_html(reviewer: pd.DataFrame, claims: Iterable[Mapping] | pd.
         more = r["locations"].split("; ")[1:]
         loc = _e(r["location"])
         if more:
-            loc += f'<span class="ixathaldex-more"> (also: {_e("; ".join(more))})</span>'
+            loc += (f'<details class="ixathaldex-more"><summary>also printed in {len(more)} more '
+                    f'place{"s" if len(more) > 1 else ""}</summary>{_e("; ".join(more))}</details>')
         reason = (f'<div class="ixathaldex-reason"><strong>Why:</strong> {_e(r["reason"])}</div>'
                   if r["reason"] else "")
         body.append(
             f'<tr id="{_e(r["anchor"])}" data-claim="{_e(r["id"])}" data-section="{_e(r["sections"])}" '
             f'data-chapter="{_e(r["chapter"])}" data-verdict="{_e(r["verdict"])}">'
             f'<td data-sort="{_e(r["id"])}"><a class="ixathaldex-anchor" href="#{_e(r["anchor"])}">'
-            f'<code>{_e(r["id"])}</code></a></td>'
+            f'<code>{_breakable(r["id"])}</code></a></td>'
             f'<td data-sort="{_e(r["location"])}">{loc}</td>'
             f'<td>{_e(r["quantity"])}{reason}</td>'
             f'<td>{_e(r["population"])}</td>'
@@ -466,7 +472,8 @@ def format_changes_html(changes: pd.DataFrame, claims: Iterable[Mapping] | pd.Da
         body.append(
             f'<tr data-claim="{_e(r["id"])}" data-status="{_e(r["status"])}" data-section="{_e(r["section"])}" '
             f'data-chapter="{_e(r["chapter"])}" data-verdict="{_e(r["verdict"])}">'
-            f'<td data-sort="{_e(r["id"])}"><a href="{_e(reviewer_page)}#{_e(r["anchor"])}"><code>{_e(r["id"])}</code></a></td>'
+            f'<td data-sort="{_e(r["id"])}"><a href="{_e(reviewer_page)}#{_e(r["anchor"])}">'
+            f'<code>{_breakable(r["id"])}</code></a></td>'
             f'<td data-sort="{_e(r["location"])}">{_e(r["location"])}</td>'
             f'<td>{_e(r["quantity"])}</td>'
             f'<td class="ixathaldex-num" data-sort="{_sort_number(r["published"])}">{_e(format_value(r["published"], c))}</td>'
@@ -503,9 +510,9 @@ def format_consistency_html(consistency: pd.DataFrame, table_id: str = CONSISTEN
     for rank, r in enumerate(frame.to_dict("records")):
         ids = [s.strip() for s in str(r["claims"]).split(",") if s.strip()]
         if link_claims:
-            claims_html = ", ".join(f'<a href="#{_e(claim_anchor(i))}"><code>{_e(i)}</code></a>' for i in ids)
+            claims_html = ", ".join(f'<a href="#{_e(claim_anchor(i))}"><code>{_breakable(i)}</code></a>' for i in ids)
         else:
-            claims_html = ", ".join(f"<code>{_e(i)}</code>" for i in ids)
+            claims_html = ", ".join(f"<code>{_breakable(i)}</code>" for i in ids)
         body.append(
             f'<tr data-check="{_e(r["check"])}" data-verdict="{_e(r["verdict"])}">'
             f'<td>{_e(r["check"])}</td><td data-sort="{_e(r["claims"])}">{claims_html}</td>'
