@@ -113,3 +113,16 @@ def test_response_by_group_shows_the_2x2_counts():
         assert int(row["Responders"]) == r["n"]
     assert "Responders" not in format_response_by_group(t).frame
     assert "frame" not in repr(format_response_by_group(t))
+
+
+def test_software_versions_read_the_lock(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("numpy==1.2.3\nmyst_nb==9.9.9 ; python_version>'3'\n# comment\n")
+    from ixathaldex.tables import format_software_versions, table_software_versions
+    t = table_software_versions(packages=(("numpy", "arrays"), ("myst-nb", "glue"), ("nonexistent-pkg-x", "-")),
+                                lock_path=lock).set_index("package")
+    assert t.loc["numpy", "locked"] == "1.2.3" and t.loc["myst-nb", "locked"] == "9.9.9"
+    import numpy
+    assert t.loc["numpy", "installed"] == numpy.__version__
+    assert t.loc["nonexistent-pkg-x", "installed"] == "" and t.loc["Python", "installed"]
+    assert "<table" in format_software_versions(t.reset_index()).to_html()

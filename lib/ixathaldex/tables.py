@@ -313,3 +313,52 @@ def format_treatment_exposure(t: pd.DataFrame, caption: str = "Treatment exposur
         "in months (days / 30.4375): maintenance from its first day to the last dose (or the cut-off), "
         "in the patients who received maintenance; induction (thalidomide) from the start of treatment "
         "to the day before maintenance, the last dose or the cut-off."), t, name)
+
+
+#: the packages the analysis and the site depend on directly (methods page)
+SOFTWARE = (("numpy", "arrays"), ("pandas", "data frames"), ("scipy", "Fisher exact test"),
+            ("statsmodels", "Clopper–Pearson CIs, Cox model (PHReg), median CIs"),
+            ("lifelines", "log-rank test"), ("matplotlib", "figures"), ("pandera", "snapshot validation"),
+            ("papermill", "notebook execution"), ("jupytext", "MyST notebooks"),
+            ("myst-nb", "glued values"), ("jupyter-book", "site build"), ("sphinx", "site build"))
+
+
+def table_software_versions(packages=SOFTWARE, lock_path=None) -> pd.DataFrame:
+    """Methods page: Python and each package's installed version beside its requirements.lock pin.
+
+    Columns ``package``, ``purpose``, ``installed`` (importlib.metadata; "" if absent), ``locked``
+    (the ``name==version`` line of the lock file; "" if not pinned).
+    """
+    import platform
+    import re as _re
+    from importlib import metadata
+
+    from .snapshot import PROJECT_ROOT
+
+    lock_path = Path(lock_path) if lock_path else PROJECT_ROOT / "requirements.lock"
+    pins = {}
+    if lock_path.is_file():
+        for line in lock_path.read_text(encoding="utf-8").splitlines():
+            m = _re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*==\s*([^\s;#]+)", line)
+            if m:
+                pins[_re.sub(r"[-_.]+", "-", m.group(1)).lower()] = m.group(2)
+    rows = [{"package": "Python", "purpose": "interpreter", "installed": platform.python_version(),
+             "locked": ""}]
+    for name, purpose in packages:
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = ""
+        rows.append({"package": name, "purpose": purpose, "installed": installed,
+                     "locked": pins.get(_re.sub(r"[-_.]+", "-", name).lower(), "")})
+    return pd.DataFrame(rows)
+
+
+def format_software_versions(t: pd.DataFrame, caption: str = "Software used to compute this site",
+                             name: str = "software-versions") -> DisplayTable:
+    """Software-versions display from ``table_software_versions``."""
+    df = pd.DataFrame({"Package": t["package"], "Used for": t["purpose"],
+                       "Installed": t["installed"].replace("", "–"),
+                       "requirements.lock": t["locked"].replace("", "–")})
+    return DisplayTable(df, caption, "Installed: the version that executed the chapters of this "
+                        "version of the site; requirements.lock: the pinned version of the project.", t, name)
