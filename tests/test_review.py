@@ -174,7 +174,7 @@ def test_reviewer_html_follows_the_dom_contract(reviewer):
         assert f"ixathaldex-claims-filter-{control}" in p.ids
     assert "ixathaldex-claims-count" in p.ids
     html_text = review.format_reviewer_html(reviewer, MINI)
-    assert 'href="chapters/02_response.html"' in html_text
+    assert 'href="chapters/02_response.html#claim-t2a.itt.orr.pct"' in html_text  # the cell that glued it
     assert "<script" not in html_text and "http" not in html_text  # nothing fetched
 
 

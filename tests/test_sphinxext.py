@@ -108,3 +108,32 @@ def test_results_path_from_config(tmp_path):
     out = _build(src, tmp_path)
     (link,) = _links((out / "index.html").read_text())
     assert link["text"] == "75" and "differs" in link["title"]
+
+
+def _glue_output(name, value):
+    return {"output_type": "display_data", "data": {"application/papermill.record/text/plain": repr(value)},
+            "metadata": {"scrapbook": {"mime_prefix": "application/papermill.record/", "name": name}}}
+
+
+def test_cell_that_glued_a_claim_gets_its_anchor(tmp_path):
+    src = _project(tmp_path, "Home.")
+    (src / "conf.py").write_text("extensions = ['myst_nb', 'ixathaldex.sphinxext']\n"
+                                 "ixathaldex_claims = 'claims.yaml'\nnb_execution_mode = 'off'\n"
+                                 "source_suffix = {'.md': 'myst-nb', '.ipynb': 'myst-nb'}\n"
+                                 "exclude_patterns = ['_build']\n")
+    (src / "chapters" / "two.md").unlink()
+    cell = {"cell_type": "code", "id": "c2", "execution_count": 1, "metadata": {}, "source": "gluing_cell_marker",
+            "outputs": [_glue_output("t2a.itt.orr.pct", 51.11), _glue_output("not_a_claim", 3)]}
+    other = {"cell_type": "code", "id": "c1", "execution_count": 2, "metadata": {}, "source": "earlier_cell_marker", "outputs": []}
+    nb = {"nbformat": 4, "nbformat_minor": 5, "cells": [
+        {"cell_type": "markdown", "id": "c0", "metadata": {}, "source": "# Two"}, other, cell],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
+    (src / "chapters" / "two.ipynb").write_text(json.dumps(nb))
+    out = _build(src, tmp_path)
+    page = (out / "chapters" / "two.html").read_text()
+    assert 'id="claim-t2a.itt.orr.pct"' in page
+    assert "claim-not_a_claim" not in page  # only registered claims are anchored
+    # the anchor sits on the gluing cell, not on the cell before it
+    after = page.split('id="claim-t2a.itt.orr.pct"', 1)[1]
+    assert "earlier_cell_marker" in page
+    assert "gluing_cell_marker" in after and "earlier_cell_marker" not in after

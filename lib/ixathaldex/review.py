@@ -433,7 +433,7 @@ def format_reviewer_html(reviewer: pd.DataFrame, claims: Iterable[Mapping] | pd.
             f'<td class="ixathaldex-num" data-sort="{_sort_number(r["published"])}">{_e(format_value(r["published"], c))}</td>'
             f'<td class="ixathaldex-num" data-sort="{_sort_number(r["reproduced"])}">{_e(format_value(r["reproduced"], c))}</td>'
             f'<td class="ixathaldex-num" data-sort="{_sort_number(r["difference"])}">{_e(format_difference(r["difference"], c))}</td>'
-            + _verdict_cell(r["verdict"]) + _page_cell(r["page"], r["chapter"]) + "</tr>")
+            + _verdict_cell(r["verdict"]) + _page_cell(r["page"], r["chapter"], "#" + r["anchor"]) + "</tr>")
     return (f'<div class="ixathaldex-review">{controls}<div class="ixathaldex-scroll">'
             f'<table class="ixathaldex-interactive" id="{table_id}" data-noun="claims">'
             f'<caption>Every registered number of the paper: published vs reproduced in this version. '
@@ -483,7 +483,7 @@ def format_changes_html(changes: pd.DataFrame, claims: Iterable[Mapping] | pd.Da
             f'<td data-sort="{rank:05d}"><span class="ixathaldex-status ixathaldex-status-{_slug(r["status"])}">'
             f'{_e(r["status"])}</span></td>'
             f'<td data-sort="{_e(r["verdict"])}"><span class="ixathaldex-verdict ixathaldex-verdict-{_slug(r["verdict"])}">'
-            f'{verdict}</span></td>' + _page_cell(r["page"], r["chapter"]) + "</tr>")
+            f'{verdict}</span></td>' + _page_cell(r["page"], r["chapter"], "#" + r["anchor"]) + "</tr>")
     return (f'<div class="ixathaldex-review">{controls}<div class="ixathaldex-scroll">'
             f'<table class="ixathaldex-interactive" id="{table_id}" data-noun="claims">'
             f'<caption>Every registered number: reproduced value in the previous version and in this one, '

@@ -14,6 +14,11 @@ Configuration (``sphinx: config:`` in ``_config.yml``, or conf.py):
 - ``ixathaldex_claims``: the claims registry (default "": the project's data/published/claims.yaml).
 - ``ixathaldex_reviewer_page``: the docname of the reviewer page (default ``reviewer``).
 
+The extension also anchors each claim where it is computed: in an executed notebook, the code cell
+that glued a registered claim gets the HTML id ``claim-<id>`` (unless the cell is removed from the
+page), so ``chapters/02_response.html#claim-t2a.itt.orr.pct`` lands on that cell. The reviewer page
+links there.
+
 An unknown claim id, a claim that no chapter glued into results.json, or a missing results.json is
 a build warning (an error under ``-W``), never a silent blank. A claim glued as missing (None/NaN)
 renders "not computed" with the verdict "not computable".
@@ -30,7 +35,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
 
-from .claims import compare, load_claims
+from .claims import compare, derive_glued_values, load_claims
 from .exceptions import ClaimsError
 from .review import claim_anchor, format_value
 
@@ -146,6 +151,38 @@ class ClaimRole(SphinxRole):
         return [ref], []
 
 
+def anchor_glued_cells(app: Sphinx, doctree: nodes.document) -> None:
+    """Give each code cell that glued a registered claim the id ``claim-<id>`` (executed notebooks only)."""
+    env = app.env
+    try:
+        source = Path(env.doc2path(env.docname))
+    except Exception:  # pragma: no cover - no source path for this document
+        return
+    if source.suffix != ".ipynb":
+        return
+    known = _state(app)["claims"] or {}
+    try:
+        cells = json.loads(source.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return
+    names_by_cell: dict[int, list[str]] = {}
+    for index, cell in enumerate(cells):
+        names = [n for n in derive_glued_values({"cells": [cell]}) if n in known]
+        if names:
+            names_by_cell[index] = names
+    if not names_by_cell:
+        return
+    taken = set(doctree.ids)
+    for node in doctree.findall(nodes.container):
+        if node.get("nb_element") != "cell_code":
+            continue
+        for name in names_by_cell.get(node.get("cell_index"), []):
+            anchor = claim_anchor(name)
+            if anchor not in taken:
+                node["ids"].append(anchor)
+                taken.add(anchor)
+
+
 def setup(app: Sphinx) -> dict:
     """Register the ``claim`` role and its configuration values."""
     app.add_config_value("ixathaldex_results_json", "", "env", [str])
@@ -153,4 +190,5 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("ixathaldex_reviewer_page", "reviewer", "env", [str])
     app.add_role(ROLE, ClaimRole())
     app.connect("builder-inited", _reset)
+    app.connect("doctree-read", anchor_glued_cells)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
