@@ -201,3 +201,20 @@ def test_real_registry_with_no_results_explains_every_claim():
     assert marked  # the registry marks what the data model cannot give
     for cid in marked:
         assert "data model" in t.set_index("id").loc[cid, "reason"]
+
+
+def test_claims_json_has_page_anchor_and_reason(tmp_path):
+    import json
+
+    toc = {"format": "jb-book", "root": "index", "chapters": [{"file": "chapters/02_response"}]}
+    path = review.write_claims_json(tmp_path / "claims.json", RESULTS, toc=toc, claims=MINI)
+    records = json.loads(path.read_text())
+    assert [r["id"] for r in records] == [c["id"] for c in MINI]
+    orr = records[1]
+    assert orr["url"] == "chapters/02_response.html#claim-t2a.itt.orr.pct"
+    assert orr["reviewer_url"] == "reviewer.html#claim-t2a.itt.orr.pct"
+    assert orr["verdict"] == "reproduced" and orr["reproduced"] == pytest.approx(51.111, abs=1e-3)
+    screen = records[-1]
+    assert screen["reproduced"] is None and screen["difference"] is None and screen["url"] == ""
+    assert screen["verdict"] == "not computable" and screen["reason"]
+    assert records[4]["reproduced"] == "NR" and records[4]["published"] == "NR"

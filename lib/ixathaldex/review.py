@@ -218,6 +218,54 @@ def table_reviewer(results: Mapping[str, Any], claims: Iterable[Mapping] | pd.Da
     return base[REVIEWER_COLUMNS]
 
 
+EXPORT_COLUMNS = ["id", "location", "locations", "quantity", "population", "chapter", "rule", "published",
+                  "reproduced", "difference", "verdict", "reason", "page", "anchor", "url", "reviewer_url"]
+
+
+def table_claims_export(results: Mapping[str, Any], claims: Iterable[Mapping] | pd.DataFrame | None = None, *,
+                        toc: Mapping | str | Path | None = None,
+                        consistency: pd.DataFrame | None = None) -> pd.DataFrame:
+    """claims.json: every claim with published, reproduced, difference, verdict, reason, page and anchor.
+
+    ``url`` is where the number is computed (``chapters/NN_slug.html#claim-<id>``, '' when its chapter
+    is not in the book), ``reviewer_url`` its row on the reviewer page; both relative to the version's
+    root. ``consistency`` defaults to ``table_consistency(claims)`` (its findings explain differences).
+    """
+    claims = _claims_list(claims)
+    if consistency is None:
+        from .consistency import table_consistency
+
+        consistency = table_consistency(claims)
+    t = table_reviewer(results, claims, pages=chapter_pages(toc), consistency=consistency)
+    t["url"] = [f"{p}#{a}" if p else "" for p, a in zip(t["page"], t["anchor"])]
+    t["reviewer_url"] = [f"{REVIEWER_PAGE}.html#{a}" for a in t["anchor"]]
+    return t[EXPORT_COLUMNS]
+
+
+def _plain(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if hasattr(v, "item"):  # numpy scalar
+        v = v.item()
+    if isinstance(v, float) and math.isinf(v):
+        return "NR" if v > 0 else None
+    return v
+
+
+def write_claims_json(path: str | Path, results: Mapping[str, Any], *, toc: Mapping | str | Path | None = None,
+                      claims: Iterable[Mapping] | pd.DataFrame | None = None) -> Path:
+    """Write :func:`table_claims_export` as a JSON list of records (null for missing); returns the path."""
+    import json
+
+    frame = table_claims_export(results, claims, toc=toc)
+    records = [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
 def table_verdict_counts(reviewer: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     """Reviewer page, summary: claims per verdict, overall (``by=None``) or per chapter/section.
 
