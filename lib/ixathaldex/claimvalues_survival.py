@@ -151,12 +151,20 @@ def derive_claim_values_prognostic(snap) -> dict[str, float | int | str]:
 
 def derive_claim_texts(values: dict, claims=None) -> dict[str, str]:
     """``{claim id + ".text": display string}`` for prose: each value at its claim's printed
-    precision ("not reached" for NR), as the reviewer page shows it (``review.format_value``)."""
+    precision ("not reached" for NR), as the reviewer page shows it (``review.format_value``);
+    p-values come with their relation: "p = 0.319", "p < 0.0001"."""
     from .claims import load_claims
     from .review import format_value
 
     registry = {c["id"]: c for c in (claims if claims is not None else load_claims())}
-    return {f"{k}.text": format_value(v, registry.get(k, {})) for k, v in values.items()}
+    out = {}
+    for k, v in values.items():
+        claim = registry.get(k, {})
+        text = format_value(v, claim)
+        if claim.get("rule") == "pvalue":  # "p = 0.319" or "p < 0.0001", ready for prose
+            text = f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
+        out[f"{k}.text"] = text
+    return out
 
 
 def format_univariate_screen(screen: pd.DataFrame, caption: str, name: str = "") -> "DisplayTable":
@@ -173,15 +181,25 @@ def format_univariate_screen(screen: pd.DataFrame, caption: str, name: str = "")
     return dt
 
 
-def format_cox_directions(cox: pd.DataFrame, caption: str, name: str = "") -> "DisplayTable":
-    """Prognostic page, Cox display with the population and the reading of each HR in words."""
+def format_cox_directions(cox: pd.DataFrame, caption: str, name: str = "",
+                          event: str = "death") -> "DisplayTable":
+    """Prognostic page, Cox display: level vs reference, n (events), HR (CI), Wald p, and the
+    reading of each HR in words ("higher hazard of <event> with <level> than with <reference>")."""
     from .tables import format_cox
 
     dt = format_cox(cox, caption, name=name)
+    dt.frame = dt.frame.drop(columns=["Factor"])
     if "orientation" in cox:
-        dt.frame.insert(1, "Orientation", list(cox["orientation"]))
-    dt.frame["Reading"] = list(cox["direction"])
+        dt.frame.insert(0, "Orientation", list(cox["orientation"]))
+    dt.frame["Reading"] = [_reading(r, event) for _, r in cox.iterrows()]
     return dt
+
+
+def _reading(row, event: str) -> str:
+    if not row.get("estimable", True) or not math.isfinite(row["hr"]):
+        return "not estimable (monotone likelihood)"
+    word = "higher" if row["hr"] > 1 else "lower"
+    return f"{word} hazard of {event} with {row['level']} than with {row['reference']}"
 
 
 def derive_page_numbers(snap, prefix: str) -> dict[str, object]:

@@ -144,34 +144,83 @@ def figure_km(tte: pd.DataFrame, group=None, ax=None, times=None, step: float = 
     return ax
 
 
-def figure_km_panels(panels, group=None, ncols: int = 2, step: float = 6, panel_width: float = 6.2,
-                     **kwargs):
+def figure_km_panels(panels, group=None, ncols: int = 2, step: float = 6, panel_width: float | None = None,
+                     axes_size: tuple[float, float] = (3.4, 2.6), **kwargs):
     """Composite KM figure (e.g. Figure 1: PFS and OS; Figure 2a–d): returns the **Figure**.
 
     ``panels`` is a list of (tte, title) pairs or (tte, title, group) triples (a triple's group
     overrides ``group``); each panel is a ``figure_km`` with its own numbers at risk; the panels
     share the style and the x grid step. ``fig.axes`` holds the panel Axes
     (each with ``km_summary_``, ``at_risk_``, ``logrank_p_``).
+
+    Layout: every plot area is ``axes_size`` inches (width, height; ``panel_width``, if given, is
+    the width of a whole panel including its margins); the margins are measured from what was
+    drawn (legend above the plot, at-risk labels at the left, at-risk rows below), so nothing is
+    clipped and the figure stays compact enough to be read at page width.
     """
     import matplotlib.pyplot as plt
 
     panels = [(p[0], p[1], p[2] if len(p) > 2 else group) for p in panels]
     if not panels:
         raise AnalysisError("figure_km_panels: no panels")
-    n_groups = max(len([1 for _, _, g in _groups(t, gr) if len(g)]) for t, _, gr in panels)
+    ncols = min(ncols, len(panels))
     nrows = int(np.ceil(len(panels) / ncols))
-    h = 4.6 + 0.5 * n_groups
+    w, h = axes_size
+    if panel_width is not None:
+        w = max(1.5, panel_width - 1.6)
     with style():
-        fig, axes = plt.subplots(nrows, min(ncols, len(panels)), squeeze=False,
-                                 figsize=(panel_width * min(ncols, len(panels)), h * nrows))
-        fig.subplots_adjust(hspace=(1.5 + 0.75 * n_groups) / 4.0, wspace=0.45,
-                            bottom=(0.75 + 0.3 * n_groups) / (h * nrows),
-                            top=1 - (0.45 + 0.2 * (n_groups + 1)) / (h * nrows), left=0.12, right=0.97)
-        for ax, (tte, title, gr) in zip(axes.ravel(), panels):
+        fig, axes = plt.subplots(nrows, ncols, squeeze=False, figsize=(ncols * (w + 3), nrows * (h + 3)))
+        flat = axes.ravel()
+        _place_panels(fig, axes, w, h, [1.5] * ncols, [0.0] * ncols, [1.2] * nrows, [1.5] * nrows)
+        for ax, (tte, title, gr) in zip(flat, panels):
             figure_km(tte, gr, ax=ax, step=step, title=title, **kwargs)
-        for ax in axes.ravel()[len(panels):]:
+        for ax in flat[len(panels):]:
             ax.set_visible(False)
+        _fit_panels(fig, axes, w, h)
     return fig
+
+
+def _place_panels(fig, axes, w, h, left, right, top, bottom, gap: float = 0.25) -> None:
+    """Size the figure and place each plot area (``w`` x ``h`` inches) given per-column left/right
+    and per-row top/bottom margins (inches)."""
+    nrows, ncols = axes.shape
+    W = sum(left) + sum(right) + ncols * w + gap * (ncols + 1)
+    H = sum(top) + sum(bottom) + nrows * h + gap * (nrows + 1)
+    fig.set_size_inches(W, H)
+    for i in range(nrows):
+        y1 = H - gap * (i + 1) - sum(top[: i + 1]) - sum(bottom[:i]) - i * h
+        for j in range(ncols):
+            x0 = gap * (j + 1) + sum(left[: j + 1]) + sum(right[:j]) + j * w
+            axes[i, j].set_position([x0 / W, (y1 - h) / H, w / W, h / H])
+
+
+def _fit_panels(fig, axes, w, h) -> None:
+    """Measure each panel's overhang around its plot area (legend, title, labels, at-risk rows)
+    and re-place the panels with exactly those margins."""
+    try:
+        renderer = fig.canvas.get_renderer()
+    except AttributeError:  # a canvas without a renderer: keep the provisional layout
+        return
+    nrows, ncols = axes.shape
+    dpi = fig.dpi
+    left, right, top, bottom = [0.3] * ncols, [0.0] * ncols, [0.2] * nrows, [0.2] * nrows
+    for i in range(nrows):
+        for j in range(ncols):
+            ax = axes[i, j]
+            if not ax.get_visible():
+                continue
+            pos = ax.get_window_extent(renderer)
+            tb = ax.get_tightbbox(renderer)
+            boxes = [tb] + ([ax.get_legend().get_window_extent(renderer)] if ax.get_legend() else [])
+            x0 = min(b.x0 for b in boxes)
+            x1 = max(b.x1 for b in boxes)
+            y0 = min(b.y0 for b in boxes)
+            y1 = max(b.y1 for b in boxes)
+            left[j] = max(left[j], (pos.x0 - x0) / dpi)
+            right[j] = max(right[j], (x1 - pos.x1) / dpi)
+            top[i] = max(top[i], (y1 - pos.y1) / dpi)
+            bottom[i] = max(bottom[i], (pos.y0 - y0) / dpi)
+    _place_panels(fig, axes, w, h, left, right, top, bottom)
 
 
 def _draw_at_risk(ax, table: pd.DataFrame, times) -> None:
