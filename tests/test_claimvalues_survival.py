@@ -248,3 +248,33 @@ def test_pfs_gain1q_hr_in_printed_orientation(raw, values):
     assert prog["pfs.cox.gain1q.hr.ci_low"] == pytest.approx(lo[0], rel=1e-5)
     assert prog["pfs.cox.gain1q.hr.ci_high"] == pytest.approx(hi[0], rel=1e-5)
     assert prog["pfs.cox.gain1q.p"] == pytest.approx(p[0], rel=1e-5)
+
+
+# ---- the KM panel layout of Figures 1–3 ------------------------------------------------------
+
+def test_km_panels_draw_nothing_outside_the_figure():
+    """Legends above the plots, at-risk labels at the left and at-risk rows below all fit."""
+    import matplotlib.pyplot as plt
+
+    from ixathaldex.figures import figure_km_panels
+    from ixathaldex.survival import derive_tte
+
+    snap = load_snapshot(CUT, validate=False)
+    tte = derive_tte(snap.adsl, snap.adtte, "OS", "ITT")
+    fig = figure_km_panels([(tte, "a  three groups", "cyto3"), (tte, "b  three groups", "cyto3"),
+                            (tte, "c  two groups", "gfr60")])
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    W, H = fig.bbox.width, fig.bbox.height
+    visible = [a for a in fig.axes if a.get_visible()]
+    assert len(visible) == 3
+    for ax in visible:
+        for artist in [ax.get_legend(), ax.title, *ax.texts]:
+            bb = artist.get_window_extent(r)
+            assert bb.x0 >= -1 and bb.y0 >= -1 and bb.x1 <= W + 1 and bb.y1 <= H + 1, artist
+    # panels of one row share a top edge; the plots do not overlap
+    boxes = [a.get_position() for a in visible]
+    assert boxes[0].y1 == pytest.approx(boxes[1].y1)
+    assert boxes[0].x1 < boxes[1].x0
+    assert boxes[2].y1 < boxes[0].y0
+    plt.close(fig)

@@ -219,10 +219,11 @@ def derive_page_numbers(snap, prefix: str) -> dict[str, object]:
 
 
 def derive_screen_text(screen: pd.DataFrame) -> dict[str, str]:
-    """Prognostic page prose: the factors the univariate screen selects and those it leaves out
-    (labels joined with commas), keyed ``screen.selected`` / ``screen.not_selected``."""
+    """Prognostic page prose: the factors the univariate screen selects and those it leaves out,
+    each named by its adverse (non-reference) level, joined with commas; keyed
+    ``s04.screen.selected`` / ``s04.screen.not_selected``."""
     lab = screen.drop_duplicates("factor")
-    sel = lab.loc[lab["selected"], "factor_label"].str.lower()
-    out = lab.loc[~lab["selected"], "factor_label"].str.lower()
+    sel = lab.loc[lab["selected"], "level"]
+    out = lab.loc[~lab["selected"], "level"]
     return {"s04.screen.selected": ", ".join(sel) or "none",
             "s04.screen.not_selected": ", ".join(out) or "none"}
