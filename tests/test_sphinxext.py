@@ -42,9 +42,11 @@ def _project(tmp_path: Path, index: str, results: dict | None = RESULTS, conf_ex
         "extensions = ['myst_parser', 'ixathaldex.sphinxext']\n"
         "ixathaldex_claims = 'claims.yaml'\n"
         "exclude_patterns = ['_build']\n" + conf_extra)
-    (src / "index.md").write_text("# Home\n\n" + index + "\n\n```{toctree}\nreviewer\nchapters/two\n```\n")
+    (src / "index.md").write_text("# Home\n\n" + index + "\n\n```{toctree}\nreviewer\nchapters/02_response\n```\n")
     (src / "reviewer.md").write_text("# Reviewer\n\nThe claims table.\n")
-    (src / "chapters" / "two.md").write_text("# Two\n\nResponse {claim}`t2a.itt.orr.pct`%.\n")
+    (src / "chapters" / "02_response.md").write_text(
+        "# Two\n\nResponse {claim}`t2a.itt.orr.pct`%, again {claim}`t2a.itt.orr.pct`%, "
+        "PFS {claim}`pfs.itt.median`.\n")
     return src
 
 
@@ -81,8 +83,12 @@ def test_role_renders_reproduced_value_link_and_title(tmp_path):
     assert "ixathaldex-claim-differs" in pfs["class"]
     assert "Published not reached" in os_["title"]
     # from a page in a sub-folder, the link climbs back to the reviewer page
-    (two,) = _links((out / "chapters" / "two.html").read_text())
-    assert two["href"] == "../reviewer.html#claim-t2a.itt.orr.pct" and two["text"] == "51.1"
+    page = (out / "chapters" / "02_response.html").read_text()
+    first, again, pfs_link = _links(page)
+    assert first["href"] == "../reviewer.html#claim-t2a.itt.orr.pct" and first["text"] == "51.1"
+    # a chapter's first showing of its own claim is the claim's anchor there (once); others' are not
+    assert first.get("id") == "claim-t2a.itt.orr.pct" and "id" not in again
+    assert "id" not in pfs_link and page.count('id="claim-') == 1
 
 
 def test_unknown_claim_id_fails_under_W(tmp_path):
@@ -92,7 +98,7 @@ def test_unknown_claim_id_fails_under_W(tmp_path):
 
 
 def test_claim_without_value_or_results_fails_under_W(tmp_path):
-    src = _project(tmp_path, "PP {claim}`flow.pp.n`.", results={"t2a.itt.orr.pct": 51.1})
+    src = _project(tmp_path, "PP {claim}`flow.pp.n`.", results={"t2a.itt.orr.pct": 51.1, "pfs.itt.median": 8.5})
     with pytest.raises(SphinxWarning, match=r"'flow.pp.n' has no value"):
         _build(src, tmp_path)
     src2 = _project(tmp_path / "b", "PP {claim}`flow.pp.n`.", results=None)
@@ -121,16 +127,16 @@ def test_cell_that_glued_a_claim_gets_its_anchor(tmp_path):
                                  "ixathaldex_claims = 'claims.yaml'\nnb_execution_mode = 'off'\n"
                                  "source_suffix = {'.md': 'myst-nb', '.ipynb': 'myst-nb'}\n"
                                  "exclude_patterns = ['_build']\n")
-    (src / "chapters" / "two.md").unlink()
+    (src / "chapters" / "02_response.md").unlink()
     cell = {"cell_type": "code", "id": "c2", "execution_count": 1, "metadata": {}, "source": "gluing_cell_marker",
             "outputs": [_glue_output("t2a.itt.orr.pct", 51.11), _glue_output("not_a_claim", 3)]}
     other = {"cell_type": "code", "id": "c1", "execution_count": 2, "metadata": {}, "source": "earlier_cell_marker", "outputs": []}
     nb = {"nbformat": 4, "nbformat_minor": 5, "cells": [
         {"cell_type": "markdown", "id": "c0", "metadata": {}, "source": "# Two"}, other, cell],
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
-    (src / "chapters" / "two.ipynb").write_text(json.dumps(nb))
+    (src / "chapters" / "02_response.ipynb").write_text(json.dumps(nb))
     out = _build(src, tmp_path)
-    page = (out / "chapters" / "two.html").read_text()
+    page = (out / "chapters" / "02_response.html").read_text()
     assert 'id="claim-t2a.itt.orr.pct"' in page
     assert "claim-not_a_claim" not in page  # only registered claims are anchored
     # the anchor sits on the gluing cell, not on the cell before it

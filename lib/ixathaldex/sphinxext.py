@@ -14,10 +14,10 @@ Configuration (``sphinx: config:`` in ``_config.yml``, or conf.py):
 - ``ixathaldex_claims``: the claims registry (default "": the project's data/published/claims.yaml).
 - ``ixathaldex_reviewer_page``: the docname of the reviewer page (default ``reviewer``).
 
-The extension also anchors each claim where it is computed: in an executed notebook, the code cell
-that glued a registered claim gets the HTML id ``claim-<id>`` (unless the cell is removed from the
-page), so ``chapters/02_response.html#claim-t2a.itt.orr.pct`` lands on that cell. The reviewer page
-links there.
+The extension also anchors each claim in its own chapter's page (``chapters/NN_<chapter>``), so that
+``chapters/02_response.html#claim-t2a.itt.orr.pct`` lands where the number is: on the first
+``{claim}`` showing it in that page, else on the code cell that glued it (unless that cell is removed
+from the page). The reviewer page links there.
 
 An unknown claim id, a claim that no chapter glued into results.json, or a missing results.json is
 a build warning (an error under ``-W``), never a silent blank. A claim glued as missing (None/NaN)
@@ -27,6 +27,7 @@ renders "not computed" with the verdict "not computable".
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +149,19 @@ class ClaimRole(SphinxRole):
         ref = nodes.reference(self.rawtext, shown, refuri=f"{page}#{claim_anchor(claim_id)}", reftitle=title,
                               internal=True,
                               classes=["ixathaldex-claim", f"ixathaldex-claim-{_slug(verdict)}"])
+        if is_chapter_page(self.env.docname, claim["chapter"]):
+            # the first time a chapter shows one of its own claims, that spot is the claim's anchor
+            anchored = self.env.temp_data.setdefault("ixathaldex_anchored", set())
+            if claim_id not in anchored:
+                anchored.add(claim_id)
+                ref["ids"].append(claim_anchor(claim_id))
         return [ref], []
+
+
+def is_chapter_page(docname: str, chapter: str) -> bool:
+    """True when ``docname`` (``chapters/02_response``) is the page of the registry chapter ``chapter``."""
+    m = re.match(r"^chapters/\d+_([a-z0-9_]+)$", docname)
+    return bool(m) and (m.group(1) == chapter or m.group(1).startswith(chapter + "_"))
 
 
 def anchor_glued_cells(app: Sphinx, doctree: nodes.document) -> None:
@@ -172,7 +185,7 @@ def anchor_glued_cells(app: Sphinx, doctree: nodes.document) -> None:
             names_by_cell[index] = names
     if not names_by_cell:
         return
-    taken = set(doctree.ids)
+    taken = set(doctree.ids) | {i for node in doctree.findall(nodes.Element) for i in node["ids"]}
     for node in doctree.findall(nodes.container):
         if node.get("nb_element") != "cell_code":
             continue
