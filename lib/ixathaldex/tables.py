@@ -83,7 +83,7 @@ class DisplayTable:
 
     def styler(self):
         """A pandas Styler with the caption set (index hidden)."""
-        st = self.frame.style.set_caption(html.escape(self.caption)).hide(axis="index")
+        st = self.frame.style.set_caption(html.escape(self.caption)).hide(axis="index").set_uuid(self.name)
         return st.set_table_attributes('class="ixd-table"')
 
     def to_html(self) -> str:
@@ -146,13 +146,16 @@ def format_characteristics(t: pd.DataFrame, caption: str = "Table 1. Patient cha
             if r["section"] == "Cytogenetics" and r["item"] != "FISH evaluable":
                 val = f"{int(r['n'])}/{int(r['denominator'])} ({_num(r['pct'], 1, '–')})"
         else:
-            lo, hi = r["low"], r["high"]
-            val = f"{_num(r['value'])} ({_num(lo, 0 if float(lo).is_integer() else 1, '–')}–" \
+            lo, hi, v = r["low"], r["high"], r["value"]
+            whole = all(np.isfinite(x) and float(x).is_integer() for x in (lo, hi, v))
+            val = f"{_num(v, 0 if whole else 1)} ({_num(lo, 0 if float(lo).is_integer() else 1, '–')}–" \
                   f"{_num(hi, 0 if float(hi).is_integer() else 1, '–')})"
         rows.append({"Characteristic": r["section"], "Category": r["item"],
                      "Statistic": r["stat"], "Value": val})
     n = int(t.loc[t["stat"] == "n (%)", "denominator"].max())
-    return DisplayTable(pd.DataFrame(rows), f"{caption}, n = {n}",
+    df = pd.DataFrame(rows)
+    df.loc[df["Characteristic"].eq(df["Characteristic"].shift()), "Characteristic"] = ""
+    return DisplayTable(df, f"{caption}, n = {n}",
                         footnote_for("ISS", "ECOG", "MM", "PI", "IMiD", "Len", "Thal", "Btz", "IQR",
                                      "FISH", extra="Cytogenetic rows: denominator = FISH-evaluable patients."),
                         t, name)
@@ -205,7 +208,12 @@ def format_upgrades(summary: pd.DataFrame,
     rows = []
     for _, r in summary.iterrows():
         frm = "Any upgrade" if r["from"] == "any" else f"{r['from']} → {r['to']}"
-        when = "–" if not np.isfinite(r["min_months"]) else f"{r['min_months']:.1f}–{r['max_months']:.1f}"
+        if not np.isfinite(r["min_months"]):
+            when = "–"
+        elif round(r["min_months"], 1) == round(r["max_months"], 1):
+            when = f"{r['min_months']:.1f}"
+        else:
+            when = f"{r['min_months']:.1f}–{r['max_months']:.1f}"
         rows.append({"Change": frm, "n (%)": fmt_n_pct(r["n"], r["pct"]),
                      "Months after start of maintenance": when})
     N = int(summary["N"].iloc[0]) if len(summary) else 0
@@ -266,14 +274,15 @@ def format_adverse_events(t: pd.DataFrame,
     idx = t.set_index(["term", "phase", "grade"])
     rows = []
     for cat, term in terms:
-        row = {"Category": cat.capitalize(), "Adverse event": term}
+        row = {("", "Category"): cat.capitalize(), ("", "Adverse event"): term}
         for ph in ("ALL", "MAINTENANCE"):
-            for g, gl in (("1-2", "grade 1–2"), (">=3", "grade ≥3")):
+            for g, gl in (("1-2", "Grade 1–2"), (">=3", "Grade ≥3")):
                 r = idx.loc[(term, ph, g)]
-                row[f"{names[ph]}, {gl}"] = fmt_n_pct(r["n"], r["pct"])
+                row[(names[ph], gl)] = fmt_n_pct(r["n"], r["pct"])
         rows.append(row)
     df = pd.DataFrame(rows)
-    df.loc[df["Category"].duplicated(), "Category"] = ""
+    df.columns = pd.MultiIndex.from_tuples(df.columns)
+    df.loc[df[("", "Category")].duplicated(), ("", "Category")] = ""
     return DisplayTable(df, caption, "n (%) of patients, each counted once per term at the worst "
                         "grade (CTCAE) within the phase; induction + maintenance denominator = ITT, "
                         "maintenance denominator = maintenance safety set.", t, name)
