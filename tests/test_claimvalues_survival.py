@@ -278,3 +278,19 @@ def test_km_panels_draw_nothing_outside_the_figure():
     assert boxes[0].x1 < boxes[1].x0
     assert boxes[2].y1 < boxes[0].y0
     plt.close(fig)
+
+
+def test_figure1_table_counts_and_medians(raw):
+    from ixathaldex.survival import table_endpoint_summary
+
+    adsl, tte = raw
+    snap = load_snapshot(CUT, validate=False)
+    t = table_endpoint_summary(snap.adsl, snap.adtte).set_index("label")
+    pp = adsl["PPROTFL"] == "Y"
+    for param in ("PFS", "OS"):
+        for pop, mask in (("ITT", pd.Series(True, index=adsl.index)), ("PP", pp)):
+            d = tte[param][mask]
+            row = t.loc[f"{param}, {pop}"]
+            assert row["n"] == len(d) and row["events"] == int(d["e"].sum())
+            m = exact_median(d)
+            assert (m == "NR" and not np.isfinite(row["median"])) or row["median"] == pytest.approx(m)

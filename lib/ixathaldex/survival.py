@@ -249,6 +249,21 @@ def table_km_summary(tte: pd.DataFrame, group=None, tie: str = TIE_RULE,
     return pd.DataFrame(rows)
 
 
+def table_endpoint_summary(adsl: pd.DataFrame, adtte: pd.DataFrame, params=("PFS", "OS"),
+                           populations=("ITT", "PP")) -> pd.DataFrame:
+    """Figure 1 as a table: n, events, median and 95 % CI of each endpoint in each population.
+
+    Columns as ``table_km_summary`` (``label`` = "PFS, ITT" …) plus ``param`` and ``population``.
+    """
+    rows = []
+    for param in params:
+        for pop in populations:
+            r = table_km_summary(derive_tte(adsl, adtte, param, pop)).iloc[0].to_dict()
+            r.update(group=f"{param} {pop}", label=f"{param}, {pop}", param=param, population=pop)
+            rows.append(r)
+    return pd.DataFrame(rows)
+
+
 def logrank_p(tte: pd.DataFrame, group) -> tuple[float, float, int]:
     """Log-rank test across the levels of ``group``: (chi2, p, df). Needs ≥ 2 non-empty groups."""
     from lifelines.statistics import multivariate_logrank_test
