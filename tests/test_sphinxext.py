@@ -77,9 +77,9 @@ def test_role_renders_reproduced_value_link_and_title(tmp_path):
     assert [a["href"] for a in links] == ["reviewer.html#claim-" + c for c in
                                           ("t2a.itt.orr.pct", "pfs.itt.median", "os.itt.median", "flow.pp.n")]
     orr, pfs, os_, _ = links
-    assert "Published 51.1" in orr["title"] and "reproduced" in orr["title"]
+    assert "Published 51.1; this version 51.1; verdict: reproduced" in orr["title"]
     assert "ixathaldex-claim-reproduced" in orr["class"]
-    assert "Published 8.5" in pfs["title"] and "differs" in pfs["title"]
+    assert "Published 8.5; this version 9.4; verdict: differs" in pfs["title"]
     assert "ixathaldex-claim-differs" in pfs["class"]
     assert "Published not reached" in os_["title"]
     # from a page in a sub-folder, the link climbs back to the reviewer page

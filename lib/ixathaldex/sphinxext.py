@@ -110,8 +110,8 @@ def describe(claim: dict, reproduced: Any) -> tuple[str, str, str]:
     """(display text, hover title, verdict) of a claim's reproduced value."""
     verdict, _ = compare(claim, reproduced)
     shown = format_value(reproduced, claim)
-    title = (f"Published {format_value(claim['published'], claim)}; reproduced {shown}; {verdict}. "
-             f"{claim['quantity']} ({claim['population']}); printed at {claim['locations'][0]}")
+    title = (f"Published {format_value(claim['published'], claim)}; this version {shown}; verdict: {verdict}. "
+             f"{claim['quantity']} ({claim['population']}), printed at {claim['locations'][0]}")
     return shown, title, verdict
 
 
