@@ -92,7 +92,7 @@ _T1_ROWS = {
     ("Type of MM", "Light chain only"): "t1.type.light_chain",
     ("Cytogenetics", "FISH evaluable"): "fish.available",
     ("Cytogenetics", "t(4;14)"): "fish.t414", ("Cytogenetics", "del(17p)"): "fish.del17p",
-    ("Cytogenetics", "High risk (t(4;14), t(14;16) and/or del(17p))"): "t1.cyto.hr",
+    ("Cytogenetics", "High risk (any of t(4;14), t(14;16), del(17p))"): "t1.cyto.hr",
     ("Cytogenetics", "Gain of 1q21"): "t1.cyto.gain1q",
     ("Cytogenetics", "High risk and/or gain of 1q21"): "fish.hr_or_gain1q",
     ("Cytogenetics", "None"): "t1.cyto.none",

@@ -298,7 +298,7 @@ def table_characteristics(adsl: pd.DataFrame) -> pd.DataFrame:
     _count_row(rows, "Cytogenetics", "FISH evaluable", nf, N)
     for col, lab in (("T414", "t(4;14)"), ("T1416", "t(14;16)"), ("DEL17P", "del(17p)")):
         _count_row(rows, "Cytogenetics", lab, (fish[col] == "Y").sum(), nf)
-    _count_row(rows, "Cytogenetics", "High risk (t(4;14), t(14;16) and/or del(17p))",
+    _count_row(rows, "Cytogenetics", "High risk (any of t(4;14), t(14;16), del(17p))",
                (fish["HRCYTOFL"] == "Y").sum(), nf)
     _count_row(rows, "Cytogenetics", "Gain of 1q21", (fish["GAIN1QFL"] == "Y").sum(), nf)
     _count_row(rows, "Cytogenetics", "High risk and/or gain of 1q21", (fish["HR1QFL"] == "Y").sum(), nf)

@@ -20,23 +20,23 @@ import numpy as np
 import pandas as pd
 
 ABBREVIATIONS = {
-    "CR": "complete response", "VGPR": "very good partial response", "PR": "partial response",
-    "MR": "minimal response", "SD": "stable disease", "PD": "progressive disease",
-    "NE": "not evaluable", "ORR": "overall response rate (≥PR)",
-    "CBR": "clinical benefit rate (≥MR)", "CI": "confidence interval", "HR": "hazard ratio",
-    "NR": "not reached", "NC": "not calculable", "ITT": "intent-to-treat", "PP": "per-protocol",
-    "ISS": "International Staging System", "GFR": "glomerular filtration rate",
-    "IMiD": "immunomodulatory drug", "PI": "proteasome inhibitor", "Len": "lenalidomide",
-    "Thal": "thalidomide", "Btz": "bortezomib", "ECOG": "Eastern Cooperative Oncology Group",
-    "MM": "multiple myeloma", "IQR": "interquartile range", "PFS": "progression-free survival",
-    "OS": "overall survival", "ASCT": "autologous stem cell transplantation",
-    "Hb": "haemoglobin", "FISH": "fluorescence in situ hybridisation",
+    "ASCT": "autologous stem cell transplantation", "Btz": "bortezomib",
+    "CBR": "clinical benefit rate (≥MR)", "CI": "confidence interval", "CR": "complete response",
+    "ECOG": "Eastern Cooperative Oncology Group", "FISH": "fluorescence in situ hybridisation",
+    "GFR": "glomerular filtration rate", "Hb": "haemoglobin", "HR": "hazard ratio",
+    "IMiD": "immunomodulatory drug", "IQR": "interquartile range",
+    "ISS": "International Staging System", "ITT": "intent-to-treat", "Len": "lenalidomide",
+    "MM": "multiple myeloma", "MR": "minimal response", "NC": "not calculable",
+    "NE": "not evaluable", "NR": "not reached", "ORR": "overall response rate (≥PR)",
+    "OS": "overall survival", "PD": "progressive disease", "PFS": "progression-free survival",
+    "PI": "proteasome inhibitor", "PP": "per-protocol", "PR": "partial response",
+    "SD": "stable disease", "Thal": "thalidomide", "VGPR": "very good partial response",
 }
 
 
 def footnote_for(*abbrevs: str, extra: str = "") -> str:
-    """'CR complete response; …' for the given abbreviations, then ``extra``."""
-    parts = [f"{a} {ABBREVIATIONS[a]}" for a in abbrevs]
+    """'CI, confidence interval; CR, complete response; …' (alphabetical), then ``extra``."""
+    parts = [f"{a}, {ABBREVIATIONS[a]}" for a in sorted(dict.fromkeys(abbrevs), key=str.lower)]
     text = "; ".join(parts)
     return (text + (". " if text else "") + extra).strip()
 
@@ -171,9 +171,10 @@ def format_response(t: pd.DataFrame, categories=("CR", "VGPR", "PR", "MR", "ORR"
         N = int(g["N"].iloc[0])
         out[f"{pop} (n = {N}), n (%)"] = [fmt_n_pct(g.loc[c, "n"], g.loc[c, "pct"]) for c in categories]
         out[f"{pop} 95% CI"] = [f"{g.loc[c, 'ci_lower']:.1f}–{g.loc[c, 'ci_upper']:.1f}" for c in categories]
+    shown = [c.lstrip("≥") for c in categories if c.lstrip("≥") in ABBREVIATIONS]
     return DisplayTable(out, caption, footnote_for(
-        "CR", "VGPR", "PR", "MR", "ORR", "CBR", "CI", "ITT", "PP",
-        extra="Exact (Clopper–Pearson) 95% CIs."), t, name)
+        *shown, "CI", "ITT", "PP",
+        extra="Exact (Clopper–Pearson) 95% CIs; NE patients count as non-responders."), t, name)
 
 
 def format_response_by_group(t: pd.DataFrame,
@@ -198,7 +199,7 @@ def format_response_by_group(t: pd.DataFrame,
     df.loc[df["Comparison"].duplicated(), ["Comparison", "Fisher p"]] = ""
     return DisplayTable(df, caption, footnote_for(
         "PR", "CI", "IMiD", extra="Two-sided Fisher exact test; high risk = t(4;14), t(14;16) "
-        "and/or del(17p); exact 95% CIs."), t, name)
+        "or del(17p) (any of the three); exact 95% CIs."), t, name)
 
 
 def format_upgrades(summary: pd.DataFrame,
