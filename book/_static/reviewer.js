@@ -8,7 +8,8 @@
  *   div#<id>-filters[data-table=<id>] holds select#<id>-filter-<key>[data-filter=<key>] matching
  *     tr[data-<key>] (a row value "a; b" matches either), input#<id>-filter-text[data-filter=text],
  *     button#<id>-filter-reset and span#<id>-count ("N of M <noun> shown")
- *   rows hidden by a filter get the `hidden` attribute; table[data-ixathaldex-ready="true"] once wired
+ *   rows hidden by a filter get the `hidden` attribute; table[data-ixathaldex-ready="true"] once wired;
+ *   the filter bar is shipped with `hidden` and shown by this script
  */
 (function () {
   "use strict";
@@ -106,6 +107,7 @@
       if (textBox) textBox.addEventListener("input", function () { applyFilters(table); });
       var reset = document.getElementById(table.id + "-filter-reset");
       if (reset) reset.addEventListener("click", function () { resetFilters(table); });
+      controls.removeAttribute("hidden"); // shipped hidden: useless without this script
     }
     applyFilters(table); // a browser may restore form values on back/forward
     table.setAttribute("data-ixathaldex-ready", "true");

@@ -411,8 +411,9 @@ def _controls(table_id: str, selects: list[tuple[str, str, list[str]]], noun: st
     parts.append(f'<button type="button" id="{table_id}-filter-reset" class="ixathaldex-reset">Show all</button>')
     parts.append(f'<span class="ixathaldex-count" id="{table_id}-count" aria-live="polite">'
                  f'{total} of {total} {noun} shown</span>')
+    # hidden until reviewer.js wires it: without the script the controls would do nothing
     return (f'<div class="ixathaldex-filters" id="{table_id}-filters" data-table="{table_id}" '
-            f'data-noun="{_e(noun)}">' + "".join(parts) + "</div>")
+            f'data-noun="{_e(noun)}" hidden>' + "".join(parts) + "</div>")
 
 
 def _header(columns: list[tuple[str, str, str]]) -> str:
