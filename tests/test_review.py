@@ -218,3 +218,48 @@ def test_claims_json_has_page_anchor_and_reason(tmp_path):
     assert screen["reproduced"] is None and screen["difference"] is None and screen["url"] == ""
     assert screen["verdict"] == "not computable" and screen["reason"]
     assert records[4]["reproduced"] == "NR" and records[4]["published"] == "NR"
+
+
+@pytest.mark.slow
+def test_post_pages_execute_with_two_versions(tmp_path):
+    """book/reviewer.md and book/changes.md run as the build runs them (papermill, parameters)."""
+    import json
+    from pathlib import Path
+
+    import jupytext
+    import papermill
+
+    book = Path(__file__).resolve().parents[1] / "book"
+    runs = {}
+    for cut, value in (("2018-06-30", 46), ("2019-12-31", 47)):
+        folder = tmp_path / "runs" / cut
+        folder.mkdir(parents=True)
+        (folder / "results.json").write_text(json.dumps({"t2a.itt.orr.n": value, "flow.itt.n": 90}))
+        runs[cut] = folder / "results.json"
+
+    def run(page, cut, previous):
+        nb = jupytext.read(book / f"{page}.md", fmt="md:myst")
+        out = tmp_path / f"{page}-{cut}.ipynb"
+        papermill.execute_notebook(nb, str(out), kernel_name="python3", cwd=str(book), progress_bar=False,
+                                   parameters={"snapshot": cut, "results_json": str(runs[cut]),
+                                               "previous_results_json": str(runs[previous]) if previous else ""})
+        cells = json.loads(out.read_text())["cells"]
+        texts = []
+        for c in cells:
+            for o in c.get("outputs", []):
+                assert o.get("output_type") != "error" and o.get("name") != "stderr", o
+                data = o.get("data", {})
+                texts.append("".join(data.get("text/html", "")) + "".join(data.get("text/markdown", "")))
+        return "\n".join(texts)
+
+    n = len(load_claims())
+    reviewer = run("reviewer", "2019-12-31", "2018-06-30")
+    # by hand: 90 patients reproduced; 47 responders differ from the printed 46; 399 not glued
+    assert f"1 of {n} claims reproduced ({100 / n:.1f}%); 1 differ; {n - 2} not computable" in reviewer
+    assert 'id="ixathaldex-claims"' in reviewer and 'id="claim-t2a.itt.orr.n"' in reviewer
+    assert 'id="ixathaldex-consistency"' in reviewer and 'href="claims.json"' in reviewer
+    first = run("changes", "2018-06-30", None)
+    assert "no earlier" in first and "ixathaldex-changes" not in first
+    later = run("changes", "2019-12-31", "2018-06-30")
+    assert f"1 of {n} claims changed value" in later and 'id="ixathaldex-changes"' in later
+    assert later.index('data-claim="t2a.itt.orr.n"') < later.index('data-claim="flow.itt.n"')  # changed first
