@@ -152,7 +152,8 @@ def derive_claim_values_prognostic(snap) -> dict[str, float | int | str]:
 def derive_claim_texts(values: dict, claims=None) -> dict[str, str]:
     """``{claim id + ".text": display string}`` for prose: each value at its claim's printed
     precision ("not reached" for NR), as the reviewer page shows it (``review.format_value``);
-    p-values come with their relation: "p = 0.319", "p < 0.0001"."""
+    p-values come with their relation ("p = 0.319", "p < 0.0001") and medians with their unit
+    ("9.4 months", "not reached"); CI limits are bare numbers."""
     from .claims import load_claims
     from .review import format_value
 
@@ -163,6 +164,8 @@ def derive_claim_texts(values: dict, claims=None) -> dict[str, str]:
         text = format_value(v, claim)
         if claim.get("rule") == "pvalue":  # "p = 0.319" or "p < 0.0001", ready for prose
             text = f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
+        elif k.endswith("median") and claim.get("unit") == "months" and text != "not reached":
+            text += " months"  # a median carries its unit ("9.4 months" / "not reached")
         out[f"{k}.text"] = text
     return out
 
