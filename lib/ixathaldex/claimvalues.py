@@ -4,6 +4,23 @@
 ``data/published/claims.yaml`` whose ``chapter`` is that chapter; a chapter glues the dict with
 :func:`glue_values`. Values are unrounded plain Python numbers (counts ``int``, percentages in
 percent, months ``float``), ``"NR"`` for a median or limit not reached (see docs/paper-readings.md §2).
+
+Readings used by the patients, response and safety chapters (decided here; the chapters say them
+in a sentence and the reviewer page gives the details):
+
+- Stopped before two full cycles = not per-protocol, split by ``DCSREAS``; "toxicity" is
+  ``ADVERSE EVENT``. Percentages over ITT.
+- ``flow.mnt.n`` = entered maintenance (``MNTFL``); ``flow.mnt.n_discussion`` = received maintenance
+  (``MNTSAFFL``, the maintenance safety set). Completed maintenance as % of those who entered.
+- Maintenance duration = last dose (or the cut-off when ongoing) − first maintenance day + 1 day,
+  in the maintenance safety set; thalidomide exposure = time on induction (start of treatment to
+  the day before maintenance, else last dose or cut-off). The paper defines neither.
+- High risk = any of t(4;14), t(14;16), del(17p) (the paper's methods; its Table 1 label names two).
+- IMiD split for response = prior lenalidomide or thalidomide (gives the paper's 37 / 53).
+- Upgrade rate: maintenance safety set as denominator; the abstract's figure gets the same value.
+- Any-infection rates = sums of Table 3's infection rows (URI, LRI, viral, UTI, unspecified,
+  VZV, sepsis) over ITT; the discussion's restatements get the same computed values.
+- Not computable from the data model (no value glued): screening duration, baseline neuropathy.
 """
 
 from __future__ import annotations
