@@ -162,6 +162,8 @@ def derive_claim_texts(values: dict, claims=None) -> dict[str, str]:
     for k, v in values.items():
         claim = registry.get(k, {})
         text = format_value(v, claim)
+        if claim.get("unit") == "months" and text not in ("not reached", "not computed"):
+            text = f"{float(v):.1f}"  # one decimal even where the paper printed "NR" (no decimals)
         if claim.get("rule") == "pvalue":  # "p = 0.319" or "p < 0.0001", ready for prose
             text = f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
         elif k.endswith("median") and claim.get("unit") == "months" and text != "not reached":
