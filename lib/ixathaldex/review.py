@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import math
+import numbers
 import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -423,15 +424,34 @@ def _header(columns: list[tuple[str, str, str]]) -> str:
     return f"<thead><tr>{cells}</tr></thead>"
 
 
-def _verdict_cell(verdict: str) -> str:
-    return (f'<td data-sort="{_e(verdict)}"><span class="ixathaldex-verdict '
-            f'ixathaldex-verdict-{_slug(verdict)}">{_e(verdict)}</span></td>')
+def _badge(kind: str, value: str, sort: str, inner: str | None = None) -> str:
+    """A cell holding a verdict/status badge (``ixathaldex-<kind> ixathaldex-<kind>-<value>``)."""
+    return (f'<td data-sort="{_e(sort)}"><span class="ixathaldex-{kind} ixathaldex-{kind}-{_slug(value)}">'
+            f'{inner if inner is not None else _e(value)}</span></td>')
+
+
+def _num(value: Any, claim: Mapping, difference: bool = False) -> str:
+    """A right-aligned number cell at the claim's precision, sorted by its numeric value."""
+    shown = format_difference(value, claim) if difference else format_value(value, claim)
+    return f'<td class="ixathaldex-num" data-sort="{_sort_number(value)}">{_e(shown)}</td>'
+
+
+def _id_cell(claim_id: str, href: str) -> str:
+    return f'<td data-sort="{_e(claim_id)}"><a href="{_e(href)}"><code>{_breakable(claim_id)}</code></a></td>'
 
 
 def _page_cell(page: str, chapter: str, anchor: str = "") -> str:
     if not page:
-        return f'<td data-sort="{_e(chapter)}">{_e(chapter)} <span class="ixathaldex-muted">(not in this book)</span></td>'
+        return (f'<td data-sort="{_e(chapter)}">{_e(chapter)} '
+                f'<span class="ixathaldex-muted">(not in this book)</span></td>')
     return f'<td data-sort="{_e(chapter)}"><a href="{_e(page)}{_e(anchor)}">{_e(chapter)}</a></td>'
+
+
+def _wrap(table_id: str, controls: str, noun: str, caption: str, cols, body: list[str]) -> str:
+    return (f'<div class="ixathaldex-review">{controls}<div class="ixathaldex-scroll">'
+            f'<table class="ixathaldex-interactive" id="{table_id}" data-noun="{noun}">'
+            f'<caption>{_e(caption)}</caption>' + _header(cols) + "<tbody>" + "".join(body)
+            + "</tbody></table></div></div>")
 
 
 def _registry(claims) -> dict[str, dict]:
@@ -474,20 +494,14 @@ def format_reviewer_html(reviewer: pd.DataFrame, claims: Iterable[Mapping] | pd.
         body.append(
             f'<tr id="{_e(r["anchor"])}" data-claim="{_e(r["id"])}" data-section="{_e(r["sections"])}" '
             f'data-chapter="{_e(r["chapter"])}" data-verdict="{_e(r["verdict"])}">'
-            f'<td data-sort="{_e(r["id"])}"><a class="ixathaldex-anchor" href="#{_e(r["anchor"])}">'
-            f'<code>{_breakable(r["id"])}</code></a></td>'
-            f'<td data-sort="{_e(r["location"])}">{loc}</td>'
-            f'<td>{_e(r["quantity"])}{reason}</td>'
+            + _id_cell(r["id"], "#" + r["anchor"])
+            + f'<td data-sort="{_e(r["location"])}">{loc}</td><td>{_e(r["quantity"])}{reason}</td>'
             f'<td>{_e(r["population"])}</td>'
-            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["published"])}">{_e(format_value(r["published"], c))}</td>'
-            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["reproduced"])}">{_e(format_value(r["reproduced"], c))}</td>'
-            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["difference"])}">{_e(format_difference(r["difference"], c))}</td>'
-            + _verdict_cell(r["verdict"]) + _page_cell(r["page"], r["chapter"], "#" + r["anchor"]) + "</tr>")
-    return (f'<div class="ixathaldex-review">{controls}<div class="ixathaldex-scroll">'
-            f'<table class="ixathaldex-interactive" id="{table_id}" data-noun="claims">'
-            f'<caption>Every registered number of the paper: published vs reproduced in this version. '
-            f'Click a column header to sort; the controls above filter the rows.</caption>'
-            + _header(cols) + "<tbody>" + "".join(body) + "</tbody></table></div></div>")
+            + _num(r["published"], c) + _num(r["reproduced"], c) + _num(r["difference"], c, difference=True)
+            + _badge("verdict", r["verdict"], r["verdict"])
+            + _page_cell(r["page"], r["chapter"], "#" + r["anchor"]) + "</tr>")
+    return _wrap(table_id, controls, "claims", "Every registered number of the paper: published vs reproduced "
+                 "in this version. Click a column header to sort; the controls above filter the rows.", cols, body)
 
 
 def _section_key(s: str) -> tuple:
@@ -521,28 +535,19 @@ def format_changes_html(changes: pd.DataFrame, claims: Iterable[Mapping] | pd.Da
         body.append(
             f'<tr data-claim="{_e(r["id"])}" data-status="{_e(r["status"])}" data-section="{_e(r["section"])}" '
             f'data-chapter="{_e(r["chapter"])}" data-verdict="{_e(r["verdict"])}">'
-            f'<td data-sort="{_e(r["id"])}"><a href="{_e(reviewer_page)}#{_e(r["anchor"])}">'
-            f'<code>{_breakable(r["id"])}</code></a></td>'
-            f'<td data-sort="{_e(r["location"])}">{_e(r["location"])}</td>'
-            f'<td>{_e(r["quantity"])}</td>'
-            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["published"])}">{_e(format_value(r["published"], c))}</td>'
-            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["previous"])}">{_e(format_value(r["previous"], c))}</td>'
-            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["reproduced"])}">{_e(format_value(r["reproduced"], c))}</td>'
-            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["change"])}">{_e(format_difference(r["change"], c))}</td>'
-            f'<td data-sort="{rank:05d}"><span class="ixathaldex-status ixathaldex-status-{_slug(r["status"])}">'
-            f'{_e(r["status"])}</span></td>'
-            f'<td data-sort="{_e(r["verdict"])}"><span class="ixathaldex-verdict ixathaldex-verdict-{_slug(r["verdict"])}">'
-            f'{verdict}</span></td>' + _page_cell(r["page"], r["chapter"], "#" + r["anchor"]) + "</tr>")
-    return (f'<div class="ixathaldex-review">{controls}<div class="ixathaldex-scroll">'
-            f'<table class="ixathaldex-interactive" id="{table_id}" data-noun="claims">'
-            f'<caption>Every registered number: reproduced value in the previous version and in this one, '
-            f'changed values first.</caption>' + _header(cols) + "<tbody>" + "".join(body)
-            + "</tbody></table></div></div>")
+            + _id_cell(r["id"], f'{reviewer_page}#{r["anchor"]}')
+            + f'<td data-sort="{_e(r["location"])}">{_e(r["location"])}</td><td>{_e(r["quantity"])}</td>'
+            + _num(r["published"], c) + _num(r["previous"], c) + _num(r["reproduced"], c)
+            + _num(r["change"], c, difference=True)
+            + _badge("status", r["status"], f"{rank:05d}") + _badge("verdict", r["verdict"], r["verdict"], verdict)
+            + _page_cell(r["page"], r["chapter"], "#" + r["anchor"]) + "</tr>")
+    return _wrap(table_id, controls, "claims", "Every registered number: reproduced value in the previous "
+                 "version and in this one, changed values first.", cols, body)
 
 
 def format_consistency_html(consistency: pd.DataFrame, table_id: str = CONSISTENCY_TABLE_ID,
                             link_claims: bool = True) -> str:
-    """Reviewer page, second section: every arithmetic finding (check, claims, printed, implied, verdict, reading).
+    """Reviewer page, arithmetic recheck: every finding (check, claims, printed, implied, verdict, reading).
 
     Findings that are not "consistent" come first; claim ids link to their row of the claims table.
     """
@@ -558,21 +563,16 @@ def format_consistency_html(consistency: pd.DataFrame, table_id: str = CONSISTEN
     body = []
     for rank, r in enumerate(frame.to_dict("records")):
         ids = [s.strip() for s in str(r["claims"]).split(",") if s.strip()]
+        codes = [f"<code>{_breakable(i)}</code>" for i in ids]
         if link_claims:
-            claims_html = ", ".join(f'<a href="#{_e(claim_anchor(i))}"><code>{_breakable(i)}</code></a>' for i in ids)
-        else:
-            claims_html = ", ".join(f"<code>{_breakable(i)}</code>" for i in ids)
+            codes = [f'<a href="#{_e(claim_anchor(i))}">{code}</a>' for i, code in zip(ids, codes)]
         body.append(
             f'<tr data-check="{_e(r["check"])}" data-verdict="{_e(r["verdict"])}">'
-            f'<td>{_e(r["check"])}</td><td data-sort="{_e(r["claims"])}">{claims_html}</td>'
+            f'<td>{_e(r["check"])}</td><td data-sort="{_e(r["claims"])}">{", ".join(codes)}</td>'
             f'<td>{_e(r["printed"])}</td><td>{_e(r["implied"])}</td>'
-            f'<td data-sort="{rank:05d}"><span class="ixathaldex-verdict ixathaldex-verdict-{_slug(r["verdict"])}">'
-            f'{_e(r["verdict"])}</span></td><td>{_e(r["reading"])}</td></tr>')
-    return (f'<div class="ixathaldex-review">{controls}<div class="ixathaldex-scroll">'
-            f'<table class="ixathaldex-interactive" id="{table_id}" data-noun="findings">'
-            f'<caption>The paper\'s printed numbers checked against each other (no patient data used); '
-            f'contradictions first.</caption>' + _header(cols) + "<tbody>" + "".join(body)
-            + "</tbody></table></div></div>")
+            + _badge("verdict", r["verdict"], f"{rank:05d}") + f'<td>{_e(r["reading"])}</td></tr>')
+    return _wrap(table_id, controls, "findings", "The paper's printed numbers checked against each other "
+                 "(no patient data used); contradictions first.", cols, body)
 
 
 def format_counts_html(counts: pd.DataFrame, caption: str, first_label: str | None = None) -> str:
@@ -582,7 +582,8 @@ def format_counts_html(counts: pd.DataFrame, caption: str, first_label: str | No
                    for i, c in enumerate(cols))
     rows = []
     for r in counts.itertuples(index=False):
-        cells = "".join(f'<td class="{"ixathaldex-num" if isinstance(v, (int,)) else ""}">{_e(v)}</td>' for v in r)
+        cells = "".join(f'<td class="{"ixathaldex-num" if isinstance(v, numbers.Number) else ""}">{_e(v)}</td>'
+                        for v in r)
         rows.append(f"<tr>{cells}</tr>")
     return (f'<table class="ixathaldex-summary"><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')
