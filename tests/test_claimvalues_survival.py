@@ -310,3 +310,11 @@ def test_claim_texts_for_prose():
     assert t == {"a.median.text": "8.7 months", "a.median.ci_low.text": "6.3",
                  "b.median.text": "not reached", "a.p.text": "p = 0.319", "c.p.text": "p < 0.0001",
                  "d.median.text": "25.8 months"}
+
+
+def test_claim_groups_partition_the_claims(merged):
+    from ixathaldex.claimvalues_survival import CLAIM_GROUPS, select_claims
+
+    parts = [select_claims(merged, g) for g in CLAIM_GROUPS]
+    assert sum(len(p) for p in parts) == len(merged)
+    assert set().union(*parts) == set(merged)

@@ -67,6 +67,25 @@ SCREEN_CLAIMS = {"gain1q": "gain1q_detected", "lines": "prior_lines", "iss": "is
 COX_CLAIMS = {"gain1q": "gain1q_detected", "hb100": "hgb100"}
 
 
+#: claim-id prefixes of each display on the two pages (the claims are glued in the cell that shows
+#: them, so that the reviewer page's link lands on that table or figure)
+CLAIM_GROUPS = {
+    "followup": ("followup.",),
+    "figure1": ("pfs.itt.", "pfs.pp.", "os.itt.", "os.pp."),
+    "pfs_subgroups": tuple(f"{prefix}." for prefix, _, _ in PFS_CLAIMS),
+    "os_subgroups": tuple(f"{prefix}." for prefix, _, _ in OS_CLAIMS),
+    "screen": ("os.univ.",),
+    "multivariate": ("os.cox.",),
+    "pfs_hr": ("pfs.cox.",),
+}
+
+
+def select_claims(values: dict, group: str) -> dict:
+    """The entries of ``values`` whose id starts with one of ``CLAIM_GROUPS[group]``."""
+    prefixes = CLAIM_GROUPS[group]
+    return {k: v for k, v in values.items() if k.startswith(prefixes)}
+
+
 def months(v):
     """A median or CI limit as a claim value: float months, or "NR" when not reached (NaN)."""
     v = float(v)
