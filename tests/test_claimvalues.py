@@ -258,3 +258,14 @@ def test_plain():
     assert plain(float("inf")) == "NR" and plain("nr") == "NR"
     with pytest.raises(ClaimsError):
         plain("abc")
+
+
+def test_page_context(snap):
+    from ixathaldex.claimvalues import derive_page_context
+    ctx = derive_page_context(snap, "p")
+    a = pd.read_csv(Path(SNAPSHOT_ROOT) / CUT / "adsl.csv", dtype=str, keep_default_na=False)
+    assert ctx["p.snapshot"] == CUT
+    assert ctx["p.n.itt"] == (a.ITTFL == "Y").sum()
+    assert ctx["p.n.maint"] == ((a.ITTFL == "Y") & (a.MNTSAFFL == "Y")).sum()
+    assert ctx["p.n.nonpp"] == ((a.ITTFL == "Y") & (a.PPROTFL != "Y")).sum()
+    assert ctx["p.data_note"].startswith("synthetic")  # the committed snapshots are synthetic

@@ -75,7 +75,8 @@ def derive_page_context(snap, page: str) -> dict[str, Any]:
 
     Keys are prefixed with ``page`` (``"<page>.snapshot"``, ``"<page>.cutoff"``,
     ``"<page>.n.itt"``, ``.n.pp``, ``.n.fish``, ``.n.maint`` (maintenance safety set),
-    ``.n.mntenter`` (entered maintenance), ``.n.nonpp``), so two pages never glue the same name.
+    ``.n.mntenter`` (entered maintenance), ``.n.nonpp``), so two pages never glue the same name;
+    ``"<page>.data_note"`` says whether the snapshot is synthetic (from its manifest).
     """
     from .populations import POPULATIONS, derive_population
 
@@ -84,6 +85,8 @@ def derive_page_context(snap, page: str) -> dict[str, Any]:
     for name in POPULATIONS:
         out[f"{page}.n.{name.lower()}"] = int(len(derive_population(snap.adsl, name)))
     out[f"{page}.n.nonpp"] = out[f"{page}.n.itt"] - out[f"{page}.n.pp"]
+    out[f"{page}.data_note"] = ("synthetic data (artificial patients, not real ones)" if snap.synthetic
+                                else "the trial data of this snapshot")
     return out
 
 
