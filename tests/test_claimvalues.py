@@ -269,3 +269,36 @@ def test_page_context(snap):
     assert ctx["p.n.maint"] == ((a.ITTFL == "Y") & (a.MNTSAFFL == "Y")).sum()
     assert ctx["p.n.nonpp"] == ((a.ITTFL == "Y") & (a.PPROTFL != "Y")).sum()
     assert ctx["p.data_note"].startswith("synthetic")  # the committed snapshots are synthetic
+
+
+def test_toy_snapshot_hand_computed():
+    """Eight hand-made patients (tests/reference_data.py); every expectation computed by hand."""
+    from types import SimpleNamespace
+
+    import reference_data as ref
+
+    adsl, adtte, adrs, adae = ref.toy_frames()
+    toy = SimpleNamespace(adsl=adsl, adtte=adtte, adrs=adrs, adae=adae, cut="2017-01-01",
+                          cutoff=pd.Timestamp("2017-01-01").date(), manifest={}, synthetic=True)
+    p = derive_claim_values_patients(toy)
+    # not per-protocol: P5 (progressive disease) and P6 (adverse event) of 8
+    assert (p["flow.pp.n"], p["flow.early_stop.pd.n"], p["flow.early_stop.toxicity.n"]) == (6, 1, 1)
+    assert (p["flow.early_stop.withdrawal.n"], p["flow.early_stop.physician.n"]) == (0, 0)
+    assert p["flow.early_stop.pd.pct"] == pytest.approx(12.5)
+    # no TRTEDT in the toy: durations fall back to cycles x 28 days; entered maintenance P1, P2, P3
+    # with 12, 5, 0 cycles (median 5); induction cycles 1,1,3,4,8,8,8,8 (median 6)
+    assert p["flow.mnt.duration.median"] == pytest.approx(5 * 28 / MONTH)
+    assert p["flow.thal_exposure.median"] == pytest.approx(6 * 28 / MONTH)
+    assert (p["flow.mnt.n"], p["flow.mnt.n_discussion"], p["flow.mnt_complete.n"]) == (3, 2, 1)
+    r = derive_claim_values_response(toy)
+    # maintenance set P1, P2: P1 VGPR -> CR on 2016-11-01, 92 days after 2016-08-01
+    assert (r["mnt.upgrade.n"], r["mnt.upgrade.vgpr_to_cr.n"], r["mnt.upgrade.pr_to_cr.n"]) == (1, 1, 0)
+    assert r["mnt.upgrade.pct"] == pytest.approx(50.0)
+    assert r["mnt.upgrade.time.min"] == pytest.approx(92 / MONTH) == r["mnt.upgrade.time.max"]
+    assert (r["t2a.itt.orr.n"], r["t2a.itt.cbr.n"]) == (4, 5)  # CR, VGPR, PR, PR; + MR
+    s = derive_claim_values_safety(toy)
+    assert s["t3.mnt.n"] == 2
+    assert (s["t3.all.anaemia.g3plus.n"], s["t3.all.anaemia.g12.n"]) == (1, 1)  # P1 worst 3, P2 worst 2
+    assert s["t3.mnt.fatigue.g3plus.pct"] == pytest.approx(50.0)  # P2 grade 4 in maintenance
+    assert s["safety.infection.g34.pct"] == pytest.approx(12.5)  # P3 URI grade 3
+    assert s["safety.infection.g12.pct"] == 0.0
