@@ -275,3 +275,14 @@ def test_table_csv_with_unsafe_name_is_refused(tmp_path):
          "data": {"text/csv": "a\n"}}])
     with pytest.raises(BuildError, match="safe file name"):
         st.table_downloads(nb)
+
+
+def test_staged_notebooks_carry_no_csv_outputs(tmp_path):
+    from ixathaldex import site as st
+
+    nb = _nb_with_outputs(tmp_path / "a.ipynb", [
+        {"output_type": "execute_result", "metadata": {"text/csv": {"filename": "t.csv"}},
+         "data": {"text/html": "<table></table>", "text/csv": "a\n", "text/plain": "t"}, "execution_count": 1}])
+    out = st.without_table_downloads(nb)["cells"][0]["outputs"][0]
+    assert set(out["data"]) == {"text/html", "text/plain"}
+    assert "text/csv" not in out["metadata"]

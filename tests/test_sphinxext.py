@@ -143,3 +143,19 @@ def test_cell_that_glued_a_claim_gets_its_anchor(tmp_path):
     after = page.split('id="claim-t2a.itt.orr.pct"', 1)[1]
     assert "earlier_cell_marker" in page
     assert "gluing_cell_marker" in after and "earlier_cell_marker" not in after
+
+
+def test_thebe_assets_are_dropped_from_pages():
+    from sphinx.builders.html._assets import _JavaScript
+
+    from ixathaldex.sphinxext import drop_thebe_assets
+
+    keep = _JavaScript("_static/reviewer.js")
+    context = {
+        "script_files": [_JavaScript(None, body='const THEBE_JS_URL = "x"'), _JavaScript("_static/sphinx-thebe.js"),
+                         keep],
+        "css_files": ["_static/sphinx-thebe.css", "_static/ixathaldex.css"],
+    }
+    drop_thebe_assets(None, "index", "page.html", context, None)
+    assert context["script_files"] == [keep]
+    assert context["css_files"] == ["_static/ixathaldex.css"]

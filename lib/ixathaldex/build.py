@@ -122,7 +122,7 @@ def _write_results(project: Project, version: str, chapter_jobs: list) -> Path:
     try:
         results = claims.collect_results([j.output for j in chapter_jobs])
         st.write_if_changed(path, json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
-        _write_claims(runs, results)
+        _write_claims(runs, results, project.root / "_toc.yml")
     except IxaThalDexError as exc:
         text = str(exc)
         for j in chapter_jobs:  # name chapters, not cache files
@@ -132,12 +132,11 @@ def _write_results(project: Project, version: str, chapter_jobs: list) -> Path:
     return path
 
 
-def _write_claims(runs: Path, results: dict) -> None:
+def _write_claims(runs: Path, results: dict, toc: Path) -> None:
     """``claims.json``: every registered claim, published vs reproduced, with its verdict."""
-    from . import claims
+    from .review import write_claims_json
 
-    table = claims.table_claims(claims.load_claims(), results)
-    (runs / "claims.json").write_text(table.to_json(orient="records", indent=2, default_handler=str) + "\n")
+    write_claims_json(runs / "claims.json", results, toc=toc)
 
 
 def check_complete(version: str, results_path: Path, settings: dict) -> None:
@@ -185,7 +184,11 @@ def build_site(project: Project, snapshots: list[str] | None = None, jobs: int =
             raise BuildError(f"--snapshot: {exc}") from None
         if cut not in known:
             raise BuildError(f"--snapshot {cut!r}: not a known snapshot (known: {', '.join(known)})")
-    package = ex.package_digest()
+    # the code digest: the package's sources, plus the claims registry and the table of contents,
+    # which decide the reviewer pages, the {claim} links and claims.json
+    package = ex.sha256_bytes("\n".join(
+        [ex.package_digest()] + [ex.file_digest(project.root / n)
+                                 for n in ("data/published/claims.yaml", "_toc.yml")]).encode())
     check_manifests(project, known)
     # full validation runs beside the first notebooks; nothing is published unless it passed, and
     # a notebook executed on data that fails validation is never used (no validation stamp)

@@ -199,7 +199,7 @@ def stage_version(stage: Path, project: Path, chapters: dict[str, Path], posts: 
     for name, executed in chapters.items():
         dest = stage / f"{name}.ipynb"
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(executed, dest)
+        dest.write_text(json.dumps(without_table_downloads(executed), ensure_ascii=False), encoding="utf-8")
     if results_files:
         (stage / "_static").mkdir(exist_ok=True)
         for fname, path in results_files.items():
@@ -256,6 +256,17 @@ def table_downloads(notebook: Path) -> dict[str, str]:
             text = data[CSV_MIME]
             found[name] = "".join(text) if isinstance(text, list) else text
     return found
+
+
+def without_table_downloads(notebook: Path) -> dict:
+    """The notebook minus its ``text/csv`` outputs: the build writes those as files, and myst-nb
+    would warn about a MIME type it cannot render (a warning fails the build)."""
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            (out.get("data") or {}).pop(CSV_MIME, None)
+            (out.get("metadata") or {}).pop(CSV_MIME, None)
+    return nb
 
 
 def write_downloads(html_dir: Path, notebooks: dict[str, Path], extra_files: list[Path]) -> None:

@@ -196,6 +196,24 @@ def anchor_glued_cells(app: Sphinx, doctree: nodes.document) -> None:
                 taken.add(anchor)
 
 
+def _is_thebe_asset(asset) -> bool:
+    name = str(getattr(asset, "filename", "") or asset)
+    body = str((getattr(asset, "attributes", None) or {}).get("body", ""))
+    return "thebe" in name or "THEBE_JS_URL" in body
+
+
+def drop_thebe_assets(app, pagename, templatename, context, doctree) -> None:
+    """Remove sphinx-thebe's scripts and style from every page.
+
+    Jupyter Book always loads sphinx-thebe; the site has no live-code buttons, and its inline
+    configuration is added twice here, which redeclares a ``const`` and raises a JavaScript error
+    on every page (and points at a CDN: a static publication fetches nothing at run time).
+    """
+    for key in ("script_files", "css_files"):
+        if key in context:
+            context[key] = [a for a in context[key] if not _is_thebe_asset(a)]
+
+
 def setup(app: Sphinx) -> dict:
     """Register the ``claim`` role and its configuration values."""
     app.add_config_value("ixathaldex_results_json", "", "env", [str])
@@ -204,4 +222,5 @@ def setup(app: Sphinx) -> dict:
     app.add_role(ROLE, ClaimRole())
     app.connect("builder-inited", _reset)
     app.connect("doctree-read", anchor_glued_cells)
+    app.connect("html-page-context", drop_thebe_assets)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
