@@ -35,12 +35,16 @@ def km(t: np.ndarray, e: np.ndarray):
 
 
 def _first_le(times, s, q=0.5):
-    hit = np.flatnonzero(s <= q)
+    hit = np.flatnonzero(s <= q + 1e-12)  # S is a running product: 45/90 may come out as 0.5000000000000001
     return float(times[hit[0]]) if len(hit) else math.inf
 
 
 def median_ci(t: np.ndarray, e: np.ndarray):
-    """(median, lower, upper, last S) of a KM curve; inf when not reached (log-log BC CI)."""
+    """(median, lower, upper, last S, median2) of a KM curve; inf = not reached.
+
+    The CI is Brookmeyer-Crowley on the log-log band. ``median2`` is the first time S drops below
+    0.5 strictly; it differs from the median when S sits at exactly 0.5 over an interval.
+    """
     times, s, gw = km(t, e)
     med = _first_le(times, s)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -53,7 +57,10 @@ def median_ci(t: np.ndarray, e: np.ndarray):
     hi[~np.isfinite(hi)] = 1.0
     low_band = np.minimum(lo, hi)
     up_band = np.maximum(lo, hi)
-    return med, _first_le(times, low_band), _first_le(times, up_band), float(s[-1])
+    # S sitting at exactly 0.5 makes the median depend on the rule: first time (lifelines, SPSS),
+    # midpoint (R), next time (statsmodels); ``med2`` = first time with S clearly below 0.5
+    med2 = _first_le(times, s, 0.5 - 1e-9)
+    return med, _first_le(times, low_band), _first_le(times, up_band), float(s[-1]), med2
 
 
 def median(t, e) -> float:

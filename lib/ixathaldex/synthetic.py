@@ -514,8 +514,12 @@ def cut_tables(lat: Latent, cut: dt.date) -> dict:
     # ---- adae ----
     ae = lat.ae
     p = ae["pat"]
-    ind_last = np.where(lat.indcyc == 8, IND_END, np.minimum(c["stop"], fu))[p]
-    mnt_last = np.minimum(np.where(c["ongoing"], fu, c["stop"]), fu)[p]
+    # event dates are latent: placed within the treatment course seen at the publication cut, so
+    # that a later cut shows the same events on the same dates
+    fu0 = (np.datetime64(CUT_PUBLICATION) - start).astype(int) + 1
+    c0 = course_at(lat, fu0)
+    ind_last = np.where(lat.indcyc == 8, IND_END, np.minimum(c0["stop"], fu0))[p]
+    mnt_last = np.minimum(np.where(c0["ongoing"], fu0, c0["stop"]), fu0)[p]
     lo = np.where(ae["phase"] == 1, MNT_START, 1)
     hi = np.where(ae["phase"] == 1, mnt_last, ind_last)
     hi = np.maximum(hi, lo)
