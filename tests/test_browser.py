@@ -27,7 +27,7 @@ PAPER_TABLES = {
     },
     "chapters/02_response.html": {
         "Table 2A": ["CR", "VGPR", "PR", "MR", "ORR", "CBR"],
-        "Table 2B": ["t(4;14)", "1q21"],
+        "Table 2B": ["High risk", "Standard risk", "Gain 1q21", "No gain 1q21", "Neither"],
     },
     "chapters/05_safety.html": {
         "Table 3": ["Upper respiratory infection", "Lower respiratory infection", "Viral infection",
@@ -217,9 +217,10 @@ def test_switching_version_keeps_the_page(browser, server, all_versions):
     rel = "chapters/03_survival.html"
     context, page, _ = open_page(browser, f"{server.url}/{older}/{rel}")
     try:
+        # the theme fills the menu from switcher.json after the page loads
+        page.wait_for_selector(".version-switcher__menu a", state="attached", timeout=5000)
         page.locator(".version-switcher__button").first.click()
-        items = page.locator(".version-switcher__menu a, .version-switcher__menu .list-group-item")
-        names = items.all_inner_texts()
+        names = page.locator(".version-switcher__menu").first.locator("a").all_inner_texts()
         assert all(any(v in n for n in names) for v in all_versions), names
         page.locator(".version-switcher__menu").first.get_by_text(newest).first.click()
         page.wait_for_url(re.compile(rf"/{re.escape(newest)}/"), timeout=5000)

@@ -263,3 +263,12 @@ def test_post_pages_execute_with_two_versions(tmp_path):
     later = run("changes", "2019-12-31", "2018-06-30")
     assert f"1 of {n} claims changed value" in later and 'id="ixathaldex-changes"' in later
     assert later.index('data-claim="t2a.itt.orr.n"') < later.index('data-claim="flow.itt.n"')  # changed first
+
+
+def test_export_links_to_the_chapter_anchor_only_where_a_value_was_computed():
+    from ixathaldex.review import table_claims_export
+
+    export = table_claims_export({"flow.itt.n": 90}).set_index("id")
+    assert export.loc["flow.itt.n", "url"].endswith("#claim-flow.itt.n")
+    missing = export.loc["flow.pp.n", "url"]
+    assert missing and "#" not in missing  # the page, not an anchor that does not exist there

@@ -238,7 +238,7 @@ def table_claims_export(results: Mapping[str, Any], claims: Iterable[Mapping] | 
 
         consistency = table_consistency(claims)
     t = table_reviewer(results, claims, pages=chapter_pages(toc), consistency=consistency)
-    t["url"] = [f"{p}#{a}" if p else "" for p, a in zip(t["page"], t["anchor"])]
+    t["url"] = [f"{r['page']}{_chapter_anchor(r)}" if r["page"] else "" for r in t.to_dict("records")]
     t["reviewer_url"] = [f"{REVIEWER_PAGE}.html#{a}" for a in t["anchor"]]
     return t[EXPORT_COLUMNS]
 
@@ -440,6 +440,14 @@ def _id_cell(claim_id: str, href: str) -> str:
     return f'<td data-sort="{_e(claim_id)}"><a href="{_e(href)}"><code>{_breakable(claim_id)}</code></a></td>'
 
 
+def _chapter_anchor(row) -> str:
+    """``#claim-<id>`` where the chapter computed the claim; a claim without a value has no anchor
+    there (the sphinx extension anchors glued values only), so its link goes to the page."""
+    value = row.get("reproduced")
+    missing = value is None or (isinstance(value, float) and value != value)
+    return "" if missing else "#" + row["anchor"]
+
+
 def _page_cell(page: str, chapter: str, anchor: str = "") -> str:
     if not page:
         return (f'<td data-sort="{_e(chapter)}">{_e(chapter)} '
@@ -499,7 +507,7 @@ def format_reviewer_html(reviewer: pd.DataFrame, claims: Iterable[Mapping] | pd.
             f'<td>{_e(r["population"])}</td>'
             + _num(r["published"], c) + _num(r["reproduced"], c) + _num(r["difference"], c, difference=True)
             + _badge("verdict", r["verdict"], r["verdict"])
-            + _page_cell(r["page"], r["chapter"], "#" + r["anchor"]) + "</tr>")
+            + _page_cell(r["page"], r["chapter"], _chapter_anchor(r)) + "</tr>")
     return _wrap(table_id, controls, "claims", "Every registered number of the paper: published vs reproduced "
                  "in this version. Click a column header to sort; the controls above filter the rows.", cols, body)
 
@@ -540,7 +548,7 @@ def format_changes_html(changes: pd.DataFrame, claims: Iterable[Mapping] | pd.Da
             + _num(r["published"], c) + _num(r["previous"], c) + _num(r["reproduced"], c)
             + _num(r["change"], c, difference=True)
             + _badge("status", r["status"], f"{rank:05d}") + _badge("verdict", r["verdict"], r["verdict"], verdict)
-            + _page_cell(r["page"], r["chapter"], "#" + r["anchor"]) + "</tr>")
+            + _page_cell(r["page"], r["chapter"], _chapter_anchor(r)) + "</tr>")
     return _wrap(table_id, controls, "claims", "Every registered number: reproduced value in the previous "
                  "version and in this one, changed values first.", cols, body)
 

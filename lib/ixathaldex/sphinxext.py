@@ -211,7 +211,8 @@ def drop_thebe_assets(app, pagename, templatename, context, doctree) -> None:
     """
     for key in ("script_files", "css_files"):
         if key in context:
-            context[key] = [a for a in context[key] if not _is_thebe_asset(a)]
+            # in place: the list is shared with the builder, and the theme appends to it afterwards
+            context[key][:] = [a for a in context[key] if not _is_thebe_asset(a)]
 
 
 def setup(app: Sphinx) -> dict:
@@ -222,5 +223,5 @@ def setup(app: Sphinx) -> dict:
     app.add_role(ROLE, ClaimRole())
     app.connect("builder-inited", _reset)
     app.connect("doctree-read", anchor_glued_cells)
-    app.connect("html-page-context", drop_thebe_assets)
+    app.connect("html-page-context", drop_thebe_assets, priority=900)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
