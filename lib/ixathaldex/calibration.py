@@ -303,7 +303,7 @@ def covariates_valid(lat) -> bool:
 # ---- moves ------------------------------------------------------------------------------------
 
 BLOCKS = {  # covariate blocks swapped between two patients, with the stratum that keeps counts
-    "fish": (("fishfl", "t414", "t1416", "del17p", "gain1q"), ("resp", "pp")),
+    "fish": (("fishfl", "t414", "t1416", "del17p", "gain1q"), ("resp",)),
     "imid": (("imid", "len_", "lenref", "thal", "thalref"), ("resp", "pi")),
     "iss": (("iss",), ()),
     "lines": (("prlines", "mfl"), ()),
