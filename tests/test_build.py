@@ -94,6 +94,7 @@ def _fixture_project(tmp_path: Path, chapters=("01_smoke",), cuts=CUTS) -> Path:
     (proj / "_toc.yml").write_text(toc)
     shutil.copyfile(ROOT / "_config.yml", proj / "_config.yml")
     shutil.copyfile(ROOT / "requirements.lock", proj / "requirements.lock")
+    shutil.copytree(ROOT / "data" / "published", proj / "data" / "published")
     for cut in cuts:
         write_valid_snapshot(proj / "data" / "snapshots", cut)
     return proj
@@ -286,3 +287,12 @@ def test_staged_notebooks_carry_no_csv_outputs(tmp_path):
     out = st.without_table_downloads(nb)["cells"][0]["outputs"][0]
     assert set(out["data"]) == {"text/html", "text/plain"}
     assert "text/csv" not in out["metadata"]
+
+
+def test_publication_cut_must_compute_every_claim(tmp_path):
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"flow.itt.n": 90}))
+    settings = {"publication_cuts": ["2018-06-30"]}
+    with pytest.raises(BuildError, match=r"2018-06-30.*publication cut(?s:.*)flow\.pp\.n"):
+        b.check_complete("2018-06-30", results, settings)
+    b.check_complete("2019-12-31", results, settings)  # a later cut may lack values
