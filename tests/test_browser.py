@@ -30,11 +30,13 @@ PAPER_TABLES = {
         "Table 2B": ["High risk", "Standard risk", "Gain 1q21", "No gain 1q21", "Neither"],
     },
     "chapters/05_safety.html": {
-        "Table 3": ["Upper respiratory infection", "Lower respiratory infection", "Viral infection",
-                    "Urinary tract infection", "Infection unspecified", "Varicella zoster", "Sepsis",
-                    "Polyneuropathy", "Fatigue", "Constipation", "Diarrhoea", "Nausea", "Oedema", "Pain",
-                    "Renal disorders", "Cardiac disorders", "Secondary malignancies", "Anaemia",
-                    "Leukopenia", "Neutropenia", "Thrombocytopenia"],
+        # every row of the paper's Table 3 (alphabetical here; the page keeps the paper's order)
+        "Table 3": sorted(["Anaemia", "Cardiac disorders", "Constipation", "Diarrhoea", "Fatigue",
+                           "Infection unspecified", "Leukopenia", "Lower respiratory infection", "Nausea",
+                           "Neutropenia", "Oedema", "Pain", "Polyneuropathy", "Renal disorders",
+                           "Secondary malignancies", "Sepsis", "Thrombocytopenia",
+                           "Upper respiratory infection", "Urinary tract infection", "Varicella zoster",
+                           "Viral infection"]),
     },
 }
 SCREENSHOT_PAGES = {"front": "index.html", "survival": "chapters/03_survival.html", "reviewer": "reviewer.html"}
