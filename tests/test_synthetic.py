@@ -211,6 +211,11 @@ def test_patient_flow(pub):
     months = (pd.to_datetime(up.ADT) - start).dt.days / MONTH
     assert months.min() >= 0.5 and months.max() < 9.5
     assert round(100 * 5 / 41, 1) == 12.2
+    # thalidomide (induction) exposure: median about 6 months (discussion)
+    ind_end = pd.to_datetime(a.MNTSDT.replace("", None)) - pd.Timedelta(days=1)
+    ind_end = ind_end.where(a.INDCMPFL == "Y", pd.to_datetime(a.TRTEDT.replace("", None)))
+    exposure = ((ind_end - pd.to_datetime(a.TRTSDT)).dt.days + 1) / MONTH
+    assert round(exposure.median()) == 6
 
 
 # Table 3 as printed: term -> (all 1-2, all >=3, maintenance 1-2, maintenance >=3)
@@ -341,3 +346,14 @@ def test_large_cohort_has_the_same_structure(tmp_path):
     assert list(a.columns) == list(pd.read_csv(PUB / "adsl.csv", nrows=0).columns)
     t = pd.read_csv(tmp_path / "2019-12-31" / "adtte.csv")
     assert len(t) == 6000
+
+
+def test_changed_cut_is_refused_without_force(tmp_path):
+    from ixathaldex import cli
+
+    assert cli.main(["-q", "synth", "--moves", "60", "--out", str(tmp_path)]) == 0
+    before = _tree(tmp_path)
+    assert cli.main(["-q", "synth", "--moves", "61", "--out", str(tmp_path)]) == 1
+    assert _tree(tmp_path) == before  # nothing written, no temporary folder left
+    assert cli.main(["-q", "synth", "--moves", "61", "--force", "--out", str(tmp_path)]) == 0
+    assert _tree(tmp_path) != before

@@ -568,6 +568,36 @@ def expand(lat: Latent, n: int, seed: int) -> Latent:
     return replace(lat, **kw, ae=new_ae)
 
 
+def redraw_tails(lat: Latent, seed: int) -> Latent:
+    """Times beyond the publication cut, redrawn for a plausible later cut (publication cut unchanged).
+
+    The search only sees each patient up to the publication cut, so what lies beyond it is free: a
+    patient still progression-free (or alive) then gets a fresh residual time from an exponential
+    law (median 14 months to progression, 30 months from progression to death; shorter with gain of
+    1q21 or ISS III). Observed values at the publication cut do not change (checked).
+    """
+    rng = np.random.default_rng(seed + 2)
+    lat = lat.copy()
+    fu = (CUT_PUBLICATION - ACCRUAL_START).days - lat.enrol + 1
+    before = (np.minimum(lat.pfs, fu), lat.pfs <= fu, np.minimum(lat.os, fu), lat.os <= fu)
+    risk = 1.0 + 0.8 * (lat.gain1q == 1) + 0.5 * (lat.iss == 3)
+    pf = lat.pfs > fu            # progression-free and alive at the cut
+    alive = lat.os > fu
+    lat.dnp[pf] = False
+    u1 = rng.exponential(14 * MONTH / np.log(2) / risk, lat.n)
+    u2 = rng.exponential(30 * MONTH / np.log(2) / risk, lat.n)
+    u3 = rng.exponential(30 * MONTH / np.log(2) / risk, lat.n)
+    lat.pfs = np.where(pf, fu + 1 + u1.astype(int), lat.pfs)
+    lat.os = np.where(pf, lat.pfs + 1 + u2.astype(int),
+                      np.where(alive, fu + 1 + u3.astype(int), lat.os))
+    # a death without progression stays one; its PFS follows the death date
+    lat.pfs = np.where(lat.dnp, lat.os, lat.pfs)
+    after = (np.minimum(lat.pfs, fu), lat.pfs <= fu, np.minimum(lat.os, fu), lat.os <= fu)
+    if not all(np.array_equal(x, y) for x, y in zip(before, after)):
+        raise CalibrationError("redrawing the tails changed the publication cut")
+    return lat
+
+
 # ---- writing ---------------------------------------------------------------------------------
 
 def write_tables(tables: dict, folder: Path) -> None:
@@ -586,9 +616,9 @@ def _validator():
     return getattr(validate, "check_snapshot", None)
 
 
-def write_cut(lat: Latent, cut: dt.date, label: str, out: Path, provenance: dict,
+def stage_cut(lat: Latent, cut: dt.date, label: str, out: Path, provenance: dict,
               report: str | None = None, report_json: dict | None = None) -> Path:
-    """Write one cut into ``out/<cut>/`` through a validated temporary folder."""
+    """Write one cut into a temporary folder under ``out`` and validate it; returns the folder."""
     from .snapshot import write_manifest
 
     cut_id = cut.isoformat()
@@ -605,15 +635,42 @@ def write_cut(lat: Latent, cut: dt.date, label: str, out: Path, provenance: dict
         if report_json is not None:
             (tmp / "calibration.json").write_text(
                 json.dumps(report_json, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        dest = out / cut_id
-        if dest.exists():
-            shutil.rmtree(dest)
-        tmp.rename(dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp
+
+
+def _same_tree(a: Path, b: Path) -> bool:
+    fa = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
+    fb = sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
+    return fa == fb and all((a / f).read_bytes() == (b / f).read_bytes() for f in fa)
+
+
+def publish_cuts(staged: list[tuple[Path, Path]], force: bool = False) -> None:
+    """Move staged cuts into place. An existing cut with different content is refused unless
+    ``force`` (snapshots are immutable once published); identical content is left as it is."""
+    from .exceptions import SnapshotError
+
+    try:
+        differ = [dest for tmp, dest in staged if dest.exists() and not _same_tree(tmp, dest)]
+        if differ and not force:
+            raise SnapshotError(
+                "existing snapshot(s) would change: " + ", ".join(str(d) for d in differ)
+                + " (snapshots are immutable; write elsewhere with --out, or pass --force while the "
+                  "cuts are not yet published); nothing was written")
+        for tmp, dest in staged:
+            if dest.exists() and _same_tree(tmp, dest):
+                logger.info("unchanged %s", dest)
+                continue
+            if dest.exists():
+                shutil.rmtree(dest)
+            tmp.rename(dest)
+            logger.info("wrote %s", dest)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    logger.info("wrote %s", out / cut_id)
-    return out / cut_id
+        for tmp, _ in staged:
+            if tmp.exists():
+                shutil.rmtree(tmp)
 
 
 def configure_parser(parser) -> None:
@@ -623,6 +680,8 @@ def configure_parser(parser) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default %(default)s)")
     parser.add_argument("--moves", type=int, default=None,
                         help="annealing moves (default: the full calibration search)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace existing cuts whose content would change (never once published)")
     parser.add_argument("--n", type=int, default=90,
                         help="cohort size; other than 90 writes an uncalibrated large cohort with the "
                              "same structure (benchmarks)")
@@ -633,22 +692,35 @@ def run(args) -> int:
 
     seed = args.seed
     lat = build_latent(seed)
+    out = Path(args.out)
+    force = getattr(args, "force", False)
     if args.n != 90:
         big = expand(lat, args.n, seed)
         prov = {"generator": GENERATOR, "generator_version": GENERATOR_VERSION, "seed": seed,
                 "n": args.n, "calibrated": False}
-        for cut, label in CUTS:
-            write_cut(big, cut, f"Large synthetic cohort n={args.n} (benchmark, not calibrated); "
-                      + label.split(" (")[0], args.out, prov)
+        staged = [(stage_cut(big, cut, f"Large synthetic cohort n={args.n} (benchmark, not calibrated); "
+                             + label.split(" (")[0], out, prov), out / cut.isoformat())
+                  for cut, label in CUTS]
+        publish_cuts(staged, force)
         return 0
     moves = calibration.DEFAULT_MOVES if args.moves is None else args.moves
-    lat, results = calibration.calibrate(lat, moves=moves, seed=seed)
+    lat, _ = calibration.calibrate(lat, moves=moves, seed=seed)
+    lat = redraw_tails(lat, seed)
     prov = {"generator": GENERATOR, "generator_version": GENERATOR_VERSION, "seed": seed,
             "moves": moves}
-    for cut, label in CUTS:
-        res = calibration.evaluate_cut(lat, cut)
-        md, js = calibration.render_report(res, cut, publication=(cut == CUT_PUBLICATION))
-        write_cut(lat, cut, label, args.out, prov, report=md, report_json=js)
-    head = calibration.headline(results)
-    print(head)
+    staged, head = [], ""
+    try:
+        for cut, label in CUTS:
+            res = calibration.evaluate_cut(lat, cut)
+            md, js = calibration.render_report(res, cut, publication=(cut == CUT_PUBLICATION))
+            if cut == CUT_PUBLICATION:
+                head = calibration.headline(res)
+            staged.append((stage_cut(lat, cut, label, out, prov, report=md, report_json=js),
+                           out / cut.isoformat()))
+    except BaseException:
+        for tmp, _ in staged:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    publish_cuts(staged, force)
+    print(f"publication cut {CUT_PUBLICATION.isoformat()}: {head}")
     return 0
