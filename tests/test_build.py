@@ -296,3 +296,13 @@ def test_publication_cut_must_compute_every_claim(tmp_path):
     with pytest.raises(BuildError, match=r"2018-06-30.*publication cut(?s:.*)flow\.pp\.n"):
         b.check_complete("2018-06-30", results, settings)
     b.check_complete("2019-12-31", results, settings)  # a later cut may lack values
+
+
+def test_bench_reference_toc_drops_post_pages_and_emptied_parts():
+    from ixathaldex.bench import _drop_from_toc
+
+    toc = {"root": "index", "parts": [
+        {"caption": "About", "chapters": [{"file": "methods"}]},
+        {"caption": "Results", "chapters": [{"file": "chapters/01_patients"}, {"file": "reviewer"}]}]}
+    out = _drop_from_toc(toc, {"methods", "reviewer"})
+    assert out == {"root": "index", "parts": [{"caption": "Results", "chapters": [{"file": "chapters/01_patients"}]}]}

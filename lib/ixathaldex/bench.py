@@ -119,9 +119,13 @@ def reference_build(project: Path, version: str) -> dict:
 
 
 def _drop_from_toc(node, names):
+    """The toc without the pages in ``names``; a part left with no chapters is dropped too
+    (jupyter-book refuses an empty part)."""
     if isinstance(node, list):
-        return [_drop_from_toc(x, names) for x in node
+        kept = [_drop_from_toc(x, names) for x in node
                 if not (isinstance(x, dict) and x.get("file") in names)]
+        return [x for x in kept if not (isinstance(x, dict) and "chapters" in x and not x["chapters"]
+                                        and "file" not in x)]
     if isinstance(node, dict):
         return {k: _drop_from_toc(v, names) for k, v in node.items()}
     return node
