@@ -16,6 +16,7 @@ import numpy as np
 from . import synthetic as S
 from .calibration import compute, score, targets_and_values
 from .synthetic import MONTH
+from .synthetic_cut import cut_tables
 
 
 # ---- counts of a cut, recomputed from its tables ----------------------------------------------
@@ -150,7 +151,7 @@ def count_checks(tables: dict) -> list[dict]:
 
 def evaluate_cut(lat, cut) -> dict:
     """Counts (from the cut's tables) and survival targets (from the latent cohort) at ``cut``."""
-    tables = S.cut_tables(lat, cut)
+    tables = cut_tables(lat, cut)
     tables["_cut"] = cut.isoformat()
     counts = count_checks(tables)
     T = targets_and_values(compute(lat, cut))
