@@ -119,7 +119,7 @@ def test_root_lands_on_newest_version(browser, server, all_versions):
     newest = all_versions[0]
     context, page, log = open_page(browser, server.url + "/")
     try:
-        page.wait_for_url(re.compile(rf"/{re.escape(newest)}/"), timeout=5000)
+        page.wait_for_url(re.compile(rf"/{re.escape(newest)}/"), timeout=15000)
         assert f"/{newest}/" in page.url
         # the redirect itself aborts the first document request: that is the redirect working
         errors = [e for e in log.errors if not (e.startswith(f"request failed: {server.url}/ ")
@@ -220,12 +220,12 @@ def test_switching_version_keeps_the_page(browser, server, all_versions):
     context, page, _ = open_page(browser, f"{server.url}/{older}/{rel}")
     try:
         # the theme fills the menu from switcher.json after the page loads
-        page.wait_for_selector(".version-switcher__menu a", state="attached", timeout=5000)
+        page.wait_for_selector(".version-switcher__menu a", state="attached", timeout=15000)
         page.locator(".version-switcher__button").first.click()
         names = page.locator(".version-switcher__menu").first.locator("a").all_inner_texts()
         assert all(any(v in n for n in names) for v in all_versions), names
         page.locator(".version-switcher__menu").first.get_by_text(newest).first.click()
-        page.wait_for_url(re.compile(rf"/{re.escape(newest)}/"), timeout=5000)
+        page.wait_for_url(re.compile(rf"/{re.escape(newest)}/"), timeout=15000)
         assert page.url.endswith(f"/{newest}/{rel}"), page.url
     finally:
         context.close()
@@ -341,7 +341,7 @@ def test_reviewer_filter_and_sort_work(browser, server, all_versions):
     context, page, log = open_page(browser, f"{server.url}/{version}/reviewer.html")
     try:
         table = page.locator("table#ixathaldex-claims[data-ixathaldex-ready='true']")
-        table.wait_for(timeout=5000)
+        table.wait_for(timeout=15000)
         rows = table.locator("tbody tr")
         total = rows.count()
         verdicts = rows.evaluate_all("rs => rs.map(r => r.dataset.verdict)")
@@ -385,9 +385,9 @@ def test_claim_links_in_prose_reach_their_reviewer_row(browser, server, all_vers
         assert "reviewer.html#claim-" in href and "published" in title.lower()
         claim_id = href.split("#claim-", 1)[1]
         first.click()
-        page.wait_for_url(re.compile(r"reviewer\.html#claim-"), timeout=5000)
+        page.wait_for_url(re.compile(r"reviewer\.html#claim-"), timeout=15000)
         row = page.locator(f"tr[data-claim='{claim_id}']")
-        row.wait_for(timeout=5000)
+        row.wait_for(timeout=15000)
         assert "ixathaldex-target" in (row.get_attribute("class") or "")
     finally:
         context.close()
