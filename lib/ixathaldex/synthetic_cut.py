@@ -187,19 +187,11 @@ def write_tables(tables: dict, folder: Path) -> None:
         df.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
 
 
-def _validator():
-    """``validate.check_snapshot`` once it is written (None while it is a placeholder)."""
-    try:
-        from . import validate
-    except ImportError:  # pragma: no cover
-        return None
-    return getattr(validate, "check_snapshot", None)
-
-
 def stage_cut(lat: Latent, cut: dt.date, label: str, out: Path, provenance: dict,
               report: str | None = None, report_json: dict | None = None) -> Path:
     """Write one cut into a temporary folder under ``out`` and validate it; returns the folder."""
     from .snapshot import write_manifest
+    from .validate import check_snapshot
 
     cut_id = cut.isoformat()
     out.mkdir(parents=True, exist_ok=True)
@@ -207,9 +199,7 @@ def stage_cut(lat: Latent, cut: dt.date, label: str, out: Path, provenance: dict
     try:
         write_tables(cut_tables(lat, cut), tmp)
         write_manifest(tmp, cut_id, label, synthetic=True, provenance=provenance)
-        check = _validator()
-        if check is not None:
-            check(tmp, cut=cut_id)
+        check_snapshot(tmp, cut=cut_id)  # never publish a cut that breaks a data rule
         if report is not None:
             (tmp / "calibration.md").write_text(report, encoding="utf-8")
         if report_json is not None:
