@@ -78,12 +78,8 @@ def check_manifests(project: Project, cuts: list[str]) -> None:
 
 def validate_snapshots(project: Project, cuts: list[str], package: str) -> None:
     """Validate each snapshot (skipped when the same bytes passed the same code before)."""
-    try:
-        from .validate import check_snapshot
-    except ImportError:
-        logger.warning("warning: ixathaldex.validate.check_snapshot is not available; "
-                       "only the manifest checksums were checked")
-        return
+    from .validate import check_snapshot
+
     stamps = project.cache / "validated"
     for cut in cuts:
         folder = project.snapshot_root / cut
