@@ -112,29 +112,6 @@ def test_tag_for_site_hides_inputs_and_removes_parameters():
     assert tags[4] == ["remove-input"], "an author's own choice is kept"
 
 
-def _glue_output(name, text):
-    return nbformat.v4.new_output(
-        "display_data", data={f"{ex.SCRAPBOOK_PREFIX}text/plain": text},
-        metadata={"scrapbook": {"name": name, "mime_prefix": ex.SCRAPBOOK_PREFIX}})
-
-
-def test_glued_values_are_collected_and_parsed(tmp_path):
-    cell = _code("glue(...)")
-    cell.outputs = [_glue_output("n_itt", "90"), _glue_output("pfs.median", "8.5"),
-                    _glue_output("label", "'ITT'"), _glue_output("fig", "<Figure size 500x300 with 1 Axes>"),
-                    nbformat.v4.new_output("stream", name="stdout", text="90\n")]
-    nb = nbformat.v4.new_notebook(cells=[cell])
-    path = tmp_path / "a.ipynb"
-    nbformat.write(nb, str(path))
-    assert ex.glued_values(path) == {"n_itt": 90, "pfs.median": 8.5, "label": "ITT",
-                                     "fig": "<Figure size 500x300 with 1 Axes>"}
-    other = tmp_path / "b.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=[_code("x")]), str(other))
-    assert ex.collect_glued({"chapters/a.md": path, "chapters/b.md": other})["n_itt"] == 90
-    with pytest.raises(BuildError, match="both chapters/a.md and chapters/c.md"):
-        ex.collect_glued({"chapters/a.md": path, "chapters/c.md": path.with_name("a.ipynb")})
-
-
 def test_cached_jobs_are_reported_without_executing(tmp_path):
     out = tmp_path / "k.ipynb"
     out.write_text(json.dumps(nbformat.v4.new_notebook()))

@@ -9,7 +9,6 @@ whose key already has a cache file is never executed again.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import multiprocessing
@@ -26,7 +25,6 @@ from .snapshot import check_cut_id
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: the parameters a notebook of the site may receive, and nothing else
 ALLOWED_PARAMETERS = ("snapshot", "results_json", "previous_results_json")
-SCRAPBOOK_PREFIX = "application/papermill.record/"
 
 
 # ---- hashing ---------------------------------------------------------------------------------
@@ -322,47 +320,6 @@ def _finish(job, result, todo, report, failures) -> None:
             other.seconds = result["seconds"] if other is job else 0.0
             if report:
                 report(other)
-
-
-# ---- glued values ----------------------------------------------------------------------------
-
-def glued_values(path: Path) -> dict:
-    """Every value glued in an executed notebook (scrapbook format), key -> Python value.
-
-    Numbers and strings are parsed from their ``text/plain`` form; anything else (a figure, a
-    table) is kept as that text.
-    """
-    import nbformat
-
-    nb = nbformat.read(str(path), as_version=4)
-    values = {}
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            meta = output.get("metadata", {}).get("scrapbook")
-            if not meta or "name" not in meta:
-                continue
-            prefix = meta.get("mime_prefix", SCRAPBOOK_PREFIX)
-            text = output.get("data", {}).get(prefix + "text/plain")
-            try:
-                value = ast.literal_eval(text) if text is not None else None
-            except (ValueError, SyntaxError, MemoryError, RecursionError):
-                value = text
-            values[meta["name"]] = value
-    return values
-
-
-def collect_glued(notebooks: dict[str, Path]) -> dict:
-    """``results.json`` content: glued key -> value over all notebooks; a key glued twice is an error."""
-    results: dict = {}
-    origin: dict = {}
-    for label, path in notebooks.items():
-        for key, value in glued_values(path).items():
-            if key in results and origin[key] != label:
-                raise BuildError(f"glue key {key!r} is glued by both {origin[key]} and {label}; "
-                                 f"claim ids must be unique across chapters")
-            results[key] = value
-            origin[key] = label
-    return dict(sorted(results.items()))
 
 
 def log_job(job: NotebookJob) -> None:
