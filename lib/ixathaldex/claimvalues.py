@@ -32,6 +32,7 @@ import numpy as np
 
 from .exceptions import ClaimsError
 from .log import logger
+from .safety import INFECTION_TERMS  # the infection rows of Table 3
 
 
 def plain(value: Any) -> Any:
@@ -239,10 +240,6 @@ T3_TERMS = {
     "Secondary malignancies": "second_malignancy", "Anaemia": "anaemia", "Leukopenia": "leukopenia",
     "Neutropenia": "neutropenia", "Thrombocytopenia": "thrombocytopenia",
 }
-#: the infection rows of Table 3 (summed for the "any infection" percentages)
-INFECTION_TERMS = ("Upper respiratory infection", "Lower respiratory infection", "Viral infection",
-                   "Urinary tract infection", "Infection unspecified",
-                   "Varicella zoster virus infection", "Sepsis")
 
 
 def derive_claim_values_safety(snap) -> dict[str, Any]:

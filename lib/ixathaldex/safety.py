@@ -22,6 +22,8 @@ TERMS_NON_HAEM = (
     "Renal disorders", "Cardiac disorders", "Secondary malignancies",
 )
 TERMS_HAEM = ("Anaemia", "Leukopenia", "Neutropenia", "Thrombocytopenia")
+#: the infection rows (the first seven of the table), summed for the "any infection" rates
+INFECTION_TERMS = TERMS_NON_HAEM[:7]
 CATEGORY = {**{t: "NON-HAEMATOLOGICAL" for t in TERMS_NON_HAEM},
             **{t: "HAEMATOLOGICAL" for t in TERMS_HAEM}}
 PHASES = ("ALL", "MAINTENANCE")
