@@ -239,6 +239,32 @@ def test_end_to_end_two_versions(tmp_path):
     assert "patient-level" in proc.stderr and "chapters/01_smoke.html: IXATHALDEX-" in proc.stderr, proc.stderr
     assert st.tree_digest(site) == before
 
+    # the author's workflow: `snapshot add` a folder of CSVs, then build -> a third version beside the
+    # others, whose what-changed page compares it with the newest earlier cut
+    with open(proj / "chapters" / "01_smoke.md") as fh:
+        text = fh.read()
+    (proj / "chapters" / "01_smoke.md").write_text(text[:text.index("\n```{code-cell} ipython3\nprint(snap")])
+    incoming = tmp_path / "incoming"
+    write_valid_snapshot(tmp_path / "scratch", "2021-01-31")
+    incoming.mkdir()
+    for name in ("adsl.csv", "adtte.csv", "adrs.csv", "adae.csv"):
+        shutil.copyfile(tmp_path / "scratch" / "2021-01-31" / name, incoming / name)
+    add = subprocess.run([sys.executable, "-m", "ixathaldex.cli", "snapshot", "add", str(incoming),
+                          "--cut", "2021-01-31", "--label", "Extended follow-up",
+                          "--root", str(proj / "data" / "snapshots")],
+                         cwd=proj, env=env, capture_output=True, text=True, timeout=120)
+    assert add.returncode == 0, add.stderr
+    proc = build("--jobs", "2")
+    assert proc.returncode == 0, proc.stderr
+    switcher = json.loads((site / "switcher.json").read_text())
+    assert [e["version"] for e in switcher] == ["2021-01-31", "2020-06-30", "2019-01-31"]
+    assert "2021-01-31/index.html" in (site / "index.html").read_text()
+    assert "the previous version is\n<span class=\"pasted-text\">2020-06-30</span>" in \
+        (site / "2021-01-31" / "changes.html").read_text()
+    # added without --synthetic: its pages carry the provenance but no synthetic-data notice
+    new_index = (site / "2021-01-31" / "index.html").read_text()
+    assert "snapshot <code>2021-01-31</code>" in new_index and "Synthetic data" not in new_index
+
 
 # ---- downloads: table CSVs emitted by chapters, results/claims at the version root ---------------
 
