@@ -36,7 +36,7 @@ serve: site
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory _build/site
 
 bench: $(STAMP)
-	$(BIN)/python -m ixathaldex.bench
+	$(BIN)/python -m ixathaldex.site.bench
 
 synth: $(STAMP)
 	$(BIN)/ixathaldex synth

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ixathaldex.snapshot import write_manifest
+from ixathaldex.data.manifest import write_manifest
 
 S = "IXATHALDEX"
 # id, sex, age, iss, fish (T414,T1416,DEL17P,GAIN1Q or None), prlines, indcyc, mntfl, mntsaffl, mntcyc,

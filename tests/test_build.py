@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from ixathaldex import build as b
-from ixathaldex import site as st
+from ixathaldex.site import build as b
+from ixathaldex.site import stage as st
 from ixathaldex.exceptions import BuildError
+from ixathaldex.files import tree_digest
+from ixathaldex.paths import Project, toc_files
 from snapshot_factory import write_valid_snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -61,7 +63,7 @@ def test_toc_files_in_order():
     toc = {"format": "jb-book", "root": "index", "parts": [
         {"caption": "R", "chapters": [{"file": "chapters/01_a"}, {"file": "chapters/02_b.md",
                                                                    "sections": [{"file": "reviewer"}]}]}]}
-    assert st.toc_files(toc) == ["index", "chapters/01_a", "chapters/02_b", "reviewer"]
+    assert toc_files(toc) == ["index", "chapters/01_a", "chapters/02_b", "reviewer"]
 
 
 # ---- no patient-level rows -------------------------------------------------------------------
@@ -114,29 +116,26 @@ def test_edited_snapshot_is_refused_with_new_cut_advice(tmp_path):
     snap = proj / "data" / "snapshots" / CUTS[0]
     (snap / "adsl.csv").write_text((snap / "adsl.csv").read_text().replace("67.3", "67.4"))
     site = _published_site(proj)
-    before = st.tree_digest(site)
+    before = tree_digest(site)
     with pytest.raises(BuildError, match=r"(?s)immutable.*new cut.*adsl.csv"):
-        b.build_site(b.Project(proj))
-    assert st.tree_digest(site) == before
+        b.build_site(Project(proj))
+    assert tree_digest(site) == before
 
 
 def test_unknown_snapshot_option_is_refused(tmp_path):
     proj = _fixture_project(tmp_path)
     with pytest.raises(BuildError, match="not a known snapshot"):
-        b.build_site(b.Project(proj), snapshots=["2018-12-31"])
+        b.build_site(Project(proj), snapshots=["2018-12-31"])
     with pytest.raises(BuildError, match="not a path"):
-        b.build_site(b.Project(proj), snapshots=["../2019-01-31"])
+        b.build_site(Project(proj), snapshots=["../2019-01-31"])
 
 
 def test_failing_chapter_gives_one_readable_message_and_leaves_site_identical(tmp_path, capsys):
     proj = _fixture_project(tmp_path, chapters=("99_fails",), cuts=CUTS[:1])
     site = _published_site(proj)
-    before = st.tree_digest(site)
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "lib"))
-    code = (f"import sys; from ixathaldex import build, cli; build.PROJECT_ROOT = __import__('pathlib').Path({str(proj)!r});"
-            "sys.exit(cli.main(['build']))")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=proj, env=env, capture_output=True, text=True,
-                          timeout=300)
+    before = tree_digest(site)
+    proc = subprocess.run([sys.executable, "-m", "ixathaldex.cli", "build"], cwd=proj, capture_output=True,
+                          text=True, timeout=300)
     assert proc.returncode != 0
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1, proc.stderr
@@ -145,7 +144,7 @@ def test_failing_chapter_gives_one_readable_message_and_leaves_site_identical(tm
                  "ZeroDivisionError"):
         assert part in message, message
     assert re.search(r"line \d+", message)
-    assert st.tree_digest(site) == before
+    assert tree_digest(site) == before
     assert "Traceback" not in proc.stderr
 
 
@@ -155,9 +154,7 @@ def test_failing_chapter_gives_one_readable_message_and_leaves_site_identical(tm
 def test_end_to_end_two_versions(tmp_path):
     """Two cuts of the fixture project: pages, switcher, redirect, provenance, download, cache, safety."""
     proj = _fixture_project(tmp_path)
-    shutil.copytree(ROOT / "lib" / "ixathaldex", proj / "lib" / "ixathaldex",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    env = dict(os.environ, PYTHONPATH=str(proj / "lib"))
+    env = {k: v for k, v in os.environ.items() if k != "IXATHALDEX_PROJECT"}  # the project is the folder
 
     def build(*args):
         return subprocess.run([sys.executable, "-m", "ixathaldex.cli", "build", *args], cwd=proj, env=env,
@@ -179,7 +176,7 @@ def test_end_to_end_two_versions(tmp_path):
         pages = sorted(p for p in vdir.rglob("*.html") if p.relative_to(vdir).parts[0] != "_static")
         assert {"index.html", "chapters/01_smoke.html"} <= {p.relative_to(vdir).as_posix() for p in pages}
         manifest = json.loads((proj / "data" / "snapshots" / cut / "manifest.json").read_text())
-        from ixathaldex.snapshot import short_checksum
+        from ixathaldex.data.manifest import short_checksum
         checksum = short_checksum(manifest)
         for page in pages:
             html = page.read_text()
@@ -206,10 +203,10 @@ def test_end_to_end_two_versions(tmp_path):
     assert "the previous version is\n<span class=\"pasted-text\">2019-01-31</span>" in changes["2020-06-30"]
 
     # no-op rebuild: nothing executed, nothing rebuilt, site unchanged
-    before = st.tree_digest(site)
+    before = tree_digest(site)
     proc = build("--jobs", "2")
     assert proc.returncode == 0 and "0 version(s) built, 2 unchanged" in proc.stderr, proc.stderr
-    assert st.tree_digest(site) == before
+    assert tree_digest(site) == before
 
     # an edited chapter: re-executed in each version; unchanged results keep the post pages cached
     with open(proj / "chapters" / "01_smoke.md", "a") as fh:
@@ -219,7 +216,7 @@ def test_end_to_end_two_versions(tmp_path):
     assert len(re.findall(r"chapters/01_smoke\.md\s+executed", proc.stderr)) == 2
     assert len(re.findall(r"book/changes\.md\s+cached", proc.stderr)) == 2
     assert "2 version(s) built" in proc.stderr
-    before = st.tree_digest(site)
+    before = tree_digest(site)
 
     # a broken chapter: one message, exit 1, site byte-identical
     shutil.copyfile(FIXTURES / "99_fails.md", proj / "chapters" / "99_fails.md")
@@ -228,7 +225,7 @@ def test_end_to_end_two_versions(tmp_path):
     proc = build("--jobs", "2")
     assert proc.returncode == 1
     assert "chapters/99_fails.md" in proc.stderr and "ZeroDivisionError" in proc.stderr
-    assert st.tree_digest(site) == before
+    assert tree_digest(site) == before
 
     # a chapter that shows a subject id: the build refuses to publish it
     (proj / "_toc.yml").write_text((proj / "_toc.yml").read_text().replace("      - file: chapters/99_fails\n", ""))
@@ -237,7 +234,7 @@ def test_end_to_end_two_versions(tmp_path):
     proc = build("--snapshot", "2019-01-31")
     assert proc.returncode == 1
     assert "patient-level" in proc.stderr and "chapters/01_smoke.html: IXATHALDEX-" in proc.stderr, proc.stderr
-    assert st.tree_digest(site) == before
+    assert tree_digest(site) == before
 
     # the author's workflow: `snapshot add` a folder of CSVs, then build -> a third version beside the
     # others, whose what-changed page compares it with the newest earlier cut
@@ -276,7 +273,7 @@ def _nb_with_outputs(path, outputs):
 
 
 def test_table_csvs_are_extracted_beside_the_chapter(tmp_path):
-    from ixathaldex import site as st
+    from ixathaldex.site import stage as st
 
     nb = _nb_with_outputs(tmp_path / "a.ipynb", [
         {"output_type": "display_data", "metadata": {"text/csv": {"filename": "table-2a.csv"}},
@@ -294,7 +291,7 @@ def test_table_csvs_are_extracted_beside_the_chapter(tmp_path):
 
 
 def test_table_csv_with_unsafe_name_is_refused(tmp_path):
-    from ixathaldex import site as st
+    from ixathaldex.site import stage as st
     from ixathaldex.exceptions import BuildError
 
     nb = _nb_with_outputs(tmp_path / "a.ipynb", [
@@ -305,7 +302,7 @@ def test_table_csv_with_unsafe_name_is_refused(tmp_path):
 
 
 def test_staged_notebooks_carry_no_csv_outputs(tmp_path):
-    from ixathaldex import site as st
+    from ixathaldex.site import stage as st
 
     nb = _nb_with_outputs(tmp_path / "a.ipynb", [
         {"output_type": "execute_result", "metadata": {"text/csv": {"filename": "t.csv"}},
@@ -325,7 +322,7 @@ def test_publication_cut_must_compute_every_claim(tmp_path):
 
 
 def test_bench_reference_toc_drops_post_pages_and_emptied_parts():
-    from ixathaldex.bench import _drop_from_toc
+    from ixathaldex.site.bench import _drop_from_toc
 
     toc = {"root": "index", "parts": [
         {"caption": "About", "chapters": [{"file": "methods"}]},

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from ixathaldex.claims import (RULES, collect_results, compare, derive_glued_values, derive_missing_claims,
+from ixathaldex.claims.registry import (RULES, collect_results, compare, derive_glued_values, derive_missing_claims,
                                load_claims, require_complete, table_claims)
 from ixathaldex.exceptions import ClaimsError
 

@@ -13,11 +13,13 @@ import pandas as pd
 import pytest
 from scipy.stats import fisher_exact
 
-from ixathaldex.claims import load_claims
-from ixathaldex.claimvalues import (derive_claim_values_patients, derive_claim_values_response,
+from ixathaldex.claims.registry import load_claims
+from ixathaldex.claims.values import (derive_claim_values_patients, derive_claim_values_response,
                                     derive_claim_values_safety, plain)
 from ixathaldex.exceptions import ClaimsError
-from ixathaldex.snapshot import SNAPSHOT_ROOT, load_snapshot
+from ixathaldex.data.snapshot import load_snapshot
+
+SNAPSHOT_ROOT = Path(__file__).resolve().parents[1] / "data" / "snapshots"
 
 CUT = "2018-06-30"
 MONTH = 30.4375
@@ -261,7 +263,7 @@ def test_plain():
 
 
 def test_page_context(snap):
-    from ixathaldex.claimvalues import derive_page_context
+    from ixathaldex.claims.values import derive_page_context
     ctx = derive_page_context(snap, "p")
     a = pd.read_csv(Path(SNAPSHOT_ROOT) / CUT / "adsl.csv", dtype=str, keep_default_na=False)
     assert ctx["p.snapshot"] == CUT

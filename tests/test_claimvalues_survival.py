@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from ixathaldex.claimvalues_survival import (derive_claim_values_prognostic,
+from ixathaldex.claims.values_survival import (derive_claim_values_prognostic,
                                              derive_claim_values_survival)
-from ixathaldex.snapshot import load_snapshot
+from ixathaldex.data.snapshot import load_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 CUT = "2018-06-30"
@@ -256,8 +256,8 @@ def test_km_panels_draw_nothing_outside_the_figure():
     """Legends above the plots, at-risk labels at the left and at-risk rows below all fit."""
     import matplotlib.pyplot as plt
 
-    from ixathaldex.figures import figure_km_panels
-    from ixathaldex.survival import derive_tte
+    from ixathaldex.report.figures import figure_km_panels
+    from ixathaldex.analysis.survival import derive_tte
 
     snap = load_snapshot(CUT, validate=False)
     tte = derive_tte(snap.adsl, snap.adtte, "OS", "ITT")
@@ -281,7 +281,7 @@ def test_km_panels_draw_nothing_outside_the_figure():
 
 
 def test_figure1_table_counts_and_medians(raw):
-    from ixathaldex.survival import table_endpoint_summary
+    from ixathaldex.analysis.survival import table_endpoint_summary
 
     adsl, tte = raw
     snap = load_snapshot(CUT, validate=False)
@@ -297,7 +297,7 @@ def test_figure1_table_counts_and_medians(raw):
 
 
 def test_claim_texts_for_prose():
-    from ixathaldex.claimvalues_survival import derive_claim_texts
+    from ixathaldex.claims.values_survival import derive_claim_texts
 
     reg = [{"id": "a.median", "rule": "median", "unit": "months", "decimals": 1, "published": 8.5},
            {"id": "a.median.ci_low", "rule": "ci_limit", "unit": "months", "decimals": 1, "published": 6.4},
@@ -313,7 +313,7 @@ def test_claim_texts_for_prose():
 
 
 def test_claim_groups_partition_the_claims(merged):
-    from ixathaldex.claimvalues_survival import CLAIM_GROUPS, select_claims
+    from ixathaldex.claims.values_survival import CLAIM_GROUPS, select_claims
 
     parts = [select_claims(merged, g) for g in CLAIM_GROUPS]
     assert sum(len(p) for p in parts) == len(merged)

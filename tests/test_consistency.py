@@ -2,7 +2,7 @@
 
 import pytest
 
-from ixathaldex.consistency import (COLUMNS, grim_counts, pct_matches, table_consistency)
+from ixathaldex.claims.consistency import (COLUMNS, grim_counts, pct_matches, table_consistency)
 
 
 def claim(id, published, rule="exact", **kw):

@@ -7,7 +7,7 @@ import json
 import nbformat
 import pytest
 
-from ixathaldex import execute as ex
+from ixathaldex.site import execute as ex
 from ixathaldex.exceptions import BuildError
 
 BASE = dict(source=b"# chapter\n", package="p" * 64, manifest=b'{"files": {}}', parameters={"snapshot": "2019-01-31"},

@@ -10,11 +10,11 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from ixathaldex.exceptions import AnalysisError  # noqa: E402
-from ixathaldex.figures import (alt_text_km, figure_ae_profile, figure_flow,  # noqa: E402
+from ixathaldex.report.figures import (alt_text_km, figure_ae_profile, figure_flow,  # noqa: E402
                                 figure_forest, figure_km, fmt_p)
-from ixathaldex.populations import table_flow  # noqa: E402
-from ixathaldex.safety import table_adverse_events  # noqa: E402
-from ixathaldex.survival import derive_tte, table_subgroup_hr  # noqa: E402
+from ixathaldex.analysis.populations import table_flow  # noqa: E402
+from ixathaldex.analysis.safety import table_adverse_events  # noqa: E402
+from ixathaldex.analysis.survival import derive_tte, table_subgroup_hr  # noqa: E402
 
 import reference_data as ref  # noqa: E402
 
@@ -68,7 +68,7 @@ def test_km_on_given_axes_and_subgroup():
 
 
 def test_km_panels_is_a_figure_of_km_axes():
-    from ixathaldex.figures import figure_km_panels
+    from ixathaldex.report.figures import figure_km_panels
 
     adsl, adtte, *_ = ref.toy_frames()
     fig = figure_km_panels([(derive_tte(adsl, adtte, "PFS"), "PFS"), (derive_tte(adsl, adtte, "OS"), "OS")],
@@ -120,7 +120,7 @@ def test_fmt_p():
 def test_alt_text_and_no_backend_choice():
     from pathlib import Path
 
-    import ixathaldex.figures as figs
+    import ixathaldex.report.figures as figs
 
     ax = figure_km(gehan(), "arm", step=10)
     text = alt_text_km(ax, "remission", "Gehan 6-MP trial")

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from ixathaldex.exceptions import AnalysisError
-from ixathaldex.populations import (COX_FACTORS, RESPONSE_FACTORS, SUBGROUPS, SURVIVAL_FACTORS,
+from ixathaldex.analysis.populations import (COX_FACTORS, RESPONSE_FACTORS, SUBGROUPS, SURVIVAL_FACTORS,
                                     derive_adsl, derive_population, get_subgroup, split_by,
                                     table_characteristics, table_flow, table_treatment_exposure)
 

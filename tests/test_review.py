@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from ixathaldex import review
-from ixathaldex.claims import load_claims
+from ixathaldex.claims import review, review_html
+from ixathaldex.claims.registry import load_claims
 
 
 def _c(id, published, rule, chapter, locations, decimals=None, **extra):
@@ -166,14 +166,14 @@ class _Rows(HTMLParser):
 
 def test_reviewer_html_follows_the_dom_contract(reviewer):
     p = _Rows()
-    p.feed(review.format_reviewer_html(reviewer, MINI))
+    p.feed(review_html.format_reviewer_html(reviewer, MINI))
     assert p.tables[0]["id"] == "ixathaldex-claims" and "ixathaldex-interactive" in p.tables[0]["class"]
     assert [r["id"] for r in p.rows] == ["claim-" + c["id"] for c in MINI]
     assert p.rows[0]["data-section"] == "Table 2A; Results" and p.rows[0]["data-chapter"] == "response"
     for control in ("section", "chapter", "verdict", "text", "reset"):
         assert f"ixathaldex-claims-filter-{control}" in p.ids
     assert "ixathaldex-claims-count" in p.ids
-    html_text = review.format_reviewer_html(reviewer, MINI)
+    html_text = review_html.format_reviewer_html(reviewer, MINI)
     assert 'href="chapters/02_response.html#claim-t2a.itt.orr.pct"' in html_text  # the cell that glued it
     assert "<script" not in html_text and "http" not in html_text  # nothing fetched
 
@@ -181,13 +181,13 @@ def test_reviewer_html_follows_the_dom_contract(reviewer):
 def test_changes_and_consistency_html():
     ch = review.table_changes({"flow.itt.n": 91}, {"flow.itt.n": 90}, MINI, pages={})
     p = _Rows()
-    p.feed(review.format_changes_html(ch, MINI))
+    p.feed(review_html.format_changes_html(ch, MINI))
     assert p.tables[0]["id"] == "ixathaldex-changes"
     assert p.rows[0]["data-claim"] == "flow.itt.n" and p.rows[0]["data-status"] == "changed"
     assert "ixathaldex-changes-filter-status" in p.ids
     findings = pd.DataFrame([{"check": "c", "claims": "flow.itt.n", "printed": "1", "implied": "2",
                               "verdict": "inconsistent", "reading": "r"}])
-    text = review.format_consistency_html(findings)
+    text = review_html.format_consistency_html(findings)
     assert 'href="#claim-flow.itt.n"' in text and 'id="ixathaldex-consistency"' in text
 
 
@@ -266,7 +266,7 @@ def test_post_pages_execute_with_two_versions(tmp_path):
 
 
 def test_export_links_to_the_chapter_anchor_only_where_a_value_was_computed():
-    from ixathaldex.review import table_claims_export
+    from ixathaldex.claims.review import table_claims_export
 
     export = table_claims_export({"flow.itt.n": 90}).set_index("id")
     assert export.loc["flow.itt.n", "url"].endswith("#claim-flow.itt.n")

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from ixathaldex import cli
 from ixathaldex.exceptions import SnapshotError, ValidationError
-from ixathaldex.snapshot import (add_snapshot, check_cut_id, list_snapshots, load_snapshot,
-                                 manifest_problems, read_manifest, sha256_file, snapshot_dir)
+from ixathaldex.files import sha256_file
+from ixathaldex.data.manifest import check_cut_id, list_snapshots, read_manifest, snapshot_dir
+from ixathaldex.data.snapshot import add_snapshot, load_snapshot
+from ixathaldex.data.validate import manifest_problems
 from snapshot_factory import S, build_tables, set_cell, write_valid_snapshot
 
 CUT = "2019-01-31"

@@ -39,7 +39,7 @@ def _project(tmp_path: Path, index: str, results: dict | None = RESULTS, conf_ex
         (src / "_static").mkdir()
         (src / "_static" / "results.json").write_text(json.dumps(results))  # where the build stages it
     (src / "conf.py").write_text(
-        "extensions = ['myst_parser', 'ixathaldex.sphinxext']\n"
+        "extensions = ['myst_parser', 'ixathaldex.site.sphinxext']\n"
         "ixathaldex_claims = 'claims.yaml'\n"
         "exclude_patterns = ['_build']\n" + conf_extra)
     (src / "index.md").write_text("# Home\n\n" + index + "\n\n```{toctree}\nreviewer\nchapters/02_response\n```\n")
@@ -123,7 +123,7 @@ def _glue_output(name, value):
 
 def test_cell_that_glued_a_claim_gets_its_anchor(tmp_path):
     src = _project(tmp_path, "Home.")
-    (src / "conf.py").write_text("extensions = ['myst_nb', 'ixathaldex.sphinxext']\n"
+    (src / "conf.py").write_text("extensions = ['myst_nb', 'ixathaldex.site.sphinxext']\n"
                                  "ixathaldex_claims = 'claims.yaml'\nnb_execution_mode = 'off'\n"
                                  "source_suffix = {'.md': 'myst-nb', '.ipynb': 'myst-nb'}\n"
                                  "exclude_patterns = ['_build']\n")
@@ -148,7 +148,7 @@ def test_cell_that_glued_a_claim_gets_its_anchor(tmp_path):
 def test_thebe_assets_are_dropped_from_pages():
     from sphinx.builders.html._assets import _JavaScript
 
-    from ixathaldex.sphinxext import drop_thebe_assets
+    from ixathaldex.site.sphinxext import drop_thebe_assets
 
     keep = _JavaScript("_static/reviewer.js")
     context = {

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from ixathaldex.exceptions import AnalysisError
-from ixathaldex.survival import (KaplanMeier, at_risk_counts, derive_tte, fit_cox, km_curve,
+from ixathaldex.analysis.survival import (KaplanMeier, at_risk_counts, derive_tte, fit_cox, km_curve,
                                  km_median, km_median_ci, logrank_p, survival_at, table_at_risk,
                                  table_survival_at,
                                  table_cox_multivariate, table_cox_univariate, table_followup,
@@ -257,7 +257,7 @@ def test_cox_flags_monotone_likelihood():
 
 
 def test_invert_hr():
-    from ixathaldex.survival import invert_hr
+    from ixathaldex.analysis.survival import invert_hr
 
     adsl, adtte, *_ = ref.toy_frames()
     u = table_cox_univariate(adsl, adtte, "OS", factors=["hgb100"])

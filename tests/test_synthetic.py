@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 from scipy.stats import fisher_exact
 
-from ixathaldex import fastsurv
-from ixathaldex.snapshot import SNAPSHOT_ROOT
+from ixathaldex.synth import fastsurv
+
+SNAPSHOT_ROOT = Path(__file__).resolve().parents[1] / "data" / "snapshots"
 
 PUB = SNAPSHOT_ROOT / "2018-06-30"
 LATER = SNAPSHOT_ROOT / "2019-12-31"
@@ -100,7 +101,7 @@ def test_cox_breslow_equals_statsmodels():
 # ---- the committed snapshots ------------------------------------------------------------------
 
 def test_committed_snapshots_pass_validation():
-    from ixathaldex.validate import check_snapshot
+    from ixathaldex.data.validate import check_snapshot
 
     for folder in (PUB, LATER):
         check_snapshot(folder)

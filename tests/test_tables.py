@@ -2,14 +2,13 @@
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from ixathaldex.populations import table_characteristics, table_flow
-from ixathaldex.response import table_response, table_response_by_group, table_upgrade_summary
-from ixathaldex.safety import table_adverse_events
-from ixathaldex.survival import (derive_tte, table_cox_univariate, table_followup,
+from ixathaldex.analysis.populations import table_characteristics, table_flow
+from ixathaldex.analysis.response import table_response, table_response_by_group, table_upgrade_summary
+from ixathaldex.analysis.safety import table_adverse_events
+from ixathaldex.analysis.survival import (derive_tte, table_cox_univariate, table_followup,
                                  table_km_summary, table_subgroup_survival)
-from ixathaldex.tables import (DisplayTable, fmt_hr, fmt_median_ci, fmt_p, format_adverse_events,
+from ixathaldex.report.tables import (DisplayTable, fmt_hr, fmt_median_ci, fmt_p, format_adverse_events,
                                format_characteristics, format_cox, format_flow, format_followup,
                                format_km_summary, format_response, format_response_by_group,
                                format_subgroup_survival, format_upgrades, to_csv)
@@ -118,7 +117,7 @@ def test_response_by_group_shows_the_2x2_counts():
 def test_software_versions_read_the_lock(tmp_path):
     lock = tmp_path / "requirements.lock"
     lock.write_text("numpy==1.2.3\nmyst_nb==9.9.9 ; python_version>'3'\n# comment\n")
-    from ixathaldex.tables import format_software_versions, table_software_versions
+    from ixathaldex.report.tables import format_software_versions, table_software_versions
     t = table_software_versions(packages=(("numpy", "arrays"), ("myst-nb", "glue"), ("nonexistent-pkg-x", "-")),
                                 lock_path=lock).set_index("package")
     assert t.loc["numpy", "locked"] == "1.2.3" and t.loc["myst-nb", "locked"] == "9.9.9"

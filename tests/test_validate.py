@@ -15,8 +15,8 @@ import pytest
 
 from ixathaldex import cli
 from ixathaldex.exceptions import ValidationError
-from ixathaldex.validate import (Problem, check_snapshot, coerce_types, cut_consistency_problems,
-                                 validate_snapshot)
+from ixathaldex.data.schema import coerce_types
+from ixathaldex.data.validate import check_snapshot, cut_consistency_problems, validate_snapshot
 from snapshot_factory import (S, build_tables, edit_csv, read_csv, rewrite_manifest, set_cell,
                               write_valid_snapshot)
 
@@ -479,7 +479,9 @@ def test_large_snapshot_is_validated_quickly(tmp_path):
 # ---- the committed snapshots ----------------------------------------------------------------
 
 def test_committed_snapshots_pass():
-    from ixathaldex.snapshot import SNAPSHOT_ROOT, list_snapshots
+    from ixathaldex.data.manifest import list_snapshots
+
+    SNAPSHOT_ROOT = Path(__file__).resolve().parents[1] / 'data' / 'snapshots'
 
     cuts = list_snapshots(SNAPSHOT_ROOT)
     if not cuts:

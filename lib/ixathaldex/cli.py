@@ -10,15 +10,15 @@ import argparse
 import importlib
 import sys
 
-from .exceptions import IxaThalDexError
-from .log import configure, logger
+from ixathaldex.exceptions import IxaThalDexError
+from ixathaldex.log import configure, logger
 
 # sub-command -> (module, one-line help)
 COMMANDS = {
-    "validate": ("ixathaldex.validate", "check one or more snapshot folders against the data rules"),
-    "synth": ("ixathaldex.synthetic", "generate the calibrated synthetic cohort and its data cuts"),
-    "snapshot": ("ixathaldex.snapshot", "manage data cuts (`snapshot add FOLDER --cut DATE --label TEXT`)"),
-    "build": ("ixathaldex.build", "execute the chapters for every snapshot and build the versioned site"),
+    "validate": ("ixathaldex.data.validate", "check one or more snapshot folders against the data rules"),
+    "synth": ("ixathaldex.synth.command", "generate the calibrated synthetic cohort and its data cuts"),
+    "snapshot": ("ixathaldex.data.snapshot", "manage data cuts (`snapshot add FOLDER --cut DATE --label TEXT`)"),
+    "build": ("ixathaldex.site.build", "execute the chapters for every snapshot and build the versioned site"),
 }
 
 

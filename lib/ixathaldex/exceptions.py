@@ -32,3 +32,7 @@ class BuildError(IxaThalDexError):
 
 class ClaimsError(IxaThalDexError):
     """The registry of published numbers is malformed, or a claim has no computed value."""
+
+
+class ProjectError(IxaThalDexError):
+    """No project folder was found, or one of its configuration files is missing or malformed."""

@@ -1,0 +1,407 @@
+"""Analysis populations, derived baseline columns, subgroup registry, Table 1 and the patient flow.
+
+``derive_adsl`` adds the analysis columns listed in ``docs/data-model.md`` ("Derived in lib");
+``derive_population`` selects ITT / PP / FISH / MAINT; ``SUBGROUPS`` is the registry of every
+subgroup comparison the paper makes, so chapters and tests iterate over one list.
+See ``docs/statistics.md`` for the reading of the paper behind each definition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ixathaldex.exceptions import AnalysisError
+
+#: days per month used everywhere (DESIGN.md: months = days / 30.4375)
+DAYS_PER_MONTH = 30.4375
+
+#: FISH aberrations that make a patient "high risk" (IMWG, as in the paper's methods)
+HR_ABERRATIONS = ("T414", "T1416", "DEL17P")
+
+POPULATIONS = {
+    "ITT": ("ITTFL", "Intent-to-treat"),
+    "PP": ("PPROTFL", "Per-protocol (at least two full induction cycles)"),
+    "FISH": ("FISHFL", "FISH-evaluable"),
+    "MAINT": ("MNTSAFFL", "Maintenance safety set"),
+    "MNTENTER": ("MNTFL", "Entered maintenance"),
+}
+
+
+def _flag(s: pd.Series) -> pd.Series:
+    """'Y' -> True, 'N' -> False, missing -> <NA> (nullable boolean)."""
+    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    out[s == "Y"] = True
+    out[s == "N"] = False
+    return out
+
+
+def _yn(b: pd.Series) -> pd.Series:
+    """Nullable boolean -> 'Y'/'N'/NaN (object), the ADaM flag convention."""
+    out = pd.Series(np.nan, index=b.index, dtype=object)
+    out[b.fillna(False).astype(bool)] = "Y"
+    out[(~b.fillna(True)).astype(bool)] = "N"
+    return out
+
+
+def _require(adsl: pd.DataFrame, columns) -> None:
+    missing = [c for c in columns if c not in adsl.columns]
+    if missing:
+        raise AnalysisError(f"adsl: missing column(s) {missing} needed for derivation")
+
+
+def derive_adsl(adsl: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 / subgroup inputs: ADSL with the derived analysis columns added (copy).
+
+    Added columns (flags 'Y'/'N', NaN when not evaluable; groups as labelled strings):
+
+    - ``HRCYTOFL``  t(4;14) or t(14;16) or del(17p); FISH-evaluable patients only
+    - ``GAIN1QFL``  gain of 1q21 (probe result); NaN when not FISH-evaluable or GAIN1Q empty
+    - ``GAIN1QDFL`` gain of 1q21 detected (Y) / not detected (N, including probe not done);
+      FISH-evaluable only — the coding of the Cox model (complete cases n = 60 in the paper)
+    - ``HR1QFL``    high risk and/or gain of 1q21 detected; FISH-evaluable only
+    - ``CYTOGR3``   'Isolated gain 1q21' / 'High risk' (with or without 1q21) / 'Neither'
+      (no aberration detected, including a missing 1q21 probe)
+    - ``IMIDNAFL``  IMiD-naive: no prior lenalidomide and no thalidomide (falls back to
+      IMIDEXFL = N when those columns are absent)
+    - ``PRLINGR``   prior lines '1' / '>1';  ``PRLINGR3`` '1–2' / '3–4' / '≥5'
+    - ``ISSGR1``    'I' / 'II–III';  ``ISSGR2`` 'I–II' / 'III'
+    - ``AGEGR``     '<75' / '≥75' (from AGE)
+    - ``FITGR``     'Fit' / 'Unfit/frail'
+    - ``GFRGR``     '≥60' / '<60' mL/min
+    - ``HGBLOFL``   haemoglobin < 100 g/L;  ``ALBLOFL`` albumin < 35 g/L
+    - ``ECOGGR``    '0–1' / '≥2'
+    - ``MOSFL``     months since start of first-line therapy, (TRTSDT − FLTSTDT) / 30.4375
+    """
+    _require(adsl, ["USUBJID", "FISHFL", *HR_ABERRATIONS, "GAIN1Q", "IMIDEXFL", "PRLINES", "ISS",
+                    "AGE", "FRAILTY", "GFR", "HGB", "ALB"])
+    d = adsl.copy()
+    fish = (d["FISHFL"] == "Y")
+    any_y = pd.Series(False, index=d.index)
+    all_known = pd.Series(True, index=d.index)
+    for col in HR_ABERRATIONS:
+        any_y |= d[col] == "Y"
+        all_known &= d[col].isin(["Y", "N"])
+    hr = pd.Series(pd.NA, index=d.index, dtype="boolean")
+    hr[fish & any_y] = True
+    hr[fish & ~any_y & all_known] = False
+    g1q = pd.Series(pd.NA, index=d.index, dtype="boolean")  # probe result; missing if not done
+    g1q[fish & (d["GAIN1Q"] == "Y")] = True
+    g1q[fish & (d["GAIN1Q"] == "N")] = False
+    g1q_det = pd.Series(pd.NA, index=d.index, dtype="boolean")  # detected vs not detected
+    g1q_det[fish] = d.loc[fish, "GAIN1Q"] == "Y"
+    d["HRCYTOFL"] = _yn(hr)
+    d["GAIN1QFL"] = _yn(g1q)
+    d["GAIN1QDFL"] = _yn(g1q_det)
+    any_ab = pd.Series(pd.NA, index=d.index, dtype="boolean")
+    any_ab[fish & (any_y | g1q_det.fillna(False).astype(bool))] = True
+    any_ab[fish & ~any_y & all_known & ~g1q_det.fillna(False).astype(bool)] = False
+    d["HR1QFL"] = _yn(any_ab)
+    grp = pd.Series(np.nan, index=d.index, dtype=object)
+    hr_t, hr_f = hr.fillna(False).astype(bool), (~hr.fillna(True)).astype(bool)
+    det = g1q_det.fillna(False).astype(bool)
+    grp[hr_t] = "High risk"
+    grp[hr_f & det] = "Isolated gain 1q21"
+    grp[hr_f & fish & ~det] = "Neither"
+    d["CYTOGR3"] = grp
+    # IMiD-naive for the response/PFS comparison: no prior lenalidomide and no thalidomide
+    # (the only reading that gives the paper's 37 vs 53; see docs/statistics.md)
+    if {"LENEXPFL", "THALEXFL"} <= set(d.columns):
+        lenthal = (d["LENEXPFL"] == "Y") | (d["THALEXFL"] == "Y")
+        d["IMIDNAFL"] = np.where(lenthal, "N", "Y")
+    else:
+        d["IMIDNAFL"] = _yn(~_flag(d["IMIDEXFL"]))
+
+    def cut(series, fn):
+        out = pd.Series(np.nan, index=d.index, dtype=object)
+        ok = series.notna()
+        out[ok] = [fn(v) for v in series[ok]]
+        return out
+
+    d["PRLINGR"] = cut(d["PRLINES"], lambda v: "1" if v <= 1 else ">1")
+    d["PRLINGR3"] = cut(d["PRLINES"], lambda v: "1–2" if v <= 2 else ("3–4" if v <= 4 else "≥5"))
+    d["ISSGR1"] = cut(d["ISS"], lambda v: "I" if v == "I" else "II–III")
+    d["ISSGR2"] = cut(d["ISS"], lambda v: "III" if v == "III" else "I–II")
+    d["AGEGR"] = cut(d["AGE"], lambda v: "<75" if v < 75 else "≥75")
+    d["FITGR"] = cut(d["FRAILTY"], lambda v: "Fit" if v == "FIT" else "Unfit/frail")
+    d["GFRGR"] = cut(d["GFR"], lambda v: "≥60" if v >= 60 else "<60")
+    d["HGBLOFL"] = cut(d["HGB"], lambda v: "Y" if v < 100 else "N")
+    d["ALBLOFL"] = cut(d["ALB"], lambda v: "Y" if v < 35 else "N")
+    if "ECOG" in d:
+        d["ECOGGR"] = cut(d["ECOG"], lambda v: "0–1" if v <= 1 else "≥2")
+    if "FLTSTDT" in d and "TRTSDT" in d:
+        days = (pd.to_datetime(d["TRTSDT"]) - pd.to_datetime(d["FLTSTDT"])).dt.days
+        d["MOSFL"] = days / DAYS_PER_MONTH
+    return d
+
+
+def derive_population(adsl: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Analysis population ``name`` (ITT, PP, FISH, MAINT, MNTENTER): the ADSL rows flagged 'Y'.
+
+    FISH is the FISH-evaluable subset of the ITT population; MAINT is the maintenance safety set
+    (MNTSAFFL, Table 3's n = 41); MNTENTER is every patient who entered maintenance (MNTFL).
+    """
+    key = name.upper()
+    if key not in POPULATIONS:
+        raise AnalysisError(f"unknown population {name!r} (known: {', '.join(POPULATIONS)})")
+    col = POPULATIONS[key][0]
+    if col not in adsl.columns:
+        raise AnalysisError(f"adsl: column {col} needed for population {key} is missing")
+    mask = adsl[col] == "Y"
+    if key != "ITT" and "ITTFL" in adsl.columns:
+        mask &= adsl["ITTFL"] == "Y"
+    return adsl.loc[mask].copy()
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    """One subgroup factor: a derived column split into ordered levels.
+
+    ``levels`` are the column's values in display order; ``labels`` their display names;
+    ``reference`` is the level used as the Cox reference (HR = other level vs reference);
+    ``risk`` the level coded 1 in Cox models (the adverse level for binary factors).
+    """
+
+    id: str
+    label: str
+    column: str
+    levels: tuple
+    labels: tuple
+    reference: str
+    population: str = "ITT"
+    note: str = ""
+
+    @property
+    def risk(self):
+        others = [lv for lv in self.levels if lv != self.reference]
+        return others[0] if len(others) == 1 else None
+
+    def level_label(self, level) -> str:
+        return dict(zip(self.levels, self.labels)).get(level, str(level))
+
+
+SUBGROUPS: dict[str, Subgroup] = {s.id: s for s in [
+    Subgroup("iss_1_vs_23", "ISS stage I vs II–III", "ISSGR1", ("I", "II–III"),
+             ("ISS I", "ISS II–III"), reference="I"),
+    Subgroup("iss_12_vs_3", "ISS stage I–II vs III", "ISSGR2", ("I–II", "III"),
+             ("ISS I–II", "ISS III"), reference="I–II"),
+    Subgroup("prior_lines", "Prior lines 1 vs >1", "PRLINGR", ("1", ">1"),
+             ("1 prior line", ">1 prior lines"), reference="1"),
+    Subgroup("age75", "Age <75 vs ≥75 years", "AGEGR", ("<75", "≥75"),
+             ("Age <75", "Age ≥75"), reference="<75"),
+    Subgroup("frailty", "Fit vs unfit/frail", "FITGR", ("Fit", "Unfit/frail"),
+             ("Fit", "Unfit/frail"), reference="Fit"),
+    Subgroup("gfr60", "GFR ≥60 vs <60 mL/min", "GFRGR", ("≥60", "<60"),
+             ("GFR ≥60 mL/min", "GFR <60 mL/min"), reference="≥60"),
+    Subgroup("hr_cyto", "High-risk vs standard-risk cytogenetics", "HRCYTOFL", ("Y", "N"),
+             ("High risk", "Standard risk"), reference="N", population="FISH"),
+    Subgroup("imid", "IMiD-naive vs IMiD-exposed", "IMIDNAFL", ("Y", "N"),
+             ("IMiD-naive", "IMiD-exposed"), reference="Y"),
+    Subgroup("gain1q", "Gain of 1q21 vs none", "GAIN1QFL", ("Y", "N"),
+             ("Gain 1q21", "No gain 1q21"), reference="N", population="FISH"),
+    Subgroup("gain1q_detected", "Gain of 1q21 detected vs not detected", "GAIN1QDFL", ("Y", "N"),
+             ("Gain 1q21", "No gain 1q21 detected"), reference="N", population="FISH"),
+    Subgroup("hr_or_1q", "High risk and/or gain 1q21 vs neither", "HR1QFL", ("Y", "N"),
+             ("HR and/or gain 1q21", "Neither"), reference="N", population="FISH"),
+    Subgroup("cyto3", "Isolated gain 1q21 vs high risk vs neither", "CYTOGR3",
+             ("Isolated gain 1q21", "High risk", "Neither"),
+             ("Isolated gain 1q21", "High risk (± 1q21)", "Neither"), reference="Neither",
+             population="FISH"),
+    Subgroup("hgb100", "Haemoglobin <100 vs ≥100 g/L", "HGBLOFL", ("Y", "N"),
+             ("Hb <100 g/L", "Hb ≥100 g/L"), reference="N"),
+    Subgroup("alb35", "Albumin <35 vs ≥35 g/L", "ALBLOFL", ("Y", "N"),
+             ("Albumin <35 g/L", "Albumin ≥35 g/L"), reference="N"),
+]}
+
+#: the subgroup comparisons of the survival results text, in the paper's order
+SURVIVAL_FACTORS = ("iss_1_vs_23", "iss_12_vs_3", "prior_lines", "age75", "frailty", "gfr60",
+                    "hr_cyto", "imid", "gain1q", "hr_or_1q", "cyto3")
+#: factors of the univariate Cox screen for OS (binary; risk level coded 1). Gain of 1q21 enters
+#: as detected / not detected so that a missing 1q21 probe does not drop a FISH patient from the
+#: complete cases (the paper's multivariate model has 60 patients of 61 with FISH).
+COX_FACTORS = ("gain1q_detected", "hr_cyto", "prior_lines", "iss_1_vs_23", "age75", "frailty", "gfr60",
+               "imid", "hgb100", "alb35")
+#: the six factors of the paper's multivariate OS model (univariate p < 0.2 in the paper)
+PAPER_MULTIVARIATE_FACTORS = ("gain1q_detected", "prior_lines", "iss_1_vs_23", "hgb100", "alb35",
+                              "gfr60")
+#: response-rate comparisons (Table 2B and the IMiD comparison)
+RESPONSE_FACTORS = ("hr_cyto", "gain1q", "hr_or_1q", "imid")
+
+
+def get_subgroup(factor) -> Subgroup:
+    """The registry entry of ``factor`` (an id or a Subgroup)."""
+    if isinstance(factor, Subgroup):
+        return factor
+    try:
+        return SUBGROUPS[factor]
+    except KeyError:
+        raise AnalysisError(f"unknown subgroup factor {factor!r} (known: {', '.join(SUBGROUPS)})") \
+            from None
+
+
+def split_by(adsl: pd.DataFrame, factor) -> pd.Series:
+    """Level of ``factor`` for each row of a *derived* ADSL (NaN when not evaluable)."""
+    sg = get_subgroup(factor)
+    if sg.column not in adsl.columns:
+        raise AnalysisError(f"adsl has no column {sg.column}: call derive_adsl() first")
+    lv = adsl[sg.column]
+    return lv.where(lv.isin(sg.levels))
+
+
+# --------------------------------------------------------------------------------------------
+# Table 1 and the flow chart
+# --------------------------------------------------------------------------------------------
+
+def _count_row(rows, section, item, n, denom):
+    rows.append({"section": section, "item": item, "stat": "n (%)", "n": int(n),
+                 "denominator": int(denom), "pct": 100.0 * n / denom if denom else np.nan,
+                 "value": np.nan, "low": np.nan, "high": np.nan})
+
+
+def _median_row(rows, section, item, values, spread):
+    v = pd.Series(values, dtype=float).dropna()
+    if spread == "range":
+        lo, hi = (v.min(), v.max()) if len(v) else (np.nan, np.nan)
+    else:
+        lo, hi = (v.quantile(0.25), v.quantile(0.75)) if len(v) else (np.nan, np.nan)
+    rows.append({"section": section, "item": item, "stat": f"median ({spread})", "n": int(len(v)),
+                 "denominator": int(len(v)), "pct": np.nan, "value": v.median() if len(v) else np.nan,
+                 "low": lo, "high": hi})
+
+
+def table_characteristics(adsl: pd.DataFrame) -> pd.DataFrame:
+    """Table 1: patient characteristics of the ITT population (n and %, median with range/IQR).
+
+    One row per printed cell: ``section``, ``item``, ``stat`` ('n (%)' or 'median (range)' /
+    'median (IQR)'), ``n``, ``denominator``, ``pct``, ``value``, ``low``, ``high``.
+    Cytogenetic rows use the FISH-evaluable patients as denominator. IQR uses pandas' linear
+    quantile interpolation.
+    """
+    d = derive_adsl(derive_population(adsl, "ITT"))
+    N = len(d)
+    if N == 0:
+        raise AnalysisError("Table 1: the ITT population is empty")
+    rows: list[dict] = []
+    _median_row(rows, "Age, years", "Age", d["AGE"], "range")
+    for code, lab in (("M", "Male"), ("F", "Female")):
+        _count_row(rows, "Sex", lab, (d["SEX"] == code).sum(), N)
+    for st in ("I", "II", "III"):
+        _count_row(rows, "ISS stage", st, (d["ISS"] == st).sum(), N)
+    for lab in ("0–1", "≥2"):
+        _count_row(rows, "ECOG status", lab, (d["ECOGGR"] == lab).sum(), N)
+    for lab in ("IgG", "IgA", "Light chain only"):
+        _count_row(rows, "Type of MM", lab, (d["MMTYPE"] == lab).sum(), N)
+    fish = d[d["FISHFL"] == "Y"]
+    nf = len(fish)
+    _count_row(rows, "Cytogenetics", "FISH evaluable", nf, N)
+    for col, lab in (("T414", "t(4;14)"), ("T1416", "t(14;16)"), ("DEL17P", "del(17p)")):
+        _count_row(rows, "Cytogenetics", lab, (fish[col] == "Y").sum(), nf)
+    _count_row(rows, "Cytogenetics", "High risk (any of t(4;14), t(14;16), del(17p))",
+               (fish["HRCYTOFL"] == "Y").sum(), nf)
+    _count_row(rows, "Cytogenetics", "Gain of 1q21", (fish["GAIN1QFL"] == "Y").sum(), nf)
+    _count_row(rows, "Cytogenetics", "High risk and/or gain of 1q21", (fish["HR1QFL"] == "Y").sum(), nf)
+    _count_row(rows, "Cytogenetics", "None", (fish["HR1QFL"] == "N").sum(), nf)
+    _median_row(rows, "Prior treatment lines", "Prior lines", d["PRLINES"], "range")
+    for lab in ("1–2", "3–4", "≥5"):
+        _count_row(rows, "Prior treatment lines", lab, (d["PRLINGR3"] == lab).sum(), N)
+    pi, imid = d["PIEXPFL"] == "Y", d["IMIDEXFL"] == "Y"
+    _count_row(rows, "Prior exposure", "PI", pi.sum(), N)
+    _count_row(rows, "Prior exposure", "IMiD", imid.sum(), N)
+    _count_row(rows, "Prior exposure", "PI and IMiD", (pi & imid).sum(), N)
+    for col, lab in (("LENEXPFL", "Len exposed"), ("LENREFFL", "Len refractory"),
+                     ("THALEXFL", "Thal exposed"), ("THALREFL", "Thal refractory"),
+                     ("BTZEXPFL", "Btz exposed"), ("BTZREFFL", "Btz refractory")):
+        _count_row(rows, "Prior exposure", lab, (d[col] == "Y").sum(), N)
+    _count_row(rows, "Prior ASCT", "Autologous stem cell transplantation", (d["ASCTFL"] == "Y").sum(), N)
+    _median_row(rows, "Months since start of first-line therapy", "Months", d["MOSFL"], "IQR")
+    return pd.DataFrame(rows)
+
+
+def table_treatment_exposure(adsl: pd.DataFrame, cutoff=None) -> pd.DataFrame:
+    """Results text (treatment): prior lines, induction cycles, maintenance counts and duration, ITT.
+
+    Rows: ``quantity``, ``n``, ``denominator``, ``pct``, ``value`` (medians), ``low``, ``high``.
+    Stated readings (the paper gives no definitions):
+
+    - maintenance duration, months = (last dose ``TRTEDT``, or ``cutoff`` when still on therapy,
+      − ``MNTSDT`` + 1 day) / 30.4375 among the maintenance safety set (MNTSAFFL, received
+      maintenance); without ``TRTEDT`` or ``cutoff`` it falls back to ``MNTCYC`` × 28 days;
+    - induction (thalidomide) duration, months = (day before ``MNTSDT`` for patients who entered
+      maintenance, else ``TRTEDT`` or ``cutoff``, − ``TRTSDT`` + 1 day) / 30.4375, ITT; thalidomide
+      is given during induction only, so this is the time on thalidomide (dose interruptions are
+      not in the data); without dates it falls back to ``INDCYC`` × 28 days.
+    """
+    d = derive_population(adsl, "ITT")
+    N = len(d)
+    ent = d["MNTFL"] == "Y"
+    rows = []
+
+    def add(q, n=np.nan, den=np.nan, value=np.nan, low=np.nan, high=np.nan):
+        rows.append({"quantity": q, "n": n, "denominator": den,
+                     "pct": 100.0 * n / den if den and not np.isnan(n) else np.nan,
+                     "value": value, "low": low, "high": high})
+
+    def add_median(q, values, den):
+        v = pd.Series(values, dtype=float).dropna()
+        add(q, len(v), den, v.median() if len(v) else np.nan, v.min() if len(v) else np.nan,
+            v.max() if len(v) else np.nan)
+
+    dated = "TRTEDT" in d.columns and cutoff is not None
+    if dated:
+        last = pd.to_datetime(d["TRTEDT"]).fillna(pd.Timestamp(cutoff))
+    lines = d["PRLINES"].astype(float)
+    add("prior lines, median (range)", len(lines), N, lines.median(), lines.min(), lines.max())
+    add("prior lines 4 or more", (lines >= 4).sum(), N)
+    cyc = d["INDCYC"].astype(float)
+    add("induction cycles, median (range)", len(cyc), N, cyc.median(), cyc.min(), cyc.max())
+    if dated and "MNTSDT" in d.columns:
+        mstart = pd.to_datetime(d["MNTSDT"])
+        ind_end = (mstart - pd.Timedelta(days=1)).where(mstart.notna(), last)
+        ind = ((ind_end - pd.to_datetime(d["TRTSDT"])).dt.days + 1) / DAYS_PER_MONTH
+    else:
+        ind = cyc * 28 / DAYS_PER_MONTH
+    add_median("induction (thalidomide) duration, months, median (range)", ind, N)
+    add("completed induction", (d["INDCMPFL"] == "Y").sum(), N)
+    add("entered maintenance", ent.sum(), N)
+    saf = (d["MNTSAFFL"] == "Y") if "MNTSAFFL" in d.columns else ent
+    add("received maintenance (maintenance safety set)", saf.sum(), N)
+    add("completed maintenance (of entered)", (d.loc[ent, "MNTCMPFL"] == "Y").sum(), ent.sum())
+    if dated and "MNTSDT" in d.columns:
+        dur = ((last - pd.to_datetime(d["MNTSDT"])).dt.days + 1)[saf] / DAYS_PER_MONTH
+        den = saf.sum()
+    else:
+        dur = d.loc[ent, "MNTCYC"].astype(float) * 28 / DAYS_PER_MONTH
+        den = ent.sum()
+    add_median("maintenance duration, months, median (range)", dur, den)
+    add("on therapy at cut-off", (d["EOTSTT"] == "ONGOING").sum(), N)
+    return pd.DataFrame(rows)
+
+
+def table_flow(adsl: pd.DataFrame) -> pd.DataFrame:
+    """Supplementary patient-flow chart: counts per box, drawn by ``figures.figure_flow``.
+
+    Rows ``step``, ``label``, ``n``, ``parent`` (the box it comes from). Non-per-protocol patients
+    are split by DCSREAS (missing reason -> 'Other/unknown').
+    """
+    d = derive_population(adsl, "ITT")
+    rows = [{"step": "enrolled", "label": "Enrolled and treated (ITT)", "n": len(d), "parent": None}]
+    pp = d["PPROTFL"] == "Y"
+    rows.append({"step": "pp", "label": "Per-protocol (≥2 cycles)", "n": int(pp.sum()),
+                 "parent": "enrolled"})
+    rows.append({"step": "nonpp", "label": "Not per-protocol", "n": int((~pp).sum()),
+                 "parent": "enrolled"})
+    reasons = d.loc[~pp, "DCSREAS"].fillna("OTHER/UNKNOWN").value_counts()
+    for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+        rows.append({"step": f"nonpp:{reason}", "label": reason.capitalize(), "n": int(n),
+                     "parent": "nonpp"})
+    rows.append({"step": "indcmp", "label": "Completed induction (8 cycles)",
+                 "n": int((d["INDCMPFL"] == "Y").sum()), "parent": "pp"})
+    rows.append({"step": "mnt", "label": "Entered maintenance", "n": int((d["MNTFL"] == "Y").sum()),
+                 "parent": "indcmp"})
+    rows.append({"step": "mntcmp", "label": "Completed maintenance (12 cycles)",
+                 "n": int((d["MNTCMPFL"] == "Y").sum()), "parent": "mnt"})
+    rows.append({"step": "ongoing", "label": "On therapy at cut-off",
+                 "n": int((d["EOTSTT"] == "ONGOING").sum()), "parent": "mnt"})
+    return pd.DataFrame(rows)

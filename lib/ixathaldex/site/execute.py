@@ -1,0 +1,311 @@
+"""Executed notebooks of the site: jupytext conversion, papermill execution, the content-keyed cache.
+
+A MyST notebook (``chapters/NN_slug.md`` or a post page in ``book/``) is converted with jupytext
+(``fmt="md:myst"``) and executed with papermill, its parameters injected after the cell tagged
+``parameters``. The executed notebook is stored under ``_build/cache/notebooks/<key>.ipynb`` where
+``key`` is the sha256 of everything that can change its outputs (see :func:`cache_key`); a notebook
+whose key already has a cache file is never executed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ixathaldex.data.manifest import check_cut_id
+from ixathaldex.exceptions import BuildError
+from ixathaldex.files import file_digest, sha256_bytes, tree_digest
+from ixathaldex.log import logger
+
+#: the installed package's own code (its digest enters every cache key); never a project path
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+#: the parameters a notebook of the site may receive, and nothing else
+ALLOWED_PARAMETERS = ("snapshot", "results_json", "previous_results_json")
+
+
+# ---- hashing ---------------------------------------------------------------------------------
+
+def package_digest(package_dir: Path | None = None) -> str:
+    """sha256 over the package's source files (relative path and bytes of every ``*.py``)."""
+    return tree_digest(Path(package_dir or PACKAGE_DIR), "*.py")
+
+
+def cache_key(*, source: bytes, package: str, manifest: bytes, parameters: dict, lock: bytes) -> str:
+    """The cache key of one executed notebook: sha256 of all the inputs that decide its outputs.
+
+    ``source`` is the notebook's text, ``package`` the :func:`package_digest`, ``manifest`` the
+    snapshot's ``manifest.json`` bytes (it carries every data file's checksum), ``parameters`` the
+    values that enter the key (a path parameter is represented by its file's digest, not its path),
+    ``lock`` the bytes of ``requirements.lock``.
+    """
+    h = hashlib.sha256()
+    for part in (
+        b"ixathaldex-notebook-v1",
+        sha256_bytes(source).encode(),
+        package.encode(),
+        sha256_bytes(manifest).encode(),
+        json.dumps(parameters, sort_keys=True, separators=(",", ":")).encode(),
+        sha256_bytes(lock).encode(),
+    ):
+        h.update(part + b"\0")
+    return h.hexdigest()
+
+
+# ---- parameters ------------------------------------------------------------------------------
+
+def validate_parameters(parameters: dict, known_snapshots: list[str], base: Path | None = None) -> dict:
+    """Return ``parameters`` if every value is acceptable, else raise :class:`BuildError`.
+
+    ``snapshot`` must be a string naming a known snapshot (a cut id, never a path); the results
+    parameters must be ``""`` or the path (relative to ``base``, the notebook's working folder) of
+    an existing ``.json`` file; nothing else is allowed.
+    """
+    unknown = sorted(set(parameters) - set(ALLOWED_PARAMETERS))
+    if unknown:
+        raise BuildError(f"parameters {unknown} are not allowed (allowed: {', '.join(ALLOWED_PARAMETERS)})")
+    if "snapshot" not in parameters:
+        raise BuildError("parameter 'snapshot' is required")
+    cut = parameters["snapshot"]
+    if not isinstance(cut, str):
+        raise BuildError(f"parameter snapshot={cut!r}: must be a string cut id, not {type(cut).__name__}")
+    try:
+        check_cut_id(cut)
+    except Exception as exc:  # SnapshotError: say it as a parameter problem
+        raise BuildError(f"parameter snapshot: {exc}") from None
+    if cut not in known_snapshots:
+        raise BuildError(f"parameter snapshot={cut!r}: not a known snapshot "
+                         f"(known: {', '.join(known_snapshots) or 'none'})")
+    for name in ("results_json", "previous_results_json"):
+        if name not in parameters:
+            continue
+        value = parameters[name]
+        if not isinstance(value, str):
+            raise BuildError(f"parameter {name}={value!r}: must be a string path or \"\"")
+        if value == "":
+            if name == "results_json":
+                raise BuildError("parameter results_json: must name this version's results.json")
+            continue
+        path = Path(base or ".") / value
+        if path.suffix != ".json" or not path.is_file():
+            raise BuildError(f"parameter {name}={value!r}: not an existing .json file")
+    return parameters
+
+
+def key_parameters(parameters: dict, base: Path | None = None) -> dict:
+    """The parameters as they enter the cache key: a path is replaced by its file's digest."""
+    out = {}
+    for name, value in parameters.items():
+        if name.endswith("_json"):
+            out[name] = ("sha256:" + file_digest(Path(base or ".") / value)) if value else ""
+        else:
+            out[name] = value
+    return out
+
+
+# ---- notebooks -------------------------------------------------------------------------------
+
+def read_myst(path: Path):
+    """A MyST text notebook as an nbformat notebook (jupytext, ``fmt="md:myst"``)."""
+    import jupytext
+
+    return jupytext.read(str(path), fmt="md:myst")
+
+
+def has_parameters_cell(path: Path) -> bool:
+    """True if the MyST notebook at ``path`` has a code cell tagged ``parameters``."""
+    text = Path(path).read_text(encoding="utf-8")
+    if "{code-cell}" not in text or "parameters" not in text:
+        return False
+    nb = read_myst(path)
+    return any(c.cell_type == "code" and "parameters" in c.metadata.get("tags", []) for c in nb.cells)
+
+
+@dataclass
+class NotebookJob:
+    """One notebook to execute (or take from the cache) for one version."""
+
+    version: str
+    label: str           # e.g. "chapters/01_patients.md", as shown to the author
+    source: Path         # the MyST file
+    parameters: dict
+    key: str
+    output: Path         # the cache file _build/cache/notebooks/<key>.ipynb
+    cwd: Path
+    status: str = ""     # "cached" | "executed"
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def cached(self) -> bool:
+        return self.output.is_file()
+
+
+def _source_line(source_path: Path, cell_source: str) -> int | None:
+    """Line number (1-based) of a cell's first line in the MyST file, if it can be found."""
+    try:
+        text = Path(source_path).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    first = cell_source.strip("\n").split("\n", 1)[0]
+    pos = text.find(cell_source.strip("\n")) if cell_source.strip() else -1
+    if pos < 0 and first:
+        pos = text.find(first)
+    return text.count("\n", 0, pos) + 1 if pos >= 0 else None
+
+
+def describe_failure(version: str, label: str, source_path: Path, nb, exc) -> str:
+    """One readable line: version, chapter, cell (index, line, first source line) and exception."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        src = exc.source or ""
+        # the cell's index in the MyST notebook (papermill's index counts its injected cell)
+        index = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source == src),
+                     exc.cell_index)
+        first = next((ln for ln in src.splitlines() if ln.strip()), "").strip()
+        if len(first) > 80:
+            first = first[:77] + "..."
+        line = _source_line(source_path, src)
+        where = f"cell {index}" + (f" (line {line})" if line else "")
+        evalue = " ".join(str(exc.evalue).split())
+        return (f"version {version}, chapter {label}, {where} `{first}`: "
+                f"{exc.ename}: {evalue}")
+    text = " ".join(str(exc).split()) or repr(exc)
+    return f"version {version}, chapter {label}: {type(exc).__name__}: {text}"
+
+
+def tag_for_site(nb) -> None:
+    """Site presentation: parameters cells removed, code inputs hidden behind a toggle."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = list(cell.metadata.get("tags", []))
+        if "parameters" in tags or "injected-parameters" in tags:
+            if "remove-cell" not in tags:
+                tags.append("remove-cell")
+        elif not any(t in tags for t in ("remove-cell", "remove-input", "hide-input", "show-input")):
+            tags.append("hide-input")
+        cell.metadata["tags"] = tags
+
+
+def _quiet_stderr():
+    """Send fd 2 to /dev/null while a kernel runs (its start/stop chatter is noise); returns the saved fd."""
+    import sys
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        return saved
+    except OSError:
+        return None
+
+
+def _restore_stderr(saved) -> None:
+    if saved is not None:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def execute_job(job: NotebookJob) -> dict:
+    """Execute one notebook into its cache file (atomically); a picklable result, never raises."""
+    start = time.perf_counter()
+    try:
+        import nbformat
+        import papermill
+
+        nb = read_myst(job.source)
+        if not any(c.cell_type == "code" and "parameters" in c.metadata.get("tags", []) for c in nb.cells):
+            return {"ok": False, "seconds": 0.0,
+                    "message": f"version {job.version}, chapter {job.label}: no code cell is tagged "
+                               f"`parameters` (add `:tags: [parameters]` to the first code cell)"}
+        job.output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = job.output.with_name(f".{job.output.stem}.{os.getpid()}.tmp.ipynb")
+        saved = _quiet_stderr()
+        try:
+            executed = papermill.execute_notebook(
+                nb, str(tmp), parameters=job.parameters, kernel_name="python3", language="python",
+                cwd=str(job.cwd), progress_bar=False, log_output=False,
+                request_save_on_cell_execute=False,
+            )
+        except Exception as exc:  # noqa: BLE001 - turned into one readable message
+            return {"ok": False, "seconds": time.perf_counter() - start,
+                    "message": describe_failure(job.version, job.label, job.source, nb, exc)}
+        finally:
+            _restore_stderr(saved)
+        tag_for_site(executed)
+        nbformat.write(executed, str(tmp))
+        os.replace(tmp, job.output)
+        return {"ok": True, "seconds": time.perf_counter() - start}
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "seconds": time.perf_counter() - start,
+                "message": f"version {job.version}, chapter {job.label}: {type(exc).__name__}: {exc}"}
+    finally:
+        for stale in job.output.parent.glob(f".{job.output.stem}.{os.getpid()}.tmp.ipynb"):
+            stale.unlink(missing_ok=True)
+
+
+def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None) -> None:
+    """Execute every job not in the cache (``n_jobs`` processes); raise on the first failure.
+
+    ``report(job)`` is called once per job (cached or executed) for the progress lines.
+    """
+    todo = []
+    for job in jobs:
+        if job.cached:
+            job.status, job.seconds = "cached", 0.0
+            if report:
+                report(job)
+        else:
+            todo.append(job)
+    if not todo:
+        return
+    # the same key twice in one batch (identical inputs) is executed once
+    unique: dict[str, NotebookJob] = {}
+    for job in todo:
+        unique.setdefault(job.key, job)
+    failures: list[str] = []
+    if n_jobs <= 1 or len(unique) == 1:
+        for job in unique.values():
+            result = execute_job(job)
+            _finish(job, result, todo, report, failures)
+            if failures:
+                break
+    else:
+        # spawn, not fork: the build validates snapshots in a thread meanwhile (fork + threads deadlock)
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(n_jobs, len(unique)), mp_context=ctx) as pool:
+            futures = {pool.submit(execute_job, job): job for job in unique.values()}
+            pending = set(futures)
+            while pending and not failures:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    _finish(futures[fut], fut.result(), todo, report, failures)
+            # the first failure stops the build: queued notebooks are not started
+            pool.shutdown(wait=True, cancel_futures=True)
+    if failures:
+        raise BuildError(failures[0])
+
+
+def _finish(job, result, todo, report, failures) -> None:
+    if not result["ok"]:
+        failures.append(result["message"])
+        return
+    for other in todo:
+        if other.key == job.key:
+            other.status = "executed" if other is job else "cached"
+            other.seconds = result["seconds"] if other is job else 0.0
+            if report:
+                report(other)
+
+
+def log_job(job: NotebookJob) -> None:
+    logger.info("  %-10s %-32s %-8s %6.1f s", job.version, job.label, job.status, job.seconds)

@@ -1,0 +1,226 @@
+"""Live numbers in prose: the ``{claim}`` role, linking a reproduced number to its published claim.
+
+``{claim}`t2a.itt.orr.pct``` renders this version's reproduced value of the claim (at the claim's
+printed precision; "not reached" for a median not reached) as a link to its row of the reviewer page
+(``reviewer.html#claim-t2a.itt.orr.pct``), with a hover title giving the published value and the
+verdict, and the CSS classes ``ixathaldex-claim ixathaldex-claim-<verdict>`` (reproduced, differs,
+not-computable; styled by book/_static/reviewer.css).
+
+Configuration (``sphinx: config:`` in ``_config.yml``, or conf.py):
+
+- ``ixathaldex_results_json``: this version's results.json (claim id -> value), absolute or relative
+  to the source folder. Default "": ``results.json`` in the source folder, else
+  ``_static/results.json`` (where the build stages it).
+- ``ixathaldex_claims``: the claims registry (default "": the project's data/published/claims.yaml).
+- ``ixathaldex_reviewer_page``: the docname of the reviewer page (default ``reviewer``).
+
+The extension also anchors each claim in its own chapter's page (``chapters/NN_<chapter>``), so that
+``chapters/02_response.html#claim-t2a.itt.orr.pct`` lands where the number is: on the first
+``{claim}`` showing it in that page, else on the code cell that glued it (unless that cell is removed
+from the page). The reviewer page links there.
+
+An unknown claim id, a claim that no chapter glued into results.json, or a missing results.json is
+a build warning (an error under ``-W``), never a silent blank. A claim glued as missing (None/NaN)
+renders "not computed" with the verdict "not computable".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxRole
+
+from ixathaldex.claims.registry import compare, derive_glued_values, load_claims
+from ixathaldex.claims.review import claim_anchor, format_value
+from ixathaldex.exceptions import ClaimsError
+from ixathaldex.paths import Project
+
+logger = logging.getLogger(__name__)
+
+ROLE = "claim"
+STATE = "_ixathaldex_claims_state"
+_MISSING = object()
+
+
+def _slug(verdict: str) -> str:
+    return verdict.replace(" ", "-")
+
+
+def results_path(app: Sphinx) -> Path | None:
+    """The results.json the role reads: the config value, else the source folder's, else _static's."""
+    src = Path(app.srcdir)
+    value = str(app.config.ixathaldex_results_json or "")
+    if value:
+        path = Path(value)
+        return path if path.is_absolute() else src / path
+    for candidate in (src / "results.json", src / "_static" / "results.json"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _state(app: Sphinx) -> dict:
+    """Results and registry, read once per build (on first use)."""
+    state = getattr(app, STATE, None)
+    if state is not None:
+        return state
+    state = {"results": None, "results_error": "", "claims": None, "claims_error": "", "path": None,
+             "claims_path": None}
+    path = results_path(app)
+    state["path"] = path
+    if path is None:
+        state["results_error"] = (f"no results.json in {app.srcdir} or its _static/ "
+                                  "(set ixathaldex_results_json)")
+    else:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object (claim id -> value)")
+            state["results"] = data
+        except (OSError, ValueError) as exc:
+            state["results_error"] = f"cannot read results {path}: {exc}"
+    claims_value = str(app.config.ixathaldex_claims or "")
+    claims_path = None
+    if claims_value:
+        claims_path = Path(claims_value)
+        if not claims_path.is_absolute():
+            claims_path = Path(app.srcdir) / claims_path
+    try:
+        state["claims"] = {c["id"]: c for c in load_claims(claims_path)}
+        state["claims_path"] = claims_path or Project.current().claims_path
+    except ClaimsError as exc:
+        state["claims_error"] = str(exc)
+    setattr(app, STATE, state)
+    return state
+
+
+def _reset(app: Sphinx) -> None:
+    if hasattr(app, STATE):
+        delattr(app, STATE)
+
+
+def describe(claim: dict, reproduced: Any) -> tuple[str, str, str]:
+    """(display text, hover title, verdict) of a claim's reproduced value."""
+    verdict, _ = compare(claim, reproduced)
+    shown = format_value(reproduced, claim)
+    title = (f"Published {format_value(claim['published'], claim)}; this version {shown}; verdict: {verdict}. "
+             f"{claim['quantity']} ({claim['population']}), printed at {claim['locations'][0]}")
+    return shown, title, verdict
+
+
+class ClaimRole(SphinxRole):
+    """``{claim}`<claim id>``` -> the reproduced value, linked to the reviewer page's row."""
+
+    def run(self):
+        claim_id = self.text.strip()
+        state = _state(self.env.app)
+        location = self.get_location()
+        for p in (state["path"], state["claims_path"]):
+            if p is not None and Path(p).is_file():
+                self.env.note_dependency(str(Path(p).resolve()))
+        problem = None
+        if state["claims_error"]:
+            problem = f"claim {claim_id!r}: the claims registry cannot be read: {state['claims_error']}"
+        elif claim_id not in state["claims"]:
+            problem = f"unknown claim id {claim_id!r} (not in the claims registry)"
+        elif state["results_error"]:
+            problem = f"claim {claim_id!r}: {state['results_error']}"
+        elif claim_id not in state["results"]:
+            problem = f"claim {claim_id!r} has no value in {state['path']} (no chapter glued it)"
+        if problem:
+            logger.warning(problem, location=location, type="ixathaldex", subtype="claim")
+            node = nodes.inline(self.rawtext, f"[claim {claim_id}: no value]",
+                                classes=["ixathaldex-claim", "ixathaldex-claim-missing"])
+            return [node], []
+        claim = state["claims"][claim_id]
+        shown, title, verdict = describe(claim, state["results"][claim_id])
+        builder = self.env.app.builder
+        try:
+            page = builder.get_relative_uri(self.env.docname, self.config.ixathaldex_reviewer_page)
+        except Exception:  # a builder without page URIs (e.g. text): link by name
+            page = f"{self.config.ixathaldex_reviewer_page}.html"
+        ref = nodes.reference(self.rawtext, shown, refuri=f"{page}#{claim_anchor(claim_id)}", reftitle=title,
+                              internal=True,
+                              classes=["ixathaldex-claim", f"ixathaldex-claim-{_slug(verdict)}"])
+        if is_chapter_page(self.env.docname, claim["chapter"]):
+            # the first time a chapter shows one of its own claims, that spot is the claim's anchor
+            anchored = self.env.temp_data.setdefault("ixathaldex_anchored", set())
+            if claim_id not in anchored:
+                anchored.add(claim_id)
+                ref["ids"].append(claim_anchor(claim_id))
+        return [ref], []
+
+
+def is_chapter_page(docname: str, chapter: str) -> bool:
+    """True when ``docname`` (``chapters/02_response``) is the page of the registry chapter ``chapter``."""
+    m = re.match(r"^chapters/\d+_([a-z0-9_]+)$", docname)
+    return bool(m) and (m.group(1) == chapter or m.group(1).startswith(chapter + "_"))
+
+
+def anchor_glued_cells(app: Sphinx, doctree: nodes.document) -> None:
+    """Give each code cell that glued a registered claim the id ``claim-<id>`` (executed notebooks only)."""
+    env = app.env
+    try:
+        source = Path(env.doc2path(env.docname))
+    except Exception:  # pragma: no cover - no source path for this document
+        return
+    if source.suffix != ".ipynb":
+        return
+    known = _state(app)["claims"] or {}
+    try:
+        cells = json.loads(source.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return
+    names_by_cell: dict[int, list[str]] = {}
+    for index, cell in enumerate(cells):
+        names = [n for n in derive_glued_values({"cells": [cell]}) if n in known]
+        if names:
+            names_by_cell[index] = names
+    if not names_by_cell:
+        return
+    taken = set(doctree.ids) | {i for node in doctree.findall(nodes.Element) for i in node["ids"]}
+    for node in doctree.findall(nodes.container):
+        if node.get("nb_element") != "cell_code":
+            continue
+        for name in names_by_cell.get(node.get("cell_index"), []):
+            anchor = claim_anchor(name)
+            if anchor not in taken:
+                node["ids"].append(anchor)
+                taken.add(anchor)
+
+
+def _is_thebe_asset(asset) -> bool:
+    name = str(getattr(asset, "filename", "") or asset)
+    body = str((getattr(asset, "attributes", None) or {}).get("body", ""))
+    return "thebe" in name or "THEBE_JS_URL" in body
+
+
+def drop_thebe_assets(app, pagename, templatename, context, doctree) -> None:
+    """Remove sphinx-thebe's scripts and style from every page.
+
+    Jupyter Book always loads sphinx-thebe; the site has no live-code buttons, and its inline
+    configuration is added twice here, which redeclares a ``const`` and raises a JavaScript error
+    on every page (and points at a CDN: a static publication fetches nothing at run time).
+    """
+    for key in ("script_files", "css_files"):
+        if key in context:
+            # in place: the list is shared with the builder, and the theme appends to it afterwards
+            context[key][:] = [a for a in context[key] if not _is_thebe_asset(a)]
+
+
+def setup(app: Sphinx) -> dict:
+    """Register the ``claim`` role and its configuration values."""
+    app.add_config_value("ixathaldex_results_json", "", "env", [str])
+    app.add_config_value("ixathaldex_claims", "", "env", [str])
+    app.add_config_value("ixathaldex_reviewer_page", "reviewer", "env", [str])
+    app.add_role(ROLE, ClaimRole())
+    app.connect("builder-inited", _reset)
+    app.connect("doctree-read", anchor_glued_cells)
+    app.connect("html-page-context", drop_thebe_assets, priority=900)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

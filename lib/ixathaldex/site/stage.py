@@ -1,0 +1,339 @@
+"""The versioned website: staging, per-version Jupyter Book config, build, checks and publishing.
+
+Layout of a staged version (``_build/stage/<version>/``, rebuilt from scratch every time)::
+
+    <book/ pages, _static/, _templates/, references.bib>   copied from book/ (post pages replaced)
+    <post page>.ipynb                                       executed post pages (reviewer, what changed)
+    chapters/NN_slug.ipynb                                  executed chapters
+    _config.yml                                             this version's generated config
+
+The paths in ``_toc.yml`` are relative to that staged root.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from ixathaldex.exceptions import BuildError
+from ixathaldex.files import write_if_changed
+from ixathaldex.paths import toc_files
+
+#: a USUBJID-like subject id (docs/data-model.md: IXATHALDEX-<site>-<nnn>)
+SUBJECT_ID = re.compile(r"IXATHALDEX-\d\d-\d\d\d")
+SCANNED_SUFFIXES = {".html", ".ipynb", ".json", ".js", ".txt", ".md"}
+STAMP = ".ixathaldex-build.json"
+
+
+# ---- configuration and toc -------------------------------------------------------------------
+
+def project_settings(config: dict) -> dict:
+    """The ``ixathaldex:`` section of ``_config.yml`` with its defaults."""
+    settings = {"allow_patient_level": False, "base_url": "/", "publication_cuts": []}
+    settings.update(config.get("ixathaldex") or {})
+    settings["publication_cuts"] = [str(c) for c in settings["publication_cuts"] or []]
+    if not str(settings["base_url"]).endswith("/"):
+        settings["base_url"] = str(settings["base_url"]) + "/"
+    return settings
+
+
+def resolve_pages(project: Path, toc: dict) -> tuple[list[tuple[str, Path]], list[str]]:
+    """The toc's chapters (``chapters/…`` -> MyST source) and its book pages (names)."""
+    chapters, pages = [], []
+    for name in toc_files(toc):
+        if name.startswith("chapters/"):
+            src = project / f"{name}.md"
+            if not src.is_file():
+                raise BuildError(f"_toc.yml names {name} but {src} does not exist")
+            chapters.append((name, src))
+        else:
+            if not any((project / "book" / f"{name}{ext}").is_file() for ext in (".md", ".ipynb", ".rst")):
+                raise BuildError(f"_toc.yml names {name} but book/{name}.md does not exist")
+            pages.append(name)
+    return chapters, pages
+
+
+# ---- provenance and per-version config -------------------------------------------------------
+
+#: the paths whose uncommitted changes make the pages differ from the commit they name
+SITE_INPUTS = ("lib", "chapters", "book", "_config.yml", "_toc.yml", "requirements.lock")
+
+
+def code_commit(project: Path) -> str:
+    """``git rev-parse --short HEAD`` of the project ("+modified" if the site's inputs have
+    uncommitted changes), or "unknown" outside a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project, capture_output=True,
+                             text=True, timeout=10)
+        if out.returncode != 0 or not out.stdout.strip():
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", *SITE_INPUTS],
+                               cwd=project, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() + ("+modified" if dirty.returncode == 0 and dirty.stdout.strip() else "")
+
+
+def provenance(cut: str, manifest: dict, checksum: str, commit: str, build_date: str) -> dict:
+    return {
+        "snapshot": cut,
+        "cutoff_date": manifest.get("cutoff_date", cut),
+        "label": manifest.get("label", ""),
+        "checksum": checksum,
+        "commit": commit,
+        "build_date": build_date,
+        "synthetic": bool(manifest.get("synthetic")),
+    }
+
+
+def provenance_html(prov: dict) -> str:
+    """The banner shown on every page of a version (the theme's announcement)."""
+    e = html.escape
+    parts = []
+    if prov["synthetic"]:
+        parts.append("<strong>Synthetic data</strong> (not real patients)")
+    parts.append(f"snapshot <code>{e(prov['snapshot'])}</code>")
+    parts.append(f"cut-off {e(prov['cutoff_date'])}")
+    parts.append(f"checksum <code>{e(prov['checksum'])}</code>")
+    parts.append(f"code <code>{e(prov['commit'])}</code>")
+    parts.append(f"built {e(prov['build_date'])}")
+    return '<span class="ixathaldex-provenance">' + " · ".join(parts) + "</span>"
+
+
+def _merge(base: dict, update: dict) -> dict:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def version_config(config: dict, prov: dict, base_url: str) -> dict:
+    """This version's Jupyter Book config: the project's, execution off, switcher, provenance."""
+    cfg = json.loads(json.dumps(config))  # deep copy
+    cfg.pop("ixathaldex", None)
+    cfg["only_build_toc_files"] = True
+    _merge(cfg, {
+        "execute": {"execute_notebooks": "off"},
+        "html": {"announcement": provenance_html(prov)},
+        "sphinx": {
+            "recursive_update": True,
+            "config": {
+                "version": prov["snapshot"],
+                "release": prov["snapshot"],
+                "html_context": {"ixathaldex_provenance": prov},
+                "html_theme_options": {
+                    # relative to the version's root (the theme resolves it so): the site's switcher.json
+                    "switcher": {"json_url": "../switcher.json", "version_match": prov["snapshot"]},
+                    "check_switcher": False,
+                },
+            },
+        },
+    })
+    return cfg
+
+
+# ---- staging ---------------------------------------------------------------------------------
+
+def stage_version(stage: Path, project: Path, chapters: dict[str, Path], posts: dict[str, Path],
+                  config: dict, results_files: dict[str, Path]) -> Path:
+    """Fill a clean staging folder for one version; returns the path of its ``_config.yml``."""
+    if stage.exists():
+        shutil.rmtree(stage)
+    book = project / "book"
+    ignore = shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__")
+    shutil.copytree(book, stage, ignore=ignore)
+    if (book / "chapters").exists():
+        raise BuildError("book/chapters/ would collide with the staged chapters; rename it")
+    for name, executed in posts.items():
+        for ext in (".md", ".ipynb"):
+            (stage / f"{name}{ext}").unlink(missing_ok=True)
+        shutil.copyfile(executed, stage / f"{name}.ipynb")
+    for name, executed in chapters.items():
+        dest = stage / f"{name}.ipynb"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(json.dumps(without_table_downloads(executed), ensure_ascii=False), encoding="utf-8")
+    if results_files:
+        (stage / "_static").mkdir(exist_ok=True)
+        for fname, path in results_files.items():
+            shutil.copyfile(path, stage / "_static" / fname)
+    cfg_path = stage / "_config.yml"
+    cfg_path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return cfg_path
+
+
+def jupyter_book_command() -> list[str]:
+    exe = Path(sys.executable).parent / "jupyter-book"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "jupyter_book.cli.main"]
+
+
+def run_jupyter_book(stage: Path, config: Path, toc: Path, out: Path, version: str) -> Path:
+    """``jupyter-book build --all -W -n --keep-going`` of a staged version; returns the html folder."""
+    cmd = jupyter_book_command() + [
+        "build", str(stage), "--all", "-W", "-n", "--keep-going",
+        "--config", str(Path(config).resolve()), "--toc", str(Path(toc).resolve()),
+        "--path-output", str(Path(out).resolve()),
+    ]
+    env = dict(os.environ, PYTHONWARNINGS="ignore::DeprecationWarning")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    html_dir = Path(out) / "_build" / "html"
+    if proc.returncode != 0 or not (html_dir / "index.html").is_file():
+        text = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + "\n" + proc.stderr)
+        text = text.replace(f"{Path(stage).resolve()}/", "")  # paths as in the staged root
+        warnings = [ln.strip() for ln in text.splitlines() if "WARNING" in ln or "ERROR" in ln]
+        detail = "\n  ".join(warnings[:20]) or text.strip()[-2000:]
+        raise BuildError(f"version {version}: jupyter-book build failed "
+                         f"({len(warnings)} warning(s)/error(s)):\n  {detail}")
+    return html_dir
+
+
+# ---- downloads -------------------------------------------------------------------------------
+
+#: MIME type of the table downloads that chapters emit (DisplayTable's notebook representation)
+CSV_MIME = "text/csv"
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.csv$")
+
+
+def table_downloads(notebook: Path) -> dict[str, str]:
+    """``{file name: CSV text}`` of every table a notebook emitted as a ``text/csv`` output."""
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    found = {}
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data") or {}
+            if CSV_MIME not in data:
+                continue
+            name = ((out.get("metadata") or {}).get(CSV_MIME) or {}).get("filename", "")
+            if not SAFE_NAME.match(name):
+                raise BuildError(f"{notebook.name}: a table download has no safe file name ({name!r})")
+            text = data[CSV_MIME]
+            found[name] = "".join(text) if isinstance(text, list) else text
+    return found
+
+
+def without_table_downloads(notebook: Path) -> dict:
+    """The notebook minus its ``text/csv`` outputs: the build writes those as files, and myst-nb
+    would warn about a MIME type it cannot render (a warning fails the build)."""
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            (out.get("data") or {}).pop(CSV_MIME, None)
+            (out.get("metadata") or {}).pop(CSV_MIME, None)
+    return nb
+
+
+def write_downloads(html_dir: Path, notebooks: dict[str, Path], extra_files: list[Path]) -> None:
+    """Put the downloads beside the pages: each chapter's table CSVs in ``chapters/tables/``
+    (linked from the tables as ``tables/<name>.csv``) and ``extra_files`` (results.json,
+    claims.json) at the version's root."""
+    for label, executed in notebooks.items():
+        tables = table_downloads(executed)
+        if not tables:
+            continue
+        folder = html_dir / Path(label).parent / "tables"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in tables.items():
+            (folder / name).write_text(text, encoding="utf-8")
+    for path in extra_files:
+        if Path(path).is_file():
+            shutil.copyfile(path, html_dir / Path(path).name)
+
+
+# ---- checks ----------------------------------------------------------------------------------
+
+def find_subject_ids(folder: Path) -> list[str]:
+    """``path: id`` for every subject-id-like string in the site's text files."""
+    hits = []
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file() and path.suffix in SCANNED_SUFFIXES:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            for match in sorted(set(SUBJECT_ID.findall(text))):
+                hits.append(f"{path.relative_to(folder)}: {match}")
+    return hits
+
+
+def check_no_patient_rows(folder: Path, version: str, allow: bool) -> None:
+    """Refuse a built version that shows subject ids, unless the config allows patient-level data."""
+    if allow:
+        return
+    hits = find_subject_ids(folder)
+    if hits:
+        shown = "\n  ".join(hits[:10])
+        raise BuildError(
+            f"version {version}: the site would show patient-level data ({len(hits)} subject id(s)); "
+            f"show aggregates only, or set `ixathaldex: allow_patient_level: true` in _config.yml:\n  {shown}")
+
+
+# ---- switcher, redirect, publishing ----------------------------------------------------------
+
+def switcher_entries(versions: list[str], base_url: str, labels: dict[str, str] | None = None) -> list[dict]:
+    """pydata-sphinx-theme switcher entries, newest first; the newest is ``preferred``."""
+    labels = labels or {}
+    entries = []
+    newest = max(versions) if versions else None
+    for v in sorted(versions, reverse=True):
+        name = v + (" (latest)" if v == newest else "")
+        entry = {"name": name, "version": v, "url": f"{base_url}{v}/"}
+        if v == newest:
+            entry["preferred"] = True
+        entries.append(entry)
+    return entries
+
+
+def redirect_html(newest: str) -> str:
+    target = f"{newest}/index.html"
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>IxaThalDex: redirecting to {newest}</title>\n"
+        f"<link rel=\"canonical\" href=\"{target}\">\n"
+        f"<meta http-equiv=\"refresh\" content=\"0; url={target}\">\n"
+        f"<script>window.location.replace(\"{target}\" + window.location.hash);</script>\n"
+        "</head>\n<body>\n"
+        f"<p>The newest version is <a href=\"{target}\">{newest}</a>.</p>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def write_site_index(site: Path, versions: list[str], base_url: str) -> None:
+    """``switcher.json`` and the redirecting ``index.html`` at the site's root."""
+    site.mkdir(parents=True, exist_ok=True)
+    entries = switcher_entries(versions, base_url)
+    write_if_changed(site / "switcher.json", json.dumps(entries, indent=2) + "\n")
+    if versions:
+        write_if_changed(site / "index.html", redirect_html(max(versions)))
+
+
+def read_stamp(folder: Path) -> dict:
+    try:
+        return json.loads((Path(folder) / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def publish(site: Path, built: dict[str, Path]) -> None:
+    """Move every built version into ``site/<version>`` (replacing the old one by renames)."""
+    site.mkdir(parents=True, exist_ok=True)
+    for version, folder in built.items():
+        dest = site / version
+        old = None
+        if dest.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".old-{version}-", dir=site.parent))
+            os.rename(dest, old / version)
+        os.rename(folder, dest)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def today_utc() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
