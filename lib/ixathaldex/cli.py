@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 from ixathaldex.exceptions import IxaThalDexError
 from ixathaldex.log import configure, logger
+from ixathaldex.paths import use_project
 
 # sub-command -> (module, one-line help)
 COMMANDS = {
@@ -25,6 +27,9 @@ COMMANDS = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ixathaldex", description=__doc__.splitlines()[0])
     parser.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
+    parser.add_argument("--project", type=Path, default=None, metavar="DIR",
+                        help="the project folder (default: the working folder or its nearest parent "
+                             "holding _config.yml and _toc.yml, or $IXATHALDEX_PROJECT)")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -40,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     configure(quiet=args.quiet)
     module = importlib.import_module(args._module)
     try:
+        if args.project is not None:
+            use_project(args.project)
         return int(module.run(args) or 0)
     except IxaThalDexError as exc:
         logger.error("error: %s", exc)
