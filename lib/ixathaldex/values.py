@@ -6,5 +6,93 @@ Every layer reads its constants from here, so that one number (days per month) a
 
 from __future__ import annotations
 
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
 #: months = days / DAYS_PER_MONTH (the average Gregorian month), everywhere in the package
 DAYS_PER_MONTH = 30.4375
+
+
+#: how the paper and the site write a value that is not reached (a median) or not calculable (a limit)
+NOT_REACHED_CODES = ("NR", "NC")
+#: a printed bound such as "< 0.0001" or "<0.05"
+BOUND_PATTERN = re.compile(r"^<\s*(\d+(?:\.\d+)?)$")
+NUMBER, NOT_REACHED, BOUND, MISSING = "number", "not reached", "bound", "missing"
+
+
+@dataclass(frozen=True)
+class Value:
+    """One reported value, in the one representation every layer uses.
+
+    ``kind`` is ``number`` (``number`` holds it), ``not reached`` (a median or limit beyond
+    follow-up), ``bound`` (a printed "< b": ``number`` holds b) or ``missing`` (not computed).
+    """
+
+    kind: str
+    number: float | None = None
+
+    @classmethod
+    def parse(cls, x: Any) -> "Value":
+        """Read any spelling: None/NaN -> missing; "NR", "NC", +inf -> not reached; "< b" -> bound;
+        a number (Python or numpy; bool is not one) -> number. Anything else raises ValueError."""
+        if isinstance(x, Value):
+            return x
+        if x is None:
+            return cls(MISSING)
+        if isinstance(x, str):
+            text = x.strip()
+            if text.upper() in NOT_REACHED_CODES:
+                return cls(NOT_REACHED)
+            m = BOUND_PATTERN.match(text)
+            if m:
+                return cls(BOUND, float(m.group(1)))
+            raise ValueError(f"{x!r} is not a value (a number, NR/NC or '< b')")
+        if isinstance(x, bool) or type(x).__name__ == "bool_":
+            raise ValueError(f"{x!r} is a truth value, not a number")
+        try:
+            f = float(x)
+        except (TypeError, ValueError):
+            raise ValueError(f"{x!r} is not a value (a number, NR/NC or '< b')") from None
+        if math.isnan(f):
+            return cls(MISSING)
+        if math.isinf(f):
+            if f > 0:
+                return cls(NOT_REACHED)
+            raise ValueError(f"{x!r}: -inf is not a value")
+        return cls(NUMBER, f)
+
+    @property
+    def is_number(self) -> bool:
+        return self.kind == NUMBER
+
+    def plain(self) -> Any:
+        """The JSON form: the number (an int when whole), "NR", "< b", or None."""
+        if self.kind == NUMBER:
+            return int(self.number) if float(self.number).is_integer() else self.number
+        if self.kind == NOT_REACHED:
+            return "NR"
+        if self.kind == BOUND:
+            return f"< {self.number:g}"
+        return None
+
+
+def format_p(p: Any, decimals: int = 3, missing: str = "–") -> str:
+    """A p-value as the site prints it: ``decimals`` places, "<0.001" (at 3 places) below the
+    smallest printable value, ``missing`` when there is none; a printed bound stays a bound."""
+    v = Value.parse(p)
+    if v.kind == MISSING:
+        return missing
+    if v.kind == BOUND:
+        return f"<{v.number:g}"
+    if v.kind == NOT_REACHED:
+        raise ValueError("a p-value cannot be 'not reached'")
+    floor = 10.0 ** (-decimals)
+    return f"<{floor:.{decimals}f}" if 0 <= v.number < floor else f"{v.number:.{decimals}f}"
+
+
+def format_months(v: Any, not_reached: str = "NR", decimals: int = 1) -> str:
+    """Months at ``decimals`` places; a value not reached (or missing) prints as ``not_reached``."""
+    value = Value.parse(v)
+    return f"{value.number:.{decimals}f}" if value.is_number else not_reached
