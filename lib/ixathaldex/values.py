@@ -49,7 +49,7 @@ class Value:
             if m:
                 return cls(BOUND, float(m.group(1)))
             raise ValueError(f"{x!r} is not a value (a number, NR/NC or '< b')")
-        if isinstance(x, bool) or type(x).__name__ == "bool_":
+        if type(x).__name__ in ("bool", "bool_"):  # Python and numpy truth values
             raise ValueError(f"{x!r} is a truth value, not a number")
         try:
             f = float(x)
