@@ -1,4 +1,5 @@
-"""Figures: return Axes, draw the right number of curves/rows, at-risk numbers are T >= t."""
+"""Figures: return Axes, draw what the data say (at risk T >= t, censoring, medians, one forest row
+per estimate, stacked grades), in seaborn's theme, without touching matplotlib's global state."""
 
 import matplotlib
 
@@ -8,10 +9,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
 
 from ixathaldex.exceptions import AnalysisError  # noqa: E402
 from ixathaldex.report.figures import (alt_text_km, figure_ae_profile, figure_flow,  # noqa: E402
-                                figure_forest, figure_km, fmt_p)
+                                       figure_forest, figure_km, figure_km_panels)
 from ixathaldex.analysis.populations import table_flow  # noqa: E402
 from ixathaldex.analysis.safety import table_adverse_events  # noqa: E402
 from ixathaldex.analysis.survival import derive_tte, table_subgroup_hr  # noqa: E402
@@ -31,30 +34,65 @@ def gehan():
                          "arm": ["6-MP"] * 21 + ["Placebo"] * 21})
 
 
-def test_km_two_groups():
+def texts(ax, gid):
+    return [t for t in ax.texts if t.get_gid() == gid]
+
+
+def test_km_two_groups_legend_carries_published_median_and_ci():
     ax = figure_km(gehan(), "arm", step=10)
     assert isinstance(ax, matplotlib.axes.Axes)
     labels = ax.get_legend_handles_labels()[1]
     assert len(labels) == 2
-    assert labels[0].startswith("6-MP (n=21): median 23.0 (95% CI 13.0–NC)")
-    assert labels[1].startswith("Placebo (n=21): median 8.0 (95% CI 4.0–11.0)")
-    # at risk (T >= t), counted by hand from the published data
-    # the grid runs to 40 (last time 35 rounded up to the tick step)
-    assert ax.at_risk_.loc["6-MP"].tolist() == [21, 15, 8, 4, 0]
-    assert ax.at_risk_.loc["Placebo"].tolist() == [21, 8, 2, 0, 0]
-    drawn = [t.get_text() for t in ax.texts if t.get_gid() == "at_risk"]
-    assert drawn == ["21", "15", "8", "4", "0", "21", "8", "2", "0", "0"]
+    # Gehan 6-MP data: medians and log-log CIs from the reference values (NC = not closed)
+    lo, _ = ref.GEHAN_MEDIAN_CI_LOGLOG["6MP"]
+    assert labels[0] == f"6-MP (n=21): median {ref.GEHAN_MEDIAN['6MP']:.1f} (95% CI {lo:.1f}–NC)"
+    lo, hi = ref.GEHAN_MEDIAN_CI_LOGLOG["control"]
+    assert labels[1] == (f"Placebo (n=21): median {ref.GEHAN_MEDIAN['control']:.1f} "
+                         f"(95% CI {lo:.1f}–{hi:.1f})")
     assert ax.get_legend().get_title().get_text() == "Log-rank p < 0.001"
     assert [float(x) for x in ax.get_xticks()] == [0, 10, 20, 30, 40]
 
 
-def test_km_censor_marks_and_single_group():
-    ax = figure_km(pd.DataFrame({"time": [1, 2, 3, 4], "event": [1, 0, 1, 0]}), step=1)
-    lines = ax.get_lines()
-    assert len(lines) == 2  # one step curve, one set of censor marks
-    assert list(lines[1].get_xdata()) == [2, 4]
-    assert np.isnan(ax.logrank_p_)
-    assert ax.at_risk_.iloc[0].tolist() == [4, 4, 3, 2, 1]
+def test_km_median_in_legend_agrees_with_lifelines():
+    from lifelines import KaplanMeierFitter
+
+    ax = figure_km(gehan(), "arm", step=10)
+    for label, t, e in (("6-MP", ref.GEHAN_6MP_TIME, ref.GEHAN_6MP_EVENT),
+                        ("Placebo", ref.GEHAN_CONTROL_TIME, ref.GEHAN_CONTROL_EVENT)):
+        median = KaplanMeierFitter().fit(t, e).median_survival_time_
+        legend = next(x for x in ax.get_legend_handles_labels()[1] if x.startswith(label))
+        assert f"median {median:.1f} " in legend
+
+
+def test_km_at_risk_row_is_hand_count_of_t_at_least_grid_time():
+    ax = figure_km(gehan(), "arm", step=10)
+    # counted by hand from the published data: patients still followed at 0, 10, 20, 30, 40
+    # (a patient with T = 10 is at risk at 10; the grid runs to 40 = 35 rounded up to the step)
+    assert ax.at_risk_.loc["6-MP"].tolist() == [21, 15, 8, 4, 0]
+    assert ax.at_risk_.loc["Placebo"].tolist() == [21, 8, 2, 0, 0]
+    drawn = texts(ax, "at_risk")
+    assert [t.get_text() for t in drawn] == ["21", "15", "8", "4", "0", "21", "8", "2", "0", "0"]
+    assert [t.get_position()[0] for t in drawn[:5]] == [0, 10, 20, 30, 40]  # under the grid ticks
+    assert drawn[0].get_position()[1] > drawn[5].get_position()[1] > -1  # rows stacked, below 0
+    assert drawn[0].get_position()[1] < 0
+    row_labels = texts(ax, "at_risk_label")
+    assert [t.get_text() for t in row_labels] == ["6-MP", "Placebo"]
+    curves = [ln for ln in ax.get_lines() if ln.get_gid() != "censored"]
+    assert [to_rgba(t.get_color()) for t in row_labels] == [to_rgba(c.get_color()) for c in curves]
+
+
+def test_km_censoring_ticks_at_censored_times_on_the_curve():
+    t = np.array([1, 2, 2, 3, 4, 5, 6])
+    e = np.array([1, 0, 1, 1, 0, 1, 0])
+    ax = figure_km(pd.DataFrame({"time": t, "event": e}), step=1)
+    ticks = [ln for ln in ax.get_lines() if ln.get_gid() == "censored"]
+    assert len(ticks) == 1 and ticks[0].get_marker() == "|"
+    assert list(ticks[0].get_xdata()) == [2, 4, 6]
+    # S by hand: 1 -> 6/7 at 1; at 2: 6 at risk, 1 event -> 6/7*5/6 = 5/7; at 3: 4 at risk -> 5/7*3/4;
+    # 4 censored (same S); at 5: 2 at risk -> 15/28*1/2; 6 censored (same S)
+    assert np.allclose(ticks[0].get_ydata(), [5 / 7, 15 / 28, 15 / 56])
+    assert np.isnan(ax.logrank_p_) and ax.get_legend().get_title().get_text() == ""
+    assert ax.at_risk_.iloc[0].tolist() == [7, 7, 6, 4, 3, 2, 1]
 
 
 def test_km_on_given_axes_and_subgroup():
@@ -68,8 +106,6 @@ def test_km_on_given_axes_and_subgroup():
 
 
 def test_km_panels_is_a_figure_of_km_axes():
-    from ixathaldex.report.figures import figure_km_panels
-
     adsl, adtte, *_ = ref.toy_frames()
     fig = figure_km_panels([(derive_tte(adsl, adtte, "PFS"), "PFS"), (derive_tte(adsl, adtte, "OS"), "OS")],
                            group="gfr60", step=3)
@@ -84,12 +120,34 @@ def test_km_panels_is_a_figure_of_km_axes():
     assert [len(a.km_summary_) for a in visible] == [2, 3, 1]
 
 
-def test_forest():
+def test_forest_one_row_per_estimate():
+    hr = pd.DataFrame({"level": ["A", "B", "C"], "reference": ["a", "b", "c"],
+                       "hr": [0.5, 2.0, np.nan], "hr_lower": [0.25, 1.2, np.nan],
+                       "hr_upper": [1.1, 3.5, np.nan], "estimable": [True, True, False],
+                       "logrank_p": [0.0004, 0.0456, np.nan]})
+    ax = figure_forest(hr)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["A vs a", "B vs b", "C vs c"]
+    assert list(ax.get_yticks()) == [2, 1, 0]  # first row on top
+    dots = [c for c in ax.collections if isinstance(c, matplotlib.collections.PathCollection)]
+    points = np.vstack([c.get_offsets() for c in dots])
+    assert sorted(map(tuple, points)) == [(0.5, 2.0), (2.0, 1.0)]  # estimable rows only
+    ranges = [c for c in ax.collections if isinstance(c, matplotlib.collections.LineCollection)]
+    segments = [s for c in ranges for s in c.get_segments()]
+    assert sorted((tuple(s[:, 0]), s[0, 1]) for s in segments) == [((0.25, 1.1), 2.0),
+                                                                  ((1.2, 3.5), 1.0)]
+    assert [t.get_text() for t in texts(ax, "forest_hr")] == ["0.50 (0.25–1.10)", "2.00 (1.20–3.50)",
+                                                              "not estimable"]
+    # the package's one p formatter: below 0.001 as a bound, missing as a dash
+    assert [t.get_text() for t in texts(ax, "forest_p")] == ["<0.001", "0.046", "–"]
+    assert ax.get_xscale() == "log"
+
+
+def test_forest_labels_name_population_when_mixed():
     adsl, adtte, *_ = ref.toy_frames()
     hr = table_subgroup_hr(adsl, adtte, "PFS", factors=["age75", "gfr60", "gain1q"])
     ax = figure_forest(hr)
     assert [t.get_text() for t in ax.get_yticklabels()][0] == "Age ≥75 vs Age <75"
-    assert len(ax.forest_) == 3
+    assert len(ax.forest_) == len(ax.get_yticks()) == 3
     assert any(t.get_text() == "not estimable" for t in ax.texts) == (~hr["estimable"]).any()
 
 
@@ -102,28 +160,72 @@ def test_flow_uses_data():
     assert any("Not per-protocol: n = 2" in b and "Adverse event: 1" in b for b in boxes)
 
 
-def test_ae_profile():
+def test_ae_profile_stacks_grades():
     adsl, _, _, adae = ref.toy_frames()
     ax = figure_ae_profile(table_adverse_events(adsl, adae), min_pct=1)
     assert list(ax.ae_.index) == ["Upper respiratory infection", "Fatigue", "Hiccups", "Anaemia"]
     assert ax.ae_.loc["Fatigue", "1-2"] == pytest.approx(25.0)
-    assert len(ax.patches) == 8  # two stacked bars per term, none for the category headers
+    assert len(ax.patches) == 8  # two bars per term, none for the category headers
     ticks = [t.get_text() for t in ax.get_yticklabels()]
     assert ticks == ["Non-haematological", "Upper respiratory infection", "Fatigue", "Hiccups",
                      "Haematological", "Anaemia"]
+    fatigue_y = ax.get_yticks()[ticks.index("Fatigue")]
+    bars = [p for p in ax.patches if abs(p.get_y() + p.get_height() / 2 - fatigue_y) < 1e-9]
+    widths = sorted(p.get_width() for p in bars)
+    assert widths == pytest.approx(sorted([ax.ae_.loc["Fatigue", "1-2"], ax.ae_.loc["Fatigue"].sum()]))
+    assert all(p.get_x() == 0 for p in bars)  # both from zero: grade >=3 is the right-hand part
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Grade 1–2", "Grade ≥3"]
 
 
-def test_fmt_p():
-    assert fmt_p(0.0004) == "<0.001" and fmt_p(0.0456) == "0.046" and fmt_p(np.nan) == "NA"
+def test_theme_is_seaborns():
+    ax = figure_km(gehan(), "arm", step=10)
+    style = sns.axes_style("ticks")
+    context = sns.plotting_context("notebook")
+    assert not ax.spines["top"].get_visible() and not ax.spines["right"].get_visible()
+    assert ax.spines["left"].get_linewidth() == context["axes.linewidth"]
+    assert to_rgba(ax.spines["left"].get_edgecolor()) == to_rgba(style["axes.edgecolor"])
+    assert to_rgba(ax.xaxis.label.get_color()) == to_rgba(style["axes.labelcolor"])
+    assert ax.xaxis.get_major_ticks()[0].tick1line.get_markersize() == context["xtick.major.size"]
+    assert not any(line.get_visible() for line in ax.get_xgridlines())
+    curves = [ln for ln in ax.get_lines() if ln.get_gid() != "censored"]
+    palette = sns.color_palette("colorblind")
+    assert [to_rgba(c.get_color()) for c in curves] == [to_rgba(c) for c in palette[:2]]
+
+
+def test_theme_does_not_leak_into_rcparams():
+    adsl, adtte, _, adae = ref.toy_frames()
+    with matplotlib.style.context("default"):  # from matplotlib's defaults, whatever ran before
+        before = dict(matplotlib.rcParams)
+        figure_km(gehan(), "arm", step=10)
+        figure_forest(table_subgroup_hr(adsl, adtte, "PFS", factors=["age75", "gfr60"]))
+        figure_ae_profile(table_adverse_events(adsl, adae))
+        figure_flow(table_flow(adsl))
+        figure_km_panels([(gehan(), "a", "arm")], step=10)
+        after = dict(matplotlib.rcParams)
+    assert {k for k in before if before[k] != after[k]} == set()
+
+
+def test_theme_reaches_axes_made_outside_it():
+    adsl, _, _, adae = ref.toy_frames()
+    fig, ax = plt.subplots()  # as a chapter does, with matplotlib's defaults
+    assert ax.spines["top"].get_visible()
+    figure_ae_profile(table_adverse_events(adsl, adae), ax=ax)
+    assert not ax.spines["top"].get_visible() and not ax.spines["right"].get_visible()
+    assert ax.xaxis.get_ticklabels()[0].get_fontsize() == 9
+    assert ax.spines["bottom"].get_linewidth() == sns.plotting_context("notebook")["axes.linewidth"]
 
 
 def test_alt_text_and_no_backend_choice():
     from pathlib import Path
 
     import ixathaldex.report.figures as figs
+    import ixathaldex.report.theme as theme
 
     ax = figure_km(gehan(), "arm", step=10)
     text = alt_text_km(ax, "remission", "Gehan 6-MP trial")
     assert "6-MP (n = 21, 9 events): median 23.0 months (95% CI 13.0 to NC)" in text
     assert text.endswith("Log-rank p < 0.001.")
-    assert "matplotlib.use(" not in Path(figs.__file__).read_text()
+    for module in (figs, theme):
+        source = Path(module.__file__).read_text()
+        assert "matplotlib.use(" not in source and "set_theme(" not in source
+    assert not hasattr(figs, "fmt_p") and not hasattr(figs, "fmt_months")  # one formatter

@@ -1,58 +1,32 @@
-"""All plots of the book, in one style: Kaplan–Meier with numbers at risk, forest, flow, AE profile.
+"""All plots of the book, in one theme: Kaplan–Meier with numbers at risk, forest, flow, AE profile.
 
 Every ``figure_*`` takes ``ax=None`` (a new figure is made when None) and returns the Axes it drew
 on. The numbers drawn are computed here from the data (nothing typed by hand) and are also kept on
 the Axes for tests and alt text: ``ax.km_summary_``, ``ax.at_risk_``, ``ax.logrank_p_``,
 ``ax.flow_``, ``ax.forest_``, ``ax.ae_``. The library never selects a matplotlib backend.
+
+The look comes from seaborn (``report.theme``: style, context, palette), applied to the figure
+being drawn and never to matplotlib's global state. seaborn draws where it has the plot: the
+forest plot's intervals and points (seaborn objects ``Range`` and ``Dot``, which take precomputed
+limits) and the AE profile's bars (``sns.barplot``, stacked the seaborn way: the total bar, then
+the grade 1–2 part over it). The Kaplan–Meier curves stay matplotlib ``step`` lines: seaborn has
+no estimator for censored times (``ecdfplot(complementary=True)`` ignores censoring and would
+drop too fast), no censoring marks and no numbers-at-risk table. The flow chart is boxes and
+arrows, which seaborn does not draw either. P-values and months are written by the package's
+one formatter (``values.format_p``, ``values.format_months``).
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import numpy as np
 import pandas as pd
+import seaborn as sns
+import seaborn.objects as so
 
 from ixathaldex.analysis.survival import KaplanMeier, at_risk_counts, logrank_p, split_groups
 from ixathaldex.exceptions import AnalysisError
-
-#: colour-blind-safe palette (seaborn "colorblind"), used in this order for groups
-PALETTE = ("#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC", "#CA9161", "#FBAFE4", "#949494")
-GRADE_COLOURS = {"1-2": "#9ECAE1", ">=3": "#08519C"}
-RC = {
-    "font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 8.5,
-    "xtick.labelsize": 9, "ytick.labelsize": 9, "axes.spines.top": False,
-    "axes.spines.right": False, "axes.grid": False, "figure.dpi": 110, "savefig.dpi": 200,
-    "svg.fonttype": "none", "font.family": "DejaVu Sans",
-}
-
-
-@contextmanager
-def style():
-    """The book's plotting style as a matplotlib rc context."""
-    import matplotlib.pyplot as plt
-
-    with plt.rc_context(RC):
-        yield
-
-
-def set_style() -> None:
-    """Apply the book's style globally (chapters may call this once)."""
-    import matplotlib as mpl
-
-    mpl.rcParams.update(RC)
-
-
-def fmt_months(v, nr: str = "NR") -> str:
-    """Months with one decimal; NaN -> ``nr`` (not reached / not calculable)."""
-    return nr if v is None or not np.isfinite(v) else f"{v:.1f}"
-
-
-def fmt_p(p) -> str:
-    """p-value for display: '<0.001' below 0.001, three decimals otherwise."""
-    if p is None or not np.isfinite(p):
-        return "NA"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+from ixathaldex.report.theme import GRADE_COLOURS, PALETTE, style_axes, theme, theme_rc
+from ixathaldex.values import format_months, format_p
 
 
 def _new_ax(figsize):
@@ -60,6 +34,12 @@ def _new_ax(figsize):
 
     fig, ax = plt.subplots(figsize=figsize)
     return ax
+
+
+def _p_phrase(p) -> str:
+    """"p < 0.001" or "p = 0.367" (the package's p formatter, spaced around the sign)."""
+    text = format_p(p)
+    return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -83,34 +63,12 @@ def figure_km(tte: pd.DataFrame, group=None, ax=None, times=None, step: float = 
     groups = [(lv, lab, g) for lv, lab, g in split_groups(tte, group) if len(g)]
     if not groups:
         raise AnalysisError("figure_km: no patients to plot")
-    if max_time is None:
-        max_time = float(np.ceil(tte["time"].max() / step) * step)
-    if times is None:
-        times = list(np.arange(0, max_time + 1e-9, step))
-    with style():
-        if ax is None:
-            height = 4.6 + 0.5 * len(groups)
-            ax = _new_ax((7.0, height))
-            longest = max(len(str(lab)) for _, lab, _ in groups)
-            ax.figure.subplots_adjust(bottom=(0.75 + 0.3 * len(groups)) / height, right=0.97,
-                                      top=1 - (0.45 + 0.2 * (len(groups) + 1)) / height,
-                                      left=min(0.4, 0.1 + 0.0125 * longest))
-        rows, risk = [], {}
-        for i, (lv, label, g) in enumerate(groups):
-            colour = PALETTE[i % len(PALETTE)]
-            km = KaplanMeier().fit(g["time"], g["event"])
-            c = km.curve_
-            x = np.r_[0.0, c["time"].to_numpy()]
-            y = np.r_[1.0, c["survival"].to_numpy()]
-            med = (f"median {fmt_months(km.median_)} (95% CI {fmt_months(km.ci_[0], 'NC')}–"
-                   f"{fmt_months(km.ci_[1], 'NC')})")
-            ax.step(x, y, where="post", color=colour, lw=1.6, label=f"{label} (n={km.n_}): {med}")
-            cens = c[c["censored"] > 0]
-            ax.plot(cens["time"], cens["survival"], linestyle="none", marker="|", markersize=7,
-                    markeredgewidth=1.2, color=colour)
-            rows.append({"group": lv, "label": label, "n": km.n_, "events": km.events_,
-                         "median": km.median_, "ci_lower": km.ci_[0], "ci_upper": km.ci_[1]})
-            risk[label] = at_risk_counts(g["time"], times)
+    max_time, times = _km_grid(tte, step, max_time, times)
+    with theme():
+        ax = _km_axes(groups) if ax is None else ax
+        style_axes(ax)
+        rows = [_draw_km_curve(ax, lv, label, g, PALETTE[i % len(PALETTE)])
+                for i, (lv, label, g) in enumerate(groups)]
         ax.set_xlim(0, max_time)
         ax.set_ylim(0, 1.02)
         ax.set_xticks(times)
@@ -118,30 +76,71 @@ def figure_km(tte: pd.DataFrame, group=None, ax=None, times=None, step: float = 
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         p = np.nan
-        legend_title = None
         if len(groups) >= 2:
             p = logrank_p(tte[tte.index.isin(pd.concat([g for _, _, g in groups]).index)], group)[1]
-            ptxt = fmt_p(p)
-            ptxt = f"p {ptxt[0]} {ptxt[1:]}" if ptxt.startswith("<") else f"p = {ptxt}"
-            legend_title = f"Log-rank {ptxt}"
-        if legend_loc == "above":
-            leg = ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False,
-                            title=legend_title, borderaxespad=0.0)
-        else:
-            leg = ax.legend(loc=legend_loc, frameon=False, title=legend_title)
-        if legend_title:
-            leg.get_title().set_fontsize(8.5)
-            leg._legend_box.align = "left"
-        if title:
-            n_lines = len(groups) + (1 if legend_title else 0)
-            pad = 8 + (15 * n_lines if legend_loc == "above" else 0)
-            ax.set_title(title, loc="left", pad=pad)
+        _km_legend(ax, p, legend_loc, title, len(groups))
         ax.km_summary_ = pd.DataFrame(rows)
-        ax.at_risk_ = pd.DataFrame.from_dict(risk, orient="index", columns=times)
+        ax.at_risk_ = pd.DataFrame.from_dict(
+            {label: at_risk_counts(g["time"], times) for _, label, g in groups}, orient="index",
+            columns=times)
         ax.logrank_p_ = p
         if at_risk:
             _draw_at_risk(ax, ax.at_risk_, times)
     return ax
+
+
+def _km_grid(tte: pd.DataFrame, step: float, max_time, times):
+    """The time axis: (max_time, grid times); max_time = last time rounded up to the step."""
+    if max_time is None:
+        max_time = float(np.ceil(tte["time"].max() / step) * step)
+    if times is None:
+        times = list(np.arange(0, max_time + 1e-9, step))
+    return max_time, times
+
+
+def _km_axes(groups):
+    """A new KM Axes with margins for the legend above, the labels left and the at-risk rows."""
+    height = 4.6 + 0.5 * len(groups)
+    ax = _new_ax((7.0, height))
+    longest = max(len(str(lab)) for _, lab, _ in groups)
+    ax.figure.subplots_adjust(bottom=(0.75 + 0.3 * len(groups)) / height, right=0.97,
+                              top=1 - (0.45 + 0.2 * (len(groups) + 1)) / height,
+                              left=min(0.4, 0.1 + 0.0125 * longest))
+    return ax
+
+
+def _draw_km_curve(ax, level, label, g: pd.DataFrame, colour) -> dict:
+    """One group's step curve (legend: label, n, median and 95 % CI) and censoring ticks;
+    returns its summary row."""
+    km = KaplanMeier().fit(g["time"], g["event"])
+    c = km.curve_
+    x = np.r_[0.0, c["time"].to_numpy()]
+    y = np.r_[1.0, c["survival"].to_numpy()]
+    med = (f"median {format_months(km.median_)} (95% CI {format_months(km.ci_[0], 'NC')}–"
+           f"{format_months(km.ci_[1], 'NC')})")
+    ax.step(x, y, where="post", color=colour, lw=1.6, label=f"{label} (n={km.n_}): {med}")
+    cens = c[c["censored"] > 0]
+    ax.plot(cens["time"], cens["survival"], linestyle="none", marker="|", markersize=7,
+            markeredgewidth=1.2, color=colour, gid="censored")
+    return {"group": level, "label": label, "n": km.n_, "events": km.events_,
+            "median": km.median_, "ci_lower": km.ci_[0], "ci_upper": km.ci_[1]}
+
+
+def _km_legend(ax, p, legend_loc: str, title: str | None, n_groups: int) -> None:
+    """Legend (log-rank p as its title when there are two or more groups) and the panel title."""
+    legend_title = f"Log-rank {_p_phrase(p)}" if np.isfinite(p) else None
+    if legend_loc == "above":
+        leg = ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False,
+                        title=legend_title, borderaxespad=0.0)
+    else:
+        leg = ax.legend(loc=legend_loc, frameon=False, title=legend_title)
+    if legend_title:
+        leg.get_title().set_fontsize(8.5)
+        leg._legend_box.align = "left"
+    if title:
+        n_lines = n_groups + (1 if legend_title else 0)
+        pad = 8 + (15 * n_lines if legend_loc == "above" else 0)
+        ax.set_title(title, loc="left", pad=pad)
 
 
 def figure_km_panels(panels, group=None, ncols: int = 2, step: float = 6, panel_width: float | None = None,
@@ -168,7 +167,7 @@ def figure_km_panels(panels, group=None, ncols: int = 2, step: float = 6, panel_
     w, h = axes_size
     if panel_width is not None:
         w = max(1.5, panel_width - 1.6)
-    with style():
+    with theme():
         fig, axes = plt.subplots(nrows, ncols, squeeze=False, figsize=(ncols * (w + 3), nrows * (h + 3)))
         flat = axes.ravel()
         _place_panels(fig, axes, w, h, [1.5] * ncols, [0.0] * ncols, [1.2] * nrows, [1.5] * nrows)
@@ -249,61 +248,81 @@ def figure_forest(hr: pd.DataFrame, ax=None, title: str | None = None,
                   xlabel: str = "Hazard ratio (95% CI); HR < 1: lower hazard in the first-named level"):
     """Beyond the paper: forest plot of hazard ratios (``survival.table_subgroup_hr``).
 
-    One row per covariate, labelled "level vs reference"; point and 95 % CI on a log axis, a line
-    at HR = 1, and the HR (CI) and log-rank p printed at the right; when the rows come from more than
-    one population (column ``population``), each label names its population. Non-estimable rows are
-    labelled as such and not drawn. Returns the Axes.
+    One row per covariate, labelled "level vs reference"; point and 95 % CI on a log axis (drawn
+    by seaborn objects ``Dot`` and ``Range``), a line at HR = 1, and the HR (CI) and log-rank p
+    printed at the right; when the rows come from more than one population (column
+    ``population``), each label names its population. Non-estimable rows are labelled as such
+    and not drawn. Returns the Axes.
     """
     if hr.empty:
         raise AnalysisError("figure_forest: empty hazard-ratio table")
+    hr = hr.reset_index(drop=True)
     n = len(hr)
-    with style():
+    est = hr.get("estimable", pd.Series(True, index=hr.index)).to_numpy(bool)
+    ok = est & np.isfinite(hr["hr"].to_numpy(float))
+    with theme():
         if ax is None:
             ax = _new_ax((9.0, 1.2 + 0.38 * n))
             ax.figure.subplots_adjust(left=0.34, right=0.62, bottom=0.9 / (1.2 + 0.38 * n))
-        y = np.arange(n)[::-1]
-        est = hr.get("estimable", pd.Series(True, index=hr.index)).to_numpy(bool)
-        ok = est & np.isfinite(hr["hr"].to_numpy(float))
-        h, lo, hi = (hr[c].to_numpy(float) for c in ("hr", "hr_lower", "hr_upper"))
-        ax.errorbar(h[ok], y[ok], xerr=[h[ok] - lo[ok], hi[ok] - h[ok]], fmt="s", color=PALETTE[0],
-                    ecolor="0.3", capsize=2.5, markersize=5)
+        style_axes(ax)
+        drawn = hr.assign(row=np.arange(n)[::-1].astype(float))[ok]
+        if len(drawn):
+            (so.Plot(drawn, x="hr", xmin="hr_lower", xmax="hr_upper", y="row")
+             .add(so.Range(color="0.3", linewidth=1.2), orient="y")
+             .add(so.Dot(marker="s", pointsize=5.5, color=PALETTE[0]), orient="y")
+             .theme(theme_rc()).on(ax).plot())
         ax.axvline(1.0, color="0.5", lw=0.8, ls="--")
-        ax.set_xscale("log")
-        ax.set_yticks(y)
-        pop = hr["population"] if "population" in hr and hr["population"].nunique() > 1 else None
-        ax.set_yticklabels([f"{r['level']} vs {r['reference']}" + (f" ({pop[i]})" if pop is not None else "")
-                            for i, r in hr.iterrows()])
-        ax.set_ylim(-0.7, n - 0.3)
-        ax.set_xlabel(xlabel)
-        lim_lo = np.nanmin(lo[ok]) if ok.any() else 0.1
-        lim_hi = np.nanmax(hi[ok]) if ok.any() else 10
-        ax.set_xlim(min(0.5, lim_lo / 1.3), max(2.0, lim_hi * 1.3))
-        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-        wide = ax.get_xlim()[1] / ax.get_xlim()[0] > 200
-        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1,) if wide else (1, 2, 5)))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(NullFormatter())  # log minor ticks unlabelled (no overlap)
-        ax.text(1.02, 1.0, "HR (95% CI)", transform=ax.transAxes, ha="left", va="bottom",
-                fontweight="bold")
-        has_p = "logrank_p" in hr
-        if has_p:
-            ax.text(1.62, 1.0, "log-rank p", transform=ax.transAxes, ha="left", va="bottom",
-                    fontweight="bold")
-        import matplotlib.transforms as mtransforms
-
-        trans = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
-        for yi, (i, r) in zip(y, hr.reset_index(drop=True).iterrows()):
-            txt = (f"{r['hr']:.2f} ({r['hr_lower']:.2f}–{r['hr_upper']:.2f})" if ok[i]
-                   else "not estimable")
-            ax.text(1.02, yi, txt, transform=trans, ha="left", va="center", fontsize=8.5)
-            if has_p:
-                ax.text(1.62, yi, fmt_p(r["logrank_p"]), transform=trans, ha="left", va="center",
-                        fontsize=8.5)
+        _forest_axes(ax, hr, ok, xlabel)
+        _forest_columns(ax, hr, ok)
         if title:
             ax.set_title(title, loc="left")
-        ax.forest_ = hr.reset_index(drop=True)
+        ax.forest_ = hr
     return ax
+
+
+def _forest_axes(ax, hr: pd.DataFrame, ok, xlabel: str) -> None:
+    """Row labels (with the population when rows mix populations) and the log HR axis."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    n = len(hr)
+    ax.set_yscale("linear")
+    ax.set_xscale("log")
+    ax.set_yticks(np.arange(n)[::-1])
+    pop = hr["population"] if "population" in hr and hr["population"].nunique() > 1 else None
+    ax.set_yticklabels([f"{r['level']} vs {r['reference']}" + (f" ({pop[i]})" if pop is not None else "")
+                        for i, r in hr.iterrows()])
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("")
+    lo, hi = hr["hr_lower"].to_numpy(float)[ok], hr["hr_upper"].to_numpy(float)[ok]
+    lim_lo = np.nanmin(lo) if ok.any() else 0.1
+    lim_hi = np.nanmax(hi) if ok.any() else 10
+    ax.set_xlim(min(0.5, lim_lo / 1.3), max(2.0, lim_hi * 1.3))
+    wide = ax.get_xlim()[1] / ax.get_xlim()[0] > 200
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1,) if wide else (1, 2, 5)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())  # log minor ticks unlabelled (no overlap)
+
+
+def _forest_columns(ax, hr: pd.DataFrame, ok) -> None:
+    """The printed columns at the right: HR (95 % CI) and, when present, the log-rank p."""
+    import matplotlib.transforms as mtransforms
+
+    ax.text(1.02, 1.0, "HR (95% CI)", transform=ax.transAxes, ha="left", va="bottom",
+            fontweight="bold")
+    has_p = "logrank_p" in hr
+    if has_p:
+        ax.text(1.62, 1.0, "log-rank p", transform=ax.transAxes, ha="left", va="bottom",
+                fontweight="bold")
+    trans = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
+    for yi, (i, r) in zip(np.arange(len(hr))[::-1], hr.iterrows()):
+        txt = (f"{r['hr']:.2f} ({r['hr_lower']:.2f}–{r['hr_upper']:.2f})" if ok[i]
+               else "not estimable")
+        ax.text(1.02, yi, txt, transform=trans, ha="left", va="center", fontsize=8.5,
+                gid="forest_hr")
+        if has_p:
+            ax.text(1.62, yi, format_p(r["logrank_p"]), transform=trans, ha="left", va="center",
+                    fontsize=8.5, gid="forest_p")
 
 
 # --------------------------------------------------------------------------------------------
@@ -325,7 +344,7 @@ def figure_flow(flow: pd.DataFrame, ax=None, title: str | None = None):
     if missing:
         raise AnalysisError(f"figure_flow: flow table lacks steps {missing}")
     reasons = f[f.index.str.startswith("nonpp:")]
-    with style():
+    with theme():
         if ax is None:
             ax = _new_ax((7.5, 6.0))
         ax.set_xlim(0, 10)
@@ -369,7 +388,9 @@ def figure_ae_profile(ae: pd.DataFrame, phase: str = "ALL", ax=None, title: str 
     """Table 3 at a glance: % of patients per term, grade 1–2 and ≥ 3 stacked, for one phase.
 
     ``ae`` from ``safety.table_adverse_events``; terms keep the table's order (top to bottom)
-    and terms whose total is below ``min_pct`` are dropped. Returns the Axes.
+    under a bold header per category, and terms whose total is below ``min_pct`` are dropped.
+    The bars are seaborn ``barplot``s: the total (grade ≥ 3 colour), then the grade 1–2 part
+    over it from zero, so grade ≥ 3 shows as the right-hand segment. Returns the Axes.
     """
     t = ae[ae["phase"] == phase]
     if t.empty:
@@ -377,7 +398,39 @@ def figure_ae_profile(ae: pd.DataFrame, phase: str = "ALL", ax=None, title: str 
     w = t.pivot_table(index="term", columns="grade", values="pct", sort=False).fillna(0.0)
     w = w.reindex(columns=["1-2", ">=3"], fill_value=0.0)
     w = w[w.sum(axis=1) >= min_pct]
-    N = int(t["N"].iloc[0])
+    labels, low, high, bold = _ae_rows(t, w)
+    with theme():
+        if ax is None:
+            ax = _new_ax((7.0, 0.8 + 0.26 * len(labels)))
+            ax.figure.subplots_adjust(left=0.33)
+        style_axes(ax)
+        y = np.arange(len(labels))[::-1].astype(float)
+        bars = ~bold  # header rows carry no bar
+        if bars.any():
+            for x, grade, name in ((low + high, ">=3", "Grade ≥3"), (low, "1-2", "Grade 1–2")):
+                sns.barplot(x=x[bars], y=y[bars], orient="y", native_scale=True, width=0.7,
+                            color=GRADE_COLOURS[grade], saturation=1, errorbar=None,
+                            linewidth=0, label=name, ax=ax)
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels)
+        for lab, b in zip(ax.get_yticklabels(), bold):
+            if b:
+                lab.set_fontweight("bold")
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlabel(f"Patients (%), n = {int(t['N'].iloc[0])}")
+        ax.set_ylabel("")
+        ax.set_xlim(0, 100)
+        handles, names = ax.get_legend_handles_labels()
+        ax.legend(handles[::-1], names[::-1], loc="lower right", frameon=False)  # 1–2 first
+        if title:
+            ax.set_title(title, loc="left")
+        ax.ae_ = w
+    return ax
+
+
+def _ae_rows(t: pd.DataFrame, w: pd.DataFrame):
+    """Rows of the AE profile, top to bottom: (labels, grade 1–2 %, grade ≥ 3 %, is-header),
+    with a header row before each category's terms."""
     cats = (t.drop_duplicates("term").set_index("term")["category"].reindex(w.index)
             if "category" in t else pd.Series("", index=w.index))
     labels, rows, bold = [], [], []
@@ -390,30 +443,8 @@ def figure_ae_profile(ae: pd.DataFrame, phase: str = "ALL", ax=None, title: str 
             labels.append(term)
             rows.append((w.loc[term, "1-2"], w.loc[term, ">=3"]))
             bold.append(False)
-    low = np.array([r[0] for r in rows])
-    high = np.array([r[1] for r in rows])
-    with style():
-        if ax is None:
-            ax = _new_ax((7.0, 0.8 + 0.26 * len(rows)))
-            ax.figure.subplots_adjust(left=0.33)
-        y = np.arange(len(rows))[::-1]
-        bars = ~np.array(bold, dtype=bool)  # header rows carry no bar
-        ax.barh(y[bars], low[bars], color=GRADE_COLOURS["1-2"], label="Grade 1–2", height=0.7)
-        ax.barh(y[bars], high[bars], left=low[bars], color=GRADE_COLOURS[">=3"], label="Grade ≥3",
-                height=0.7)
-        ax.set_yticks(y)
-        ax.set_yticklabels(labels)
-        for lab, b in zip(ax.get_yticklabels(), bold):
-            if b:
-                lab.set_fontweight("bold")
-        ax.tick_params(axis="y", length=0)
-        ax.set_xlabel(f"Patients (%), n = {N}")
-        ax.set_xlim(0, 100)
-        ax.legend(loc="lower right", frameon=False)
-        if title:
-            ax.set_title(title, loc="left")
-        ax.ae_ = w
-    return ax
+    values = np.array(rows, dtype=float).reshape(-1, 2)
+    return labels, values[:, 0], values[:, 1], np.array(bold, dtype=bool)
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,10 +456,10 @@ def alt_text_km(ax, endpoint: str, population: str) -> str:
     parts = []
     for _, r in ax.km_summary_.iterrows():
         parts.append(f"{r['label']} (n = {r['n']}, {r['events']} events): median "
-                     f"{fmt_months(r['median'])} months (95% CI {fmt_months(r['ci_lower'], 'NC')} to "
-                     f"{fmt_months(r['ci_upper'], 'NC')})")
+                     f"{format_months(r['median'])} months (95% CI "
+                     f"{format_months(r['ci_lower'], 'NC')} to {format_months(r['ci_upper'], 'NC')})")
     text = (f"Kaplan–Meier curves of {endpoint}, {population}, with numbers at risk below the "
             f"time axis. " + "; ".join(parts) + ".")
     if np.isfinite(getattr(ax, "logrank_p_", np.nan)):
-        text += f" Log-rank p {'< 0.001' if ax.logrank_p_ < 0.001 else '= ' + fmt_p(ax.logrank_p_)}."
+        text += f" Log-rank {_p_phrase(ax.logrank_p_)}."
     return text
