@@ -91,7 +91,19 @@ class Project:
     def __post_init__(self):
         self.root = Path(self.root).resolve()
         self.out = Path(self.out).resolve() if self.out else self.root / "_build" / "site"
-        self.snapshot_root = Path(self.snapshot_root or self.root / "data" / "snapshots")
+        self.snapshot_root = Path(self.snapshot_root or self.configured_snapshot_root())
+
+    def configured_snapshot_root(self) -> Path:
+        """``ixathaldex: snapshot_root:`` of ``_config.yml`` (relative to the project root, may lie
+        outside it; real data goes to an ignored folder, e.g. ``data/real``), else ``data/snapshots``."""
+        config = load_yaml(self.config_path) if self.config_path.is_file() else {}
+        settings = config.get("ixathaldex") if isinstance(config, dict) else None
+        value = settings.get("snapshot_root") if isinstance(settings, dict) else None
+        if value in (None, ""):
+            return self.root / "data" / "snapshots"
+        if not isinstance(value, str):
+            raise ProjectError(f"{self.config_path}: ixathaldex.snapshot_root must be a folder path")
+        return (self.root / Path(value).expanduser()).resolve()
 
     @classmethod
     def current(cls, **kwargs) -> "Project":

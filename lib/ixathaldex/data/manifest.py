@@ -17,6 +17,8 @@ from ixathaldex.files import sha256_file, write_atomic
 
 DATA_FILES = ("adsl.csv", "adtte.csv", "adrs.csv", "adae.csv")
 MANIFEST = "manifest.json"
+#: the copy of the study mapping kept in a snapshot made with ``snapshot add --map``
+MAPPING_COPY = "mapping.yaml"
 CUT_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -50,8 +52,14 @@ def snapshot_dir(cut: str, root: Path) -> Path:
     return path
 
 
-def build_manifest(folder: Path, cutoff: str, label: str, synthetic: bool, provenance: dict) -> dict:
-    """The manifest of ``folder``'s data files (checksums and row counts), not yet written."""
+def build_manifest(folder: Path, cutoff: str, label: str, synthetic: bool, provenance: dict,
+                   sources: dict | None = None) -> dict:
+    """The manifest of ``folder``'s data files (checksums and row counts), not yet written.
+
+    ``sources`` (real data): the delivered files by NAME (never a path) with dataset, format and
+    sha256. A copy of the study mapping in the folder (``mapping.yaml``) is listed under ``files``
+    (so that it is immutable like the data) and under ``mapping``.
+    """
     folder = Path(folder)
     files = {}
     for name in DATA_FILES:
@@ -61,19 +69,27 @@ def build_manifest(folder: Path, cutoff: str, label: str, synthetic: bool, prove
         with open(path, "rb") as fh:
             rows = max(sum(1 for _ in fh) - 1, 0)
         files[name] = {"sha256": sha256_file(path), "rows": rows}
-    return {
+    manifest = {
         "snapshot": cutoff,
         "cutoff_date": cutoff,
         "label": label,
         "synthetic": bool(synthetic),
         "provenance": provenance,
-        "files": files,
     }
+    if sources is not None:
+        manifest["sources"] = sources
+    if (folder / MAPPING_COPY).is_file():
+        digest = sha256_file(folder / MAPPING_COPY)
+        manifest["mapping"] = {"file": MAPPING_COPY, "sha256": digest}
+        files[MAPPING_COPY] = {"sha256": digest}
+    manifest["files"] = files
+    return manifest
 
 
-def write_manifest(folder: Path, cutoff: str, label: str, synthetic: bool, provenance: dict) -> dict:
+def write_manifest(folder: Path, cutoff: str, label: str, synthetic: bool, provenance: dict,
+                   sources: dict | None = None) -> dict:
     """Write ``manifest.json`` for ``folder`` (stable key order, trailing newline) and return it."""
-    manifest = build_manifest(folder, cutoff, label, synthetic, provenance)
+    manifest = build_manifest(folder, cutoff, label, synthetic, provenance, sources)
     write_atomic(Path(folder) / MANIFEST, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
     return manifest
 

@@ -20,7 +20,6 @@ import pandas as pd
 
 from ixathaldex.exceptions import ValidationError
 
-STUDYID = "IXATHALDEX"
 #: failing rows listed one by one per (file, column, rule); the rest are summarised in one line
 MAX_ROWS_PER_RULE = 20
 _DATE_MIN = pd.Timestamp("1900-01-01")
@@ -85,8 +84,9 @@ EVNTDESC_EVENT = ("PROGRESSIVE DISEASE", "DEATH")
 EVNTDESC_CENSOR = ("CENSORED AT LAST ASSESSMENT", "ALIVE AT LAST CONTACT")
 TTE_PARAM = {"PFS": "Progression-free survival", "OS": "Overall survival"}
 RESPONSES = ("CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
-_ID = [Col("STUDYID", "cat", values=(STUDYID,)),
-       Col("USUBJID", "str", pattern=r"IXATHALDEX-[A-Za-z0-9]+-[0-9]+")]
+#: any study: one non-empty STUDYID per snapshot (checked across tables by ``validate``) and any
+#: non-empty USUBJID, unique in ADSL
+_ID = [Col("STUDYID", "str"), Col("USUBJID", "str")]
 
 SCHEMA: dict[str, list[Col]] = {
     "adsl": _ID + [
@@ -126,6 +126,18 @@ SCHEMA: dict[str, list[Col]] = {
 }
 #: extra identifying columns shown in messages besides USUBJID
 CONTEXT = {"adtte": "PARAMCD", "adrs": "PARAMCD", "adae": "AESEQ"}
+#: the parameters the analyses read, per table; rows of any other PARAMCD are kept and ignored
+PARAMS = {t: next(c.values for c in cols if c.name == "PARAMCD")
+          for t, cols in SCHEMA.items() if any(c.name == "PARAMCD" for c in cols)}
+
+
+def split_params(table: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows the analyses read, rows of another PARAMCD) of one table; both keep their index (the
+    record number). Tables without PARAMCD, or rows with PARAMCD empty, are all "read"."""
+    if table not in PARAMS or "PARAMCD" not in df.columns:
+        return df, df.iloc[0:0]
+    other = df["PARAMCD"].notna() & ~df["PARAMCD"].isin(PARAMS[table])
+    return df[~other], df[other]
 
 
 def _parse_dates(s: pd.Series) -> pd.Series:
@@ -302,12 +314,16 @@ def _fill(template: str, value) -> str:
     return template.replace("{v!r}", repr(value)).replace("{v}", str(value))
 
 
-def schema_problems(table: str, df: pd.DataFrame, cutoff: pd.Timestamp | None) -> list[Problem]:
+def schema_problems(table: str, df: pd.DataFrame, cutoff: pd.Timestamp | None,
+                    only: tuple | None = None) -> list[Problem]:
+    """Per-column problems of one table (``only``: check just these columns)."""
     import pandera.pandas as pa
 
     file = f"{table}.csv"
     columns, rules = {}, {}
     for col in SCHEMA[table]:
+        if only is not None and col.name not in only:
+            continue
         checks = _column_checks(col, cutoff)
         rules[col.name] = checks
         columns[col.name] = pa.Column(
@@ -328,7 +344,7 @@ def schema_problems(table: str, df: pd.DataFrame, cutoff: pd.Timestamp | None) -
         problems.append(Problem(file, "missing-column", "required column is missing" + hint, str(name)))
     fc = fc[fc["check"] != "column_in_dataframe"].copy()
     for (column, check, number), g in fc.groupby(["column", "check", "check_number"], dropna=False, sort=False):
-        idx = np.sort(pd.to_numeric(g["index"], errors="coerce").dropna().astype(int).to_numpy())
+        idx = np.sort(df.index.get_indexer(pd.to_numeric(g["index"], errors="coerce").dropna().astype(int)))
         if check == "not_nullable":
             rule, template = "required-value", "empty, but a value is required"
         elif column in rules and pd.notna(number) and int(number) < len(rules[column]) \

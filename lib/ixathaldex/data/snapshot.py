@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ixathaldex.data.gitguard import check_private_destination
 from ixathaldex.data.manifest import (
     DATA_FILES,
+    MAPPING_COPY,
     check_cut_id,
     list_snapshots,
     read_manifest,
@@ -24,9 +26,14 @@ from ixathaldex.data.manifest import (
     snapshot_dir,
     write_manifest,
 )
+from ixathaldex.data.mapping import DATASETS, StudyMapping, load_mapping
+from ixathaldex.data.notes import snapshot_notes
+from ixathaldex.data.readers import find_source, read_source, write_canonical
 from ixathaldex.data.schema import coerce_types
-from ixathaldex.data.validate import check_snapshot, manifest_problems
+from ixathaldex.data.transfer import derive_transfer, format_transfer
+from ixathaldex.data.validate import check_snapshot, manifest_problems, validate_snapshot
 from ixathaldex.exceptions import SnapshotError, ValidationError
+from ixathaldex.files import sha256_file
 from ixathaldex.log import logger
 from ixathaldex.paths import Project
 
@@ -74,13 +81,49 @@ def load_snapshot(cut: str, root: Path | None = None, validate: bool = True) -> 
     return Snapshot(cut=cut, path=folder, manifest=manifest, **tables)
 
 
-def add_snapshot(source: Path, cut: str, label: str, root: Path | None = None,
-                 synthetic: bool = False, provenance: dict | None = None) -> Path:
-    """Validate ``source``'s four CSVs and register them as the new snapshot ``cut``.
+def _plain_sources(source: Path) -> dict[str, Path]:
+    """The four datasets of a folder without a mapping (adsl.csv / .xpt / .json / .ndjson …)."""
+    found = {name: find_source(source, name) for name in DATASETS}
+    missing = [f"{n}.csv" for n, p in found.items() if p is None]
+    if missing:
+        raise SnapshotError(f"{source}: missing data file(s) {', '.join(missing)}")
+    return found
 
-    The files are copied into a temporary folder beside the destination, the manifest is
-    written, the copy is validated, and only then is it renamed into place. An existing cut is
-    never overwritten.
+
+def _write_plain(found: dict[str, Path], tmp: Path) -> dict:
+    """Copy canonical CSVs byte for byte; read anything else (XPT, JSON, BOM or CRLF) and write it in
+    the canonical form. Returns the manifest's ``sources``."""
+    sources = {}
+    for name, path in found.items():
+        data = path.read_bytes() if path.suffix.lower() == ".csv" else None
+        if data is not None and not data.startswith(b"\xef\xbb\xbf") and b"\r" not in data:
+            shutil.copyfile(path, tmp / f"{name}.csv")
+            sources[path.name] = {"dataset": name, "format": "csv", "sha256": sha256_file(path)}
+            continue
+        src = read_source(path)
+        write_canonical(src.data, tmp / f"{name}.csv")
+        sources[path.name] = {"dataset": name, "format": src.format, "sha256": src.sha256}
+    return sources
+
+
+def _write_mapped(mapped: dict, mapping: StudyMapping, tmp: Path) -> dict:
+    for name, d in mapped.items():
+        write_canonical(d.table, tmp / f"{name}.csv")
+    (tmp / MAPPING_COPY).write_text(mapping.text, encoding="utf-8")
+    return {d.source.name: {"dataset": name, "format": d.source.format, "sha256": d.source.sha256}
+            for name, d in mapped.items()}
+
+
+def add_snapshot(source: Path, cut: str, label: str, root: Path | None = None,
+                 synthetic: bool = False, provenance: dict | None = None,
+                 mapping: Path | None = None) -> Path:
+    """Validate ``source``'s four datasets and register them as the new snapshot ``cut``.
+
+    With ``mapping`` (a study mapping file, ``docs/real-data.md``) the sponsor's datasets are mapped
+    first and the mapping is kept as ``mapping.yaml``. The files are written into a temporary
+    folder beside the destination, the manifest is written (source file names, formats and
+    checksums, never a path), the copy is validated, and only then is it renamed into place. An
+    existing cut is never overwritten; real data is never written where git would pick it up.
     """
     check_cut_id(cut)
     root = Path(root or Project.current().snapshot_root)
@@ -90,16 +133,17 @@ def add_snapshot(source: Path, cut: str, label: str, root: Path | None = None,
             f"snapshot {cut!r} already exists at {dest}; snapshots are immutable — choose a new cut date"
         )
     source = Path(source)
-    missing = [n for n in DATA_FILES if not (source / n).is_file()]
-    if missing:
-        raise SnapshotError(f"{source}: missing data file(s) {', '.join(missing)}")
+    study = load_mapping(mapping) if mapping else None
+    mapped = derive_transfer(source, study) if study else None
+    found = None if study else _plain_sources(source)
+    if not synthetic:
+        check_private_destination(dest)
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"_tmp-{cut}-", dir=root))
     try:
-        for name in DATA_FILES:
-            shutil.copyfile(source / name, tmp / name)
+        sources = _write_mapped(mapped, study, tmp) if study else _write_plain(found, tmp)
         write_manifest(tmp, cut, label, synthetic,
-                       provenance or {"source": str(source.resolve()), "added": dt.date.today().isoformat()})
+                       provenance or {"added": dt.date.today().isoformat()}, sources=sources)
         check_snapshot(tmp, cut=cut)
         if dest.exists():  # appeared while we validated: never replace it
             raise SnapshotError(f"snapshot {cut!r} appeared at {dest} meanwhile; nothing was written")
@@ -111,15 +155,41 @@ def add_snapshot(source: Path, cut: str, label: str, root: Path | None = None,
     return dest
 
 
-# ---- command line: `ixathaldex snapshot add FOLDER --cut DATE --label TEXT` -------------------
+def check_transfer(source: Path, cut: str, mapping: Path | None = None) -> tuple[str, list, list]:
+    """The dry run of ``snapshot add --check``: (what maps to what, problems, notes). Nothing is
+    written into the project: the mapped tables are validated in a private temporary folder of the
+    system that is removed at once."""
+    source = Path(source)
+    check_cut_id(cut)
+    if mapping:
+        study = load_mapping(mapping)
+        mapped = derive_transfer(source, study)
+        report = format_transfer(mapped, study)
+    else:
+        found = _plain_sources(source)
+        report = "\n".join(f"{n}.csv <- {p.name}" for n, p in found.items())
+    with tempfile.TemporaryDirectory(prefix="ixathaldex-check-") as tmp:
+        _write_mapped(mapped, study, Path(tmp)) if mapping else _write_plain(found, Path(tmp))
+        problems = validate_snapshot(Path(tmp), cut=cut, manifest=False)
+        notes = snapshot_notes(Path(tmp))
+    return report, problems, notes
+
+
+# ---- command line: `ixathaldex snapshot add FOLDER --cut DATE --label TEXT [--map FILE] [--check]` --
 
 def configure_parser(parser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
-    add = sub.add_parser("add", help="validate a folder of ADaM CSVs and register it as a new cut")
-    add.add_argument("folder", type=Path, help="folder holding adsl.csv, adtte.csv, adrs.csv, adae.csv")
+    add = sub.add_parser("add", help="validate a folder of datasets and register it as a new cut")
+    add.add_argument("folder", type=Path, help="folder holding adsl, adtte, adrs, adae (.csv, .xpt, "
+                     ".json or .ndjson), or a sponsor's transfer named by --map")
     add.add_argument("--cut", required=True, help="cut-off date YYYY-MM-DD (the new snapshot id)")
     add.add_argument("--label", required=True, help="human label shown on the site")
-    add.add_argument("--root", type=Path, default=None, help="snapshot root (default data/snapshots)")
+    add.add_argument("--map", type=Path, default=None, metavar="FILE", dest="mapping",
+                     help="study mapping (YAML) from the sponsor's datasets to the snapshot tables")
+    add.add_argument("--check", action="store_true",
+                     help="dry run: print what maps to what, what is unmapped or ignored; write nothing")
+    add.add_argument("--root", type=Path, default=None,
+                     help="snapshot root (default: _config.yml ixathaldex.snapshot_root, else data/snapshots)")
     add.add_argument("--synthetic", action="store_true", help="mark the data as synthetic")
     sub.add_parser("list", help="list the snapshots")
 
@@ -129,6 +199,18 @@ def run(args) -> int:
         for cut in list_snapshots(Project.current().snapshot_root):
             print(cut)
         return 0
-    dest = add_snapshot(args.folder, args.cut, args.label, root=args.root, synthetic=args.synthetic)
+    if args.check:
+        report, problems, notes = check_transfer(args.folder, args.cut, args.mapping)
+        print(report)
+        for p in problems:
+            print(f"problem: {p}")
+        for n in notes:
+            print(f"note: {n}")
+        print(f"dry run: {len(problems)} problem(s), {len(notes)} note(s); nothing was written")
+        return 1 if problems else 0
+    dest = add_snapshot(args.folder, args.cut, args.label, root=args.root, synthetic=args.synthetic,
+                        mapping=args.mapping)
+    for n in snapshot_notes(dest):
+        print(f"note: {n}")
     print(f"snapshot {args.cut} written to {dest}; run `make site` to publish it")
     return 0

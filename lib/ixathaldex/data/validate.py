@@ -29,7 +29,9 @@ from ixathaldex.data.schema import (
     read_table,
     row_problems,
     schema_problems,
+    split_params,
 )
+from ixathaldex.data.notes import snapshot_notes
 from ixathaldex.exceptions import ValidationError
 from ixathaldex.files import sha256_file
 from ixathaldex.log import logger
@@ -306,6 +308,24 @@ def cross_table_problems(typed: dict, cutoff) -> list[Problem]:
     return P
 
 
+def study_problems(raw: dict) -> list[Problem]:
+    """One study per snapshot: every STUDYID equals the snapshot's (its most frequent value); every
+    subject of a row the analyses do not read (another PARAMCD) is in ADSL too."""
+    P: list[Problem] = []
+    ids = pd.concat([df["STUDYID"] for df in raw.values() if "STUDYID" in df]) if raw else pd.Series()
+    study = ids.dropna().mode()
+    for table, df in raw.items():
+        if len(study) and "STUDYID" in df:
+            P += _mask(table, df, df["STUDYID"].notna() & (df["STUDYID"] != study.iloc[0]), "STUDYID",
+                       "studyid-single", lambda r: f"study {r['STUDYID']!r} differs from the snapshot's "
+                       f"{study.iloc[0]!r} (one study per snapshot, the same in every table)")
+        other = split_params(table, df)[1]
+        if len(other) and "adsl" in raw and "USUBJID" in raw["adsl"]:
+            P += _mask(table, other, ~other["USUBJID"].isin(set(raw["adsl"]["USUBJID"].dropna()))
+                       & other["USUBJID"].notna(), "USUBJID", "subject-not-in-adsl", "subject is not in adsl.csv")
+    return P
+
+
 # ---- two cuts of one trial: a later cut never rewrites the past ---------------------------------
 
 BASELINE = ("ITTFL", "TRTSDT", "AGE", "AGEGR1", "SEX", "ISS", "ECOG", "MMTYPE", "FISHFL", *FISH_COLUMNS,
@@ -402,9 +422,13 @@ def validate_snapshot(folder: Path, cut: str | None = None, manifest: bool = Tru
             continue
         problems += read_problems
         raw[table] = df
-        problems += schema_problems(table, df, cutoff)
-        typed[table] = coerce_types(table, df, errors="coerce")
+        read, other = split_params(table, df)  # another PARAMCD: kept, only its ids are checked
+        problems += schema_problems(table, read, cutoff)
+        if len(other):
+            problems += schema_problems(table, other, cutoff, only=("STUDYID", "USUBJID"))
+        typed[table] = coerce_types(table, read, errors="coerce")
     problems += cross_table_problems(typed, cutoff)
+    problems += study_problems(raw)
     logger.debug("validated %s: %d problem(s)", folder, len(problems))
     return problems
 
@@ -435,6 +459,8 @@ def run(args) -> int:
         problems = validate_snapshot(folder, args.cut, manifest=not args.no_manifest)
         for p in problems:
             print(f"{folder}: {p}")
+        for note in snapshot_notes(folder):
+            print(f"{folder}: {note}")
         if problems:
             rules = len({p.rule for p in problems})
             print(f"{folder}: FAILED — {len(problems)} problem(s), {rules} rule(s) broken")
