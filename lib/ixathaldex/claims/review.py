@@ -4,7 +4,7 @@
 claim, its HTML anchor on the reviewer page and a written reason for every claim that is not
 reproduced; ``table_changes`` compares this version's reproduced values with the previous version's.
 The ``format_*_html`` renderers of the interactive tables of ``book/reviewer.md`` and
-``book/changes.md`` are in :mod:`ixathaldex.claims.review_html` (their names stay importable from here).
+``book/changes.md`` are in :mod:`ixathaldex.claims.review_html`.
 The DOM contract (ids, classes, data attributes) is in docs/reviewer.md.
 """
 
@@ -265,10 +265,13 @@ def write_claims_json(path: str | Path, results: Mapping[str, Any], *, toc: Mapp
     return path
 
 
-def table_verdict_counts(reviewer: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+def table_verdict_counts(reviewer: pd.DataFrame, by: str | None = None, *,
+                         toc: Mapping | str | Path | None = None) -> pd.DataFrame:
     """Reviewer page, summary: claims per verdict, overall (``by=None``) or per chapter/section.
 
     Columns: [by,] claims, then one column per verdict (reproduced, differs, not computable); counts.
+    Chapters come in the book's order, read from ``toc`` (default: the project's ``_toc.yml``);
+    chapters without a page follow in registry order.
     """
     verdicts = list(VERDICTS)
     if by is None:
@@ -281,8 +284,9 @@ def table_verdict_counts(reviewer: pd.DataFrame, by: str | None = None) -> pd.Da
     grouped.insert(0, "claims", grouped.sum(axis=1))
     out = grouped.reset_index()[[by, "claims"] + verdicts]
     out.columns.name = None
-    if by == "chapter":  # the book's order, not the registry's
-        out = out.sort_values(by, key=lambda s: s.map(lambda c: CHAPTERS.index(c) if c in CHAPTERS else 99),
+    if by == "chapter":  # the book's order (the toc), not the registry's
+        rank = {c: i for i, c in enumerate(chapter_pages(toc))}
+        out = out.sort_values(by, key=lambda s: s.map(lambda c: rank.get(c, len(rank))),
                               kind="stable").reset_index(drop=True)
     elif by in ("section", "sections"):
         out = out.sort_values(by, key=lambda s: s.map(section_key), kind="stable").reset_index(drop=True)

@@ -21,6 +21,15 @@ in a sentence and the reviewer page gives the details):
 - Any-infection rates = sums of Table 3's infection rows (URI, LRI, viral, UTI, unspecified,
   VZV, sepsis) over ITT; the discussion's restatements get the same computed values.
 - Not computable from the data model (no value glued): screening duration, baseline neuropathy.
+
+The chapters' dialect (every chapter the same way): package modules are imported as modules and
+called qualified (``from ixathaldex.analysis import survival`` … ``survival.derive_tte``), except
+``load_snapshot``, imported by name because the parameter cell names the cut ``snapshot``; the
+setup cell computes ``claim_values`` once and glues the page context
+(``values.derive_page_context(snap, <registry chapter>)``: ``<page>.snapshot``, ``.cutoff``,
+``.data_note``, ``.n.<population>``); each display's cell glues its own claims
+(``values.glue_values(values.select_claims(claim_values, <display>))``, see ``CLAIM_GROUPS``);
+figures are glued as ``<page>.fig.<name>``.
 """
 
 from __future__ import annotations
