@@ -14,8 +14,8 @@ import pytest
 from scipy.stats import fisher_exact
 
 from ixathaldex.claims.registry import load_claims
-from ixathaldex.claims.values import (derive_claim_values_patients, derive_claim_values_response,
-                                    derive_claim_values_safety, plain)
+from ixathaldex.claims.values import (CLAIM_GROUPS, derive_claim_values_patients, derive_claim_values_response,
+                                      derive_claim_values_safety, glued_form, select_claims)
 from ixathaldex.exceptions import ClaimsError
 from ixathaldex.data.snapshot import load_snapshot
 
@@ -254,12 +254,26 @@ def test_every_value_is_computed_on_the_later_cut_too():
         assert fn(snap)
 
 
-def test_plain():
-    assert plain(np.int64(3)) == 3 and type(plain(np.int64(3))) is int
-    assert type(plain(np.float64(2.5))) is float
-    assert plain(float("inf")) == "NR" and plain("nr") == "NR"
+def test_glued_form():
+    assert glued_form(np.int64(3)) == 3 and type(glued_form(np.int64(3))) is int
+    assert type(glued_form(np.float64(2.5))) is float
+    assert type(glued_form(3.0)) is float  # a float stays a float (results.json keeps 3.0)
+    assert glued_form(float("inf")) == "NR" and glued_form("nr") == "NR"
+    assert np.isnan(glued_form(float("nan")))  # glued as NaN, read back as not computable
+    for bad in ("abc", "< 0.05", True):
+        with pytest.raises(ClaimsError):
+            glued_form(bad)
+
+
+def test_every_claim_is_glued_in_exactly_one_display(patients, response, safety):
+    for values in (patients, response, safety):
+        parts = [select_claims(values, g) for g in CLAIM_GROUPS]
+        assert sum(len(p) for p in parts) == len(values)
+        assert set().union(*parts) == set(values)
+    assert set(select_claims(patients, "flow")) == {k for k in patients if k.startswith(
+        ("flow.itt.", "flow.pp.", "flow.early_stop."))}
     with pytest.raises(ClaimsError):
-        plain("abc")
+        select_claims(patients, "no such display")
 
 
 def test_page_context(snap):
@@ -271,6 +285,11 @@ def test_page_context(snap):
     assert ctx["p.n.maint"] == ((a.ITTFL == "Y") & (a.MNTSAFFL == "Y")).sum()
     assert ctx["p.n.nonpp"] == ((a.ITTFL == "Y") & (a.PPROTFL != "Y")).sum()
     assert ctx["p.data_note"].startswith("synthetic")  # the committed snapshots are synthetic
+    itt, pp = a[a.ITTFL == "Y"], a[(a.ITTFL == "Y") & (a.PPROTFL == "Y")]
+    assert ctx["p.n.fish_pp"] == (pp.FISHFL == "Y").sum()
+    assert ctx["p.n.gain1q_known"] == ((itt.FISHFL == "Y") & itt.GAIN1Q.isin(["Y", "N"])).sum()
+    assert ctx["p.n.gain1q_known_pp"] == ((pp.FISHFL == "Y") & pp.GAIN1Q.isin(["Y", "N"])).sum()
+    assert all(k.startswith("p.") for k in ctx)
 
 
 def test_toy_snapshot_hand_computed():

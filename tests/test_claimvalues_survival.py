@@ -296,24 +296,8 @@ def test_figure1_table_counts_and_medians(raw):
             assert (m == "NR" and not np.isfinite(row["median"])) or row["median"] == pytest.approx(m)
 
 
-def test_claim_texts_for_prose():
-    from ixathaldex.claims.values_survival import derive_claim_texts
-
-    reg = [{"id": "a.median", "rule": "median", "unit": "months", "decimals": 1, "published": 8.5},
-           {"id": "a.median.ci_low", "rule": "ci_limit", "unit": "months", "decimals": 1, "published": 6.4},
-           {"id": "b.median", "rule": "not_reached", "unit": "months", "published": "NR"},
-           {"id": "a.p", "rule": "pvalue", "unit": "p", "decimals": 3, "published": 0.319},
-           {"id": "c.p", "rule": "pvalue", "unit": "p", "published": "<0.0001"},
-           {"id": "d.median", "rule": "not_reached", "unit": "months", "published": "NR"}]
-    t = derive_claim_texts({"a.median": 8.7064, "a.median.ci_low": 6.2751, "b.median": "NR",
-                            "a.p": 0.31874, "c.p": 1.7e-05, "d.median": 25.79}, claims=reg)
-    assert t == {"a.median.text": "8.7 months", "a.median.ci_low.text": "6.3",
-                 "b.median.text": "not reached", "a.p.text": "p = 0.319", "c.p.text": "p < 0.0001",
-                 "d.median.text": "25.8 months"}
-
-
 def test_claim_groups_partition_the_claims(merged):
-    from ixathaldex.claims.values_survival import CLAIM_GROUPS, select_claims
+    from ixathaldex.claims.values import CLAIM_GROUPS, select_claims
 
     parts = [select_claims(merged, g) for g in CLAIM_GROUPS]
     assert sum(len(p) for p in parts) == len(merged)

@@ -17,7 +17,8 @@ from ixathaldex.report.figures import (alt_text_km, figure_ae_profile, figure_fl
                                        figure_forest, figure_km, figure_km_panels)
 from ixathaldex.analysis.populations import table_flow  # noqa: E402
 from ixathaldex.analysis.safety import table_adverse_events  # noqa: E402
-from ixathaldex.analysis.survival import derive_tte, table_subgroup_hr  # noqa: E402
+from ixathaldex.analysis.cox import table_subgroup_hr  # noqa: E402
+from ixathaldex.analysis.survival import derive_tte  # noqa: E402
 
 import reference_data as ref  # noqa: E402
 

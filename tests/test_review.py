@@ -272,3 +272,13 @@ def test_export_links_to_the_chapter_anchor_only_where_a_value_was_computed():
     assert export.loc["flow.itt.n", "url"].endswith("#claim-flow.itt.n")
     missing = export.loc["flow.pp.n", "url"]
     assert missing and "#" not in missing  # the page, not an anchor that does not exist there
+
+
+def test_chapter_counts_follow_the_toc_not_the_registry(reviewer):
+    toc = {"format": "jb-book", "root": "index", "chapters": [
+        {"file": "chapters/01_survival"}, {"file": "chapters/02_response"}, {"file": "chapters/03_patients"}]}
+    per = review.table_verdict_counts(reviewer, "chapter", toc=toc)
+    assert list(per["chapter"]) == ["survival", "response", "patients"]
+    only_response = {"format": "jb-book", "root": "index", "chapters": [{"file": "chapters/02_response"}]}
+    per = review.table_verdict_counts(reviewer, "chapter", toc=only_response)
+    assert list(per["chapter"]) == ["response", "patients", "survival"]  # no page: registry order after

@@ -8,16 +8,22 @@ import pytest
 from scipy import stats
 
 from ixathaldex.exceptions import AnalysisError
-from ixathaldex.analysis.survival import (KaplanMeier, at_risk_counts, derive_tte, fit_cox, km_curve,
-                                 km_median, km_median_ci, logrank_p, survival_at, table_at_risk,
-                                 table_survival_at,
-                                 table_cox_multivariate, table_cox_univariate, table_followup,
-                                 table_km_summary, table_logrank, table_subgroup_hr,
-                                 table_subgroup_survival)
+from ixathaldex.analysis.cox import (fit_cox, invert_hr, table_cox_multivariate, table_cox_univariate,
+                                     table_subgroup_hr)
+from ixathaldex.analysis.survival import (KaplanMeier, at_risk_counts, derive_tte, km_curve, km_median,
+                                          km_median_ci, logrank_p, survival_at, table_at_risk, table_followup,
+                                          table_km_summary, table_logrank, table_subgroup_survival,
+                                          table_survival_at)
+from ixathaldex.values import DAYS_PER_MONTH
 
 import reference_data as ref
 
 MONTH = 30.4375
+
+
+def test_one_month_length_everywhere():
+    """Months are days / 30.4375 (the average Gregorian month: 365.25 / 12) in every layer."""
+    assert DAYS_PER_MONTH == 365.25 / 12 == MONTH
 
 
 def gehan_frame():
@@ -257,7 +263,6 @@ def test_cox_flags_monotone_likelihood():
 
 
 def test_invert_hr():
-    from ixathaldex.analysis.survival import invert_hr
 
     adsl, adtte, *_ = ref.toy_frames()
     u = table_cox_univariate(adsl, adtte, "OS", factors=["hgb100"])

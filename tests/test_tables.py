@@ -6,12 +6,12 @@ import pandas as pd
 from ixathaldex.analysis.populations import table_characteristics, table_flow
 from ixathaldex.analysis.response import table_response, table_response_by_group, table_upgrade_summary
 from ixathaldex.analysis.safety import table_adverse_events
-from ixathaldex.analysis.survival import (derive_tte, table_cox_univariate, table_followup,
-                                 table_km_summary, table_subgroup_survival)
-from ixathaldex.report.tables import (DisplayTable, fmt_hr, fmt_median_ci, fmt_p, format_adverse_events,
-                               format_characteristics, format_cox, format_flow, format_followup,
-                               format_km_summary, format_response, format_response_by_group,
-                               format_subgroup_survival, format_upgrades, to_csv)
+from ixathaldex.analysis.cox import invert_hr, table_cox_univariate
+from ixathaldex.analysis.survival import derive_tte, table_followup, table_km_summary, table_subgroup_survival
+from ixathaldex.report.tables import (DisplayTable, fmt_hr, fmt_median_ci, fmt_n_pct, format_adverse_events,
+                                      format_characteristics, format_cox, format_cox_directions, format_flow,
+                                      format_followup, format_km_summary, format_response,
+                                      format_response_by_group, format_subgroup_survival, format_upgrades, to_csv)
 
 import reference_data as ref
 
@@ -19,7 +19,7 @@ import reference_data as ref
 def test_cell_rules():
     assert fmt_median_ci(8.46, 6.4, np.nan) == "8.5 (6.4–NC)"
     assert fmt_median_ci(np.nan, 22.9, np.nan) == "NR (22.9–NC)"
-    assert fmt_p(0.0009) == "<0.001" and fmt_p(0.5778) == "0.578" and fmt_p(np.nan) == "–"
+    assert fmt_n_pct(8, 8.888) == "8 (8.9)" and fmt_n_pct(0, np.nan) == "0 (–)"
     assert fmt_hr(0.07, 0.01, 0.59) == "0.07 (0.01–0.59)"
     assert fmt_hr(np.inf, 0, np.inf, estimable=False) == "not estimable"
 
@@ -125,3 +125,16 @@ def test_software_versions_read_the_lock(tmp_path):
     assert t.loc["numpy", "installed"] == numpy.__version__
     assert t.loc["nonexistent-pkg-x", "installed"] == "" and t.loc["Python", "installed"]
     assert "<table" in format_software_versions(t.reset_index()).to_html()
+
+
+def test_cox_directions_read_each_hr_in_words():
+    adsl, adtte, _, _ = ref.toy_frames()
+    u = table_cox_univariate(adsl, adtte, "OS", factors=["hgb100"])
+    both = pd.concat([u, invert_hr(u)], ignore_index=True)
+    d = format_cox_directions(both, "Cox, both ways", name="cox-both")
+    assert "Factor" not in d.frame.columns and d.name == "cox-both"
+    words = list(d.frame["Reading"])
+    hr = float(u["hr"].iloc[0])
+    first, second = ("higher", "lower") if hr > 1 else ("lower", "higher")
+    assert words[0] == f"{first} hazard of death with Hb <100 g/L than with Hb ≥100 g/L"
+    assert words[1] == f"{second} hazard of death with Hb ≥100 g/L than with Hb <100 g/L"

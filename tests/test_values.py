@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from ixathaldex.values import BOUND, MISSING, NOT_REACHED, NUMBER, Value, format_months, format_p
+from ixathaldex.values import (BOUND, MISSING, NOT_REACHED, NUMBER, Value, bound_text, format_months, format_number,
+                               format_p, read_value)
 
 
 @pytest.mark.parametrize("raw, kind, number, plain", [
@@ -40,3 +41,25 @@ def test_months_print_one_way():
     assert format_months(8.41) == "8.4"
     assert format_months(math.inf) == "NR" and format_months("NC", not_reached="NC") == "NC"
     assert format_months(19.25, decimals=2) == "19.25"
+
+
+def test_integers_stay_integers_and_floats_stay_floats():
+    assert type(Value.parse(np.int64(46)).plain()) is int
+    assert type(Value.parse(3.0).plain()) is float and Value.parse(3.0).plain() == 3.0
+    assert Value.parse(3) == Value.parse(3.0)  # one value, whatever its spelling
+
+
+def test_bounds_print_as_decimals():
+    assert bound_text(0.00001) == "0.00001" and bound_text(0.05) == "0.05"
+    assert Value.parse("<0.00001").plain() == "< 0.00001" and format_p("<0.00001") == "<0.00001"
+
+
+def test_numbers_print_one_way():
+    assert format_number(8.888) == "8.9" and format_number(12, 0) == "12"
+    assert format_number(math.nan) == "–" and format_number(math.inf, otherwise="NR") == "NR"
+    assert format_number(None, otherwise="NC") == "NC"
+
+
+def test_read_value_reports_what_is_no_value():
+    assert read_value("8.5 months") is None and read_value(True) is None
+    assert read_value("NR").is_not_reached and read_value(None).is_missing and read_value("<0.05").is_bound

@@ -7,8 +7,9 @@ Every layer reads its constants from here, so that one number (days per month) a
 from __future__ import annotations
 
 import math
+import numbers
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 #: months = days / DAYS_PER_MONTH (the average Gregorian month), everywhere in the package
@@ -28,10 +29,13 @@ class Value:
 
     ``kind`` is ``number`` (``number`` holds it), ``not reached`` (a median or limit beyond
     follow-up), ``bound`` (a printed "< b": ``number`` holds b) or ``missing`` (not computed).
+    ``integral`` remembers that a number was given as an integer (a count), so that its plain
+    form is an int again and a float stays a float (3 -> 3, 3.0 -> 3.0).
     """
 
     kind: str
     number: float | None = None
+    integral: bool = field(default=False, compare=False)
 
     @classmethod
     def parse(cls, x: Any) -> "Value":
@@ -61,21 +65,56 @@ class Value:
             if f > 0:
                 return cls(NOT_REACHED)
             raise ValueError(f"{x!r}: -inf is not a value")
-        return cls(NUMBER, f)
+        return cls(NUMBER, f, integral=isinstance(x, numbers.Integral))
 
     @property
     def is_number(self) -> bool:
         return self.kind == NUMBER
 
+    @property
+    def is_missing(self) -> bool:
+        return self.kind == MISSING
+
+    @property
+    def is_not_reached(self) -> bool:
+        return self.kind == NOT_REACHED
+
+    @property
+    def is_bound(self) -> bool:
+        return self.kind == BOUND
+
     def plain(self) -> Any:
-        """The JSON form: the number (an int when whole), "NR", "< b", or None."""
+        """The JSON form: the number (an int when given as an integer, else a float), "NR",
+        "< b", or None."""
         if self.kind == NUMBER:
-            return int(self.number) if float(self.number).is_integer() else self.number
+            return int(self.number) if self.integral else self.number
         if self.kind == NOT_REACHED:
             return "NR"
         if self.kind == BOUND:
-            return f"< {self.number:g}"
+            return f"< {bound_text(self.number)}"
         return None
+
+
+def bound_text(b: float) -> str:
+    """A printed bound's number as printed: 0.0001 -> "0.0001" (never "1e-04")."""
+    text = f"{b:.12f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def read_value(x: Any) -> Value | None:
+    """``Value.parse(x)``, or None when ``x`` is no value at all (e.g. a word): for readers of
+    foreign input that report what they cannot read instead of failing."""
+    try:
+        return Value.parse(x)
+    except ValueError:
+        return None
+
+
+def format_number(v: Any, decimals: int = 1, otherwise: str = "–") -> str:
+    """A number at ``decimals`` places; anything else (missing, not reached, a bound) prints as
+    ``otherwise``."""
+    value = Value.parse(v)
+    return f"{value.number:.{decimals}f}" if value.is_number else otherwise
 
 
 def format_p(p: Any, decimals: int = 3, missing: str = "–") -> str:
@@ -85,7 +124,7 @@ def format_p(p: Any, decimals: int = 3, missing: str = "–") -> str:
     if v.kind == MISSING:
         return missing
     if v.kind == BOUND:
-        return f"<{v.number:g}"
+        return f"<{bound_text(v.number)}"
     if v.kind == NOT_REACHED:
         raise ValueError("a p-value cannot be 'not reached'")
     floor = 10.0 ** (-decimals)
@@ -94,5 +133,4 @@ def format_p(p: Any, decimals: int = 3, missing: str = "–") -> str:
 
 def format_months(v: Any, not_reached: str = "NR", decimals: int = 1) -> str:
     """Months at ``decimals`` places; a value not reached (or missing) prints as ``not_reached``."""
-    value = Value.parse(v)
-    return f"{value.number:.{decimals}f}" if value.is_number else not_reached
+    return format_number(v, decimals, not_reached)

@@ -14,9 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ixathaldex.exceptions import AnalysisError
-
-#: days per month used everywhere (DESIGN.md: months = days / 30.4375)
-DAYS_PER_MONTH = 30.4375
+from ixathaldex.values import DAYS_PER_MONTH
 
 #: FISH aberrations that make a patient "high risk" (IMWG, as in the paper's methods)
 HR_ABERRATIONS = ("T414", "T1416", "DEL17P")
@@ -78,63 +76,89 @@ def derive_adsl(adsl: pd.DataFrame) -> pd.DataFrame:
     _require(adsl, ["USUBJID", "FISHFL", *HR_ABERRATIONS, "GAIN1Q", "IMIDEXFL", "PRLINES", "ISS",
                     "AGE", "FRAILTY", "GFR", "HGB", "ALB"])
     d = adsl.copy()
-    fish = (d["FISHFL"] == "Y")
-    any_y = pd.Series(False, index=d.index)
-    all_known = pd.Series(True, index=d.index)
+    for name, column in derive_cytogenetics(d).items():
+        d[name] = column
+    d["IMIDNAFL"] = derive_imid_naive(d)
+    for name, column in derive_baseline_groups(d).items():
+        d[name] = column
+    return d
+
+
+def _bool(b: pd.Series) -> pd.Series:
+    """Nullable boolean -> plain bool, <NA> as False."""
+    return b.fillna(False).astype(bool)
+
+
+def derive_cytogenetics(adsl: pd.DataFrame) -> dict[str, pd.Series]:
+    """Table 1 / Figure 3 inputs: the FISH risk columns ``HRCYTOFL``, ``GAIN1QFL``, ``GAIN1QDFL``,
+    ``HR1QFL`` and ``CYTOGR3`` of ``derive_adsl`` (defined there), by ADSL row."""
+    fish = adsl["FISHFL"] == "Y"
+    any_y = pd.Series(False, index=adsl.index)
+    all_known = pd.Series(True, index=adsl.index)
     for col in HR_ABERRATIONS:
-        any_y |= d[col] == "Y"
-        all_known &= d[col].isin(["Y", "N"])
-    hr = pd.Series(pd.NA, index=d.index, dtype="boolean")
+        any_y |= adsl[col] == "Y"
+        all_known &= adsl[col].isin(["Y", "N"])
+    hr = pd.Series(pd.NA, index=adsl.index, dtype="boolean")
     hr[fish & any_y] = True
     hr[fish & ~any_y & all_known] = False
-    g1q = pd.Series(pd.NA, index=d.index, dtype="boolean")  # probe result; missing if not done
-    g1q[fish & (d["GAIN1Q"] == "Y")] = True
-    g1q[fish & (d["GAIN1Q"] == "N")] = False
-    g1q_det = pd.Series(pd.NA, index=d.index, dtype="boolean")  # detected vs not detected
-    g1q_det[fish] = d.loc[fish, "GAIN1Q"] == "Y"
-    d["HRCYTOFL"] = _yn(hr)
-    d["GAIN1QFL"] = _yn(g1q)
-    d["GAIN1QDFL"] = _yn(g1q_det)
-    any_ab = pd.Series(pd.NA, index=d.index, dtype="boolean")
-    any_ab[fish & (any_y | g1q_det.fillna(False).astype(bool))] = True
-    any_ab[fish & ~any_y & all_known & ~g1q_det.fillna(False).astype(bool)] = False
-    d["HR1QFL"] = _yn(any_ab)
-    grp = pd.Series(np.nan, index=d.index, dtype=object)
-    hr_t, hr_f = hr.fillna(False).astype(bool), (~hr.fillna(True)).astype(bool)
-    det = g1q_det.fillna(False).astype(bool)
+    g1q = pd.Series(pd.NA, index=adsl.index, dtype="boolean")  # probe result; missing if not done
+    g1q[fish & (adsl["GAIN1Q"] == "Y")] = True
+    g1q[fish & (adsl["GAIN1Q"] == "N")] = False
+    g1q_det = pd.Series(pd.NA, index=adsl.index, dtype="boolean")  # detected vs not detected
+    g1q_det[fish] = adsl.loc[fish, "GAIN1Q"] == "Y"
+    det = _bool(g1q_det)
+    any_ab = pd.Series(pd.NA, index=adsl.index, dtype="boolean")
+    any_ab[fish & (any_y | det)] = True
+    any_ab[fish & ~any_y & all_known & ~det] = False
+    grp = pd.Series(np.nan, index=adsl.index, dtype=object)
+    hr_t, hr_f = _bool(hr), (~hr.fillna(True)).astype(bool)
     grp[hr_t] = "High risk"
     grp[hr_f & det] = "Isolated gain 1q21"
     grp[hr_f & fish & ~det] = "Neither"
-    d["CYTOGR3"] = grp
-    # IMiD-naive for the response/PFS comparison: no prior lenalidomide and no thalidomide
-    # (the only reading that gives the paper's 37 vs 53; see docs/statistics.md)
-    if {"LENEXPFL", "THALEXFL"} <= set(d.columns):
-        lenthal = (d["LENEXPFL"] == "Y") | (d["THALEXFL"] == "Y")
-        d["IMIDNAFL"] = np.where(lenthal, "N", "Y")
-    else:
-        d["IMIDNAFL"] = _yn(~_flag(d["IMIDEXFL"]))
+    return {"HRCYTOFL": _yn(hr), "GAIN1QFL": _yn(g1q), "GAIN1QDFL": _yn(g1q_det), "HR1QFL": _yn(any_ab),
+            "CYTOGR3": grp}
 
-    def cut(series, fn):
-        out = pd.Series(np.nan, index=d.index, dtype=object)
-        ok = series.notna()
-        out[ok] = [fn(v) for v in series[ok]]
-        return out
 
-    d["PRLINGR"] = cut(d["PRLINES"], lambda v: "1" if v <= 1 else ">1")
-    d["PRLINGR3"] = cut(d["PRLINES"], lambda v: "1–2" if v <= 2 else ("3–4" if v <= 4 else "≥5"))
-    d["ISSGR1"] = cut(d["ISS"], lambda v: "I" if v == "I" else "II–III")
-    d["ISSGR2"] = cut(d["ISS"], lambda v: "III" if v == "III" else "I–II")
-    d["AGEGR"] = cut(d["AGE"], lambda v: "<75" if v < 75 else "≥75")
-    d["FITGR"] = cut(d["FRAILTY"], lambda v: "Fit" if v == "FIT" else "Unfit/frail")
-    d["GFRGR"] = cut(d["GFR"], lambda v: "≥60" if v >= 60 else "<60")
-    d["HGBLOFL"] = cut(d["HGB"], lambda v: "Y" if v < 100 else "N")
-    d["ALBLOFL"] = cut(d["ALB"], lambda v: "Y" if v < 35 else "N")
+def derive_imid_naive(adsl: pd.DataFrame) -> pd.Series:
+    """Table 2B / PFS by IMiD: ``IMIDNAFL``, IMiD-naive = no prior lenalidomide and no
+    thalidomide (the only reading that gives the paper's 37 vs 53; see docs/statistics.md),
+    falling back to IMIDEXFL = N when those columns are absent."""
+    if {"LENEXPFL", "THALEXFL"} <= set(adsl.columns):
+        lenthal = (adsl["LENEXPFL"] == "Y") | (adsl["THALEXFL"] == "Y")
+        return pd.Series(np.where(lenthal, "N", "Y"), index=adsl.index)
+    return _yn(~_flag(adsl["IMIDEXFL"]))
+
+
+def _cut(series: pd.Series, fn) -> pd.Series:
+    """``fn`` of every known value, NaN where the value is missing."""
+    out = pd.Series(np.nan, index=series.index, dtype=object)
+    ok = series.notna()
+    out[ok] = [fn(v) for v in series[ok]]
+    return out
+
+
+def derive_baseline_groups(adsl: pd.DataFrame) -> dict[str, pd.Series]:
+    """Table 1 / subgroup inputs: the grouped baseline columns of ``derive_adsl`` (``PRLINGR``,
+    ``PRLINGR3``, ``ISSGR1``, ``ISSGR2``, ``AGEGR``, ``FITGR``, ``GFRGR``, ``HGBLOFL``,
+    ``ALBLOFL``, and ``ECOGGR`` / ``MOSFL`` when their source columns exist)."""
+    d = adsl
+    out = {
+        "PRLINGR": _cut(d["PRLINES"], lambda v: "1" if v <= 1 else ">1"),
+        "PRLINGR3": _cut(d["PRLINES"], lambda v: "1–2" if v <= 2 else ("3–4" if v <= 4 else "≥5")),
+        "ISSGR1": _cut(d["ISS"], lambda v: "I" if v == "I" else "II–III"),
+        "ISSGR2": _cut(d["ISS"], lambda v: "III" if v == "III" else "I–II"),
+        "AGEGR": _cut(d["AGE"], lambda v: "<75" if v < 75 else "≥75"),
+        "FITGR": _cut(d["FRAILTY"], lambda v: "Fit" if v == "FIT" else "Unfit/frail"),
+        "GFRGR": _cut(d["GFR"], lambda v: "≥60" if v >= 60 else "<60"),
+        "HGBLOFL": _cut(d["HGB"], lambda v: "Y" if v < 100 else "N"),
+        "ALBLOFL": _cut(d["ALB"], lambda v: "Y" if v < 35 else "N"),
+    }
     if "ECOG" in d:
-        d["ECOGGR"] = cut(d["ECOG"], lambda v: "0–1" if v <= 1 else "≥2")
+        out["ECOGGR"] = _cut(d["ECOG"], lambda v: "0–1" if v <= 1 else "≥2")
     if "FLTSTDT" in d and "TRTSDT" in d:
         days = (pd.to_datetime(d["TRTSDT"]) - pd.to_datetime(d["FLTSTDT"])).dt.days
-        d["MOSFL"] = days / DAYS_PER_MONTH
-    return d
+        out["MOSFL"] = days / DAYS_PER_MONTH
+    return out
 
 
 def derive_population(adsl: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from ixathaldex.analysis.populations import (
-    DAYS_PER_MONTH,
     RESPONSE_FACTORS,
     derive_adsl,
     derive_population,
@@ -20,6 +19,7 @@ from ixathaldex.analysis.populations import (
     split_by,
 )
 from ixathaldex.exceptions import AnalysisError
+from ixathaldex.values import DAYS_PER_MONTH
 
 CATEGORIES = ("CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
 RANK = {c: i for i, c in enumerate(reversed(CATEGORIES))}  # NE 0 … CR 6

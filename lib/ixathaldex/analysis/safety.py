@@ -14,20 +14,38 @@ import pandas as pd
 from ixathaldex.analysis.populations import derive_population
 from ixathaldex.exceptions import AnalysisError
 
-#: Table 3 row order (paper), non-haematological then haematological
-TERMS_NON_HAEM = (
-    "Upper respiratory infection", "Lower respiratory infection", "Viral infection",
-    "Urinary tract infection", "Infection unspecified", "Varicella zoster virus infection",
-    "Sepsis", "Polyneuropathy", "Fatigue", "Constipation", "Diarrhoea", "Nausea", "Oedema", "Pain",
-    "Renal disorders", "Cardiac disorders", "Secondary malignancies",
-)
-TERMS_HAEM = ("Anaemia", "Leukopenia", "Neutropenia", "Thrombocytopenia")
-#: the infection rows (the first seven of the table), summed for the "any infection" rates
-INFECTION_TERMS = TERMS_NON_HAEM[:7]
+#: the infection rows of Table 3 (its first seven), term -> short id; summed for the "any
+#: infection" rates of the results text
+INFECTION_TERMS = {
+    "Upper respiratory infection": "uri", "Lower respiratory infection": "lri",
+    "Viral infection": "viral", "Urinary tract infection": "uti",
+    "Infection unspecified": "infection_other", "Varicella zoster virus infection": "vzv",
+    "Sepsis": "sepsis",
+}
+#: the other non-haematological rows of Table 3, term -> short id
+OTHER_NON_HAEM_TERMS = {
+    "Polyneuropathy": "polyneuropathy", "Fatigue": "fatigue", "Constipation": "constipation",
+    "Diarrhoea": "diarrhoea", "Nausea": "nausea", "Oedema": "oedema", "Pain": "pain",
+    "Renal disorders": "renal", "Cardiac disorders": "cardiac", "Secondary malignancies": "second_malignancy",
+}
+#: the haematological rows of Table 3, term -> short id
+HAEM_TERMS = {"Anaemia": "anaemia", "Leukopenia": "leukopenia", "Neutropenia": "neutropenia",
+              "Thrombocytopenia": "thrombocytopenia"}
+#: every row of Table 3 in the paper's order (non-haematological, then haematological), term -> short id
+TERMS = {**INFECTION_TERMS, **OTHER_NON_HAEM_TERMS, **HAEM_TERMS}
+TERMS_NON_HAEM = (*INFECTION_TERMS, *OTHER_NON_HAEM_TERMS)
+TERMS_HAEM = tuple(HAEM_TERMS)
 CATEGORY = {**{t: "NON-HAEMATOLOGICAL" for t in TERMS_NON_HAEM},
             **{t: "HAEMATOLOGICAL" for t in TERMS_HAEM}}
 PHASES = ("ALL", "MAINTENANCE")
+#: the grade bands of Table 3 (worst CTCAE grade 1–2, and 3 or higher) and their column labels
 GRADE_BANDS = ("1-2", ">=3")
+GRADE_BAND_LABELS = {"1-2": "Grade 1–2", ">=3": "Grade ≥3"}
+
+
+def grade_band(grade: int) -> str:
+    """The Table 3 band of a worst CTCAE grade: "1-2" or ">=3" (grade 5 included)."""
+    return GRADE_BANDS[0] if grade <= 2 else GRADE_BANDS[1]
 
 
 def worst_grades(adae: pd.DataFrame, patients, phase: str) -> pd.DataFrame:
@@ -70,8 +88,9 @@ def table_adverse_events(adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame
     for term, cat in order:
         for ph in PHASES:
             N = len(denominators[ph])
-            g = worst[ph][worst[ph]["AEDECOD"] == term]["AETOXGR"]
-            for band, k in (("1-2", int((g <= 2).sum())), (">=3", int((g >= 3).sum()))):
+            bands = worst[ph].loc[worst[ph]["AEDECOD"] == term, "AETOXGR"].map(grade_band)
+            for band in GRADE_BANDS:
+                k = int((bands == band).sum())
                 rows.append({"term": term, "category": cat, "phase": ph, "grade": band, "n": k, "N": N,
                              "pct": 100.0 * k / N if N else np.nan})
     return pd.DataFrame(rows)

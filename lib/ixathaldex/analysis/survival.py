@@ -1,4 +1,6 @@
-"""Kaplan–Meier summaries, log-rank tests, numbers at risk, Cox models and follow-up.
+"""Kaplan–Meier summaries, log-rank tests, numbers at risk and follow-up (Figures 1–3).
+
+The Cox models (prognostic factors, subgroup hazard ratios) are in ``analysis.cox``.
 
 Methods, as implemented (also in ``docs/statistics.md``):
 
@@ -12,8 +14,6 @@ Methods, as implemented (also in ``docs/statistics.md``):
   observed event times; an unbounded limit is NaN (reported "NC");
 - numbers at risk at t = patients with T ≥ t;
 - log-rank test: lifelines ``multivariate_logrank_test`` (χ² with k − 1 df);
-- Cox proportional hazards: statsmodels ``PHReg`` with Breslow ties by default; Wald p and
-  CI = exp(β ± 1.959964·SE);
 - median follow-up: reverse Kaplan–Meier (event = censored), OS by default.
 """
 
@@ -25,8 +25,6 @@ import numpy as np
 import pandas as pd
 
 from ixathaldex.analysis.populations import (
-    COX_FACTORS,
-    DAYS_PER_MONTH,
     SURVIVAL_FACTORS,
     derive_adsl,
     derive_population,
@@ -35,8 +33,8 @@ from ixathaldex.analysis.populations import (
 )
 from ixathaldex.exceptions import AnalysisError
 from ixathaldex.log import logger
+from ixathaldex.values import DAYS_PER_MONTH
 
-Z95 = 1.959963984540054
 CI_TRANSFORM = "cloglog"  # log-log; statsmodels name
 TIE_RULE = "first"
 
@@ -53,8 +51,6 @@ PFS_SUBGROUP_FACTORS = tuple(PFS_SUBGROUP_POPULATIONS)
 #: the OS comparisons of the results text (all ITT; ISS split I–II vs III), in the paper's order
 OS_SUBGROUP_FACTORS = ("iss_12_vs_3", "gfr60", "prior_lines", "frailty", "age75", "hr_cyto",
                        "gain1q", "hr_or_1q", "cyto3")
-#: the univariate OS screen's selection threshold (log-rank p below it enters the model)
-SCREEN_P = 0.2
 
 
 def derive_tte(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str,
@@ -342,177 +338,6 @@ def table_subgroup_survival(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str,
         s["population"] = pop
         frames.append(s)
     return pd.concat(frames, ignore_index=True)
-
-
-# --------------------------------------------------------------------------------------------
-# Cox proportional hazards
-# --------------------------------------------------------------------------------------------
-
-def fit_cox(time, event, X: pd.DataFrame, ties: str = "breslow") -> pd.DataFrame:
-    """Cox PH fit by statsmodels PHReg: per covariate ``coef``, ``se``, ``hr``, ``hr_lower``,
-    ``hr_upper`` (95 %), ``z``, ``p_value`` (Wald). ``ties``: 'breslow' (default) or 'efron'."""
-    from scipy import stats
-    from statsmodels.duration.hazard_regression import PHReg
-
-    X = pd.DataFrame(X).astype(float)
-    if len(X) == 0 or np.asarray(event).sum() == 0:
-        raise AnalysisError("Cox model: no events or no patients")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = PHReg(np.asarray(time, float), X, status=np.asarray(event, int), ties=ties).fit()
-    b = np.asarray(res.params, float)
-    se = np.asarray(res.bse, float)
-    z = b / se
-    with np.errstate(over="ignore"):
-        out = pd.DataFrame({"covariate": list(X.columns), "coef": b, "se": se, "hr": np.exp(b),
-                            "hr_lower": np.exp(b - Z95 * se), "hr_upper": np.exp(b + Z95 * se),
-                            "z": z, "p_value": 2 * stats.norm.sf(np.abs(z))})
-    # monotone likelihood (a level with no events, or all events in one level): the estimate
-    # runs off to ±infinity; flag it rather than report a meaningless HR
-    out["estimable"] = (np.abs(b) < 10) & (se < 50) & np.isfinite(se)
-    return out
-
-
-def _design(tte: pd.DataFrame, factors) -> tuple[pd.DataFrame, list[dict]]:
-    """Indicator columns (1 = non-reference level) for each factor, and their descriptions."""
-    cols, info = {}, []
-    for f in factors:
-        sg = get_subgroup(f)
-        lv = split_by(tte, sg)
-        for level in sg.levels:
-            if level == sg.reference:
-                continue
-            name = sg.id if len(sg.levels) == 2 else f"{sg.id}[{level}]"
-            cols[name] = (lv == level).astype(float).where(lv.notna())
-            info.append({"covariate": name, "factor": sg.id, "factor_label": sg.label,
-                         "level": sg.level_label(level), "reference": sg.level_label(sg.reference)})
-    return pd.DataFrame(cols, index=tte.index), info
-
-
-def _direction(row) -> str:
-    if not row.get("estimable", True) or not np.isfinite(row["hr"]):
-        return f"{row['level']} vs {row['reference']}: not estimable (monotone likelihood)"
-    word = "higher" if row["hr"] > 1 else "lower"
-    return f"{row['level']} vs {row['reference']}: {word} hazard (HR {row['hr']:.2f})"
-
-
-def table_cox_univariate(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str = "OS",
-                         factors=COX_FACTORS, ties: str = "breslow",
-                         population: str = "ITT") -> pd.DataFrame:
-    """Results text (prognostic factors): univariate Cox screen, one model per factor.
-
-    Each model uses the patients with that factor available. Columns: ``covariate``, ``factor``,
-    ``factor_label``, ``level``, ``reference``, ``n``, ``events``, ``coef``, ``se``, ``hr``,
-    ``hr_lower``, ``hr_upper``, ``p_value`` (Wald), ``estimable`` (False when the likelihood is
-    monotone, e.g. no events in one level), ``direction`` (words), ``ties``.
-    """
-    tte = derive_tte(adsl, adtte, param, population)
-    out = []
-    for f in factors:
-        X, info = _design(tte, [f])
-        ok = X.notna().all(axis=1)
-        sub = tte[ok]
-        try:
-            fit = fit_cox(sub["time"], sub["event"], X[ok], ties=ties)
-        except AnalysisError as exc:
-            logger.info("Cox univariate %s skipped: %s", f, exc)
-            continue
-        fit = pd.DataFrame(info).merge(fit, on="covariate")
-        fit["n"], fit["events"] = int(ok.sum()), int(sub["event"].sum())
-        out.append(fit)
-    if not out:
-        raise AnalysisError("Cox univariate: no factor could be fitted")
-    res = pd.concat(out, ignore_index=True)
-    res["direction"] = res.apply(_direction, axis=1)
-    res["ties"] = ties
-    return res
-
-
-def table_cox_multivariate(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str = "OS",
-                           factors=None, screen_p: float = 0.2, ties: str = "breslow",
-                           population: str = "ITT") -> pd.DataFrame:
-    """Results text (prognostic factors): multivariate Cox model on complete cases.
-
-    ``factors`` None means: the univariate screen's factors with Wald p < ``screen_p``. Same
-    columns as ``table_cox_univariate``; ``n`` / ``events`` are the complete cases used.
-    """
-    tte = derive_tte(adsl, adtte, param, population)
-    if factors is None:
-        uni = table_cox_univariate(adsl, adtte, param, ties=ties, population=population)
-        factors = list(dict.fromkeys(uni.loc[uni["p_value"] < screen_p, "factor"]))
-        if not factors:
-            raise AnalysisError(f"Cox multivariate: no factor with univariate p < {screen_p}")
-    X, info = _design(tte, factors)
-    ok = X.notna().all(axis=1)
-    sub = tte[ok]
-    fit = pd.DataFrame(info).merge(fit_cox(sub["time"], sub["event"], X[ok], ties=ties),
-                                   on="covariate")
-    fit["n"], fit["events"] = int(ok.sum()), int(sub["event"].sum())
-    fit["direction"] = fit.apply(_direction, axis=1)
-    fit["ties"] = ties
-    return fit
-
-
-def invert_hr(cox: pd.DataFrame) -> pd.DataFrame:
-    """The same Cox rows with the comparison reversed: HR → 1/HR, limits swapped and inverted,
-    ``level`` and ``reference`` exchanged (e.g. to read "no gain vs gain" as the paper prints)."""
-    out = cox.copy()
-    out["coef"] = -cox["coef"]
-    out["hr"] = 1.0 / cox["hr"]
-    out["hr_lower"], out["hr_upper"] = 1.0 / cox["hr_upper"], 1.0 / cox["hr_lower"]
-    if "z" in out:
-        out["z"] = -cox["z"]
-    out["level"], out["reference"] = cox["reference"], cox["level"]
-    if "direction" in out:
-        out["direction"] = out.apply(_direction, axis=1)
-    return out
-
-
-def table_subgroup_hr(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str = "PFS",
-                      factors=SURVIVAL_FACTORS, ties: str = "breslow",
-                      population="ITT") -> pd.DataFrame:
-    """Forest plot (beyond the paper): univariate Cox HR (non-reference vs reference level) per
-    subgroup factor, with the log-rank p of the factor. Columns as ``table_cox_univariate`` plus
-    ``logrank_p``, ``param`` and ``population``. ``population`` is one name, or a dict
-    factor -> population (factors not in the dict use "ITT"), as in ``table_subgroup_survival``;
-    rows keep the order of ``factors``."""
-    factors = [get_subgroup(f).id for f in factors]
-    pops = {f: (population.get(f, "ITT") if isinstance(population, dict) else population)
-            for f in factors}
-    frames = []
-    for pop in dict.fromkeys(pops.values()):
-        fs = [f for f in factors if pops[f] == pop]
-        uni = table_cox_univariate(adsl, adtte, param, fs, ties, pop)
-        tte = derive_tte(adsl, adtte, param, pop)
-        uni["logrank_p"] = [logrank_p(tte, f)[1] for f in uni["factor"]]
-        uni["population"] = pop
-        frames.append(uni)
-    out = pd.concat(frames, ignore_index=True)
-    order = {f: i for i, f in enumerate(factors)}
-    out = out.sort_values("factor", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
-    out["param"] = param
-    return out
-
-
-def table_univariate_screen(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str = "OS",
-                            factors=COX_FACTORS, threshold: float = SCREEN_P,
-                            ties: str = "breslow", population: str = "ITT") -> pd.DataFrame:
-    """Results text (prognostic factors): the univariate OS screen, one row per factor.
-
-    Univariate Cox (HR, 95 % CI, Wald p; patients with the factor known) and the log-rank p of
-    the same split; ``selected`` is True when the **log-rank** p is below ``threshold`` (the
-    paper does not name its screening test; the log-rank test is the one used for every other
-    comparison of its survival text). Columns as ``table_subgroup_hr`` plus ``selected``.
-    """
-    out = table_subgroup_hr(adsl, adtte, param, factors, ties, population)
-    out["selected"] = out["logrank_p"] < threshold
-    out["threshold"] = threshold
-    return out
-
-
-def selected_factors(screen: pd.DataFrame) -> list[str]:
-    """The factor ids a ``table_univariate_screen`` selects, in the screen's order."""
-    return list(dict.fromkeys(screen.loc[screen["selected"], "factor"]))
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ registry using each claim's rule (see ``RULES`` and docs/paper-readings.md).
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -20,6 +19,7 @@ import yaml
 from ixathaldex.exceptions import ClaimsError
 from ixathaldex.log import logger
 from ixathaldex.paths import Project
+from ixathaldex.values import BOUND_PATTERN, NOT_REACHED_CODES, Value, read_value
 
 #: Tolerances of the comparison rules (documented in docs/paper-readings.md).
 MEDIAN_TOL = 0.3  # months; widened to half a printed unit when the value is printed coarser
@@ -30,12 +30,12 @@ HR_REL_TOL = 0.20  # hazard ratios agree within 20 % (ratio scale) and on the sa
 TINY_BOUND = 0.001  # a printed bound "p < b" with b <= TINY_BOUND is met up to a factor P_FACTOR
 
 RULES = ("exact", "percent_printed", "printed", "median", "ci_limit", "pvalue", "hr", "not_reached")
+#: the registry's chapter names (a claim's ``chapter`` field); the book's pages and their order
+#: come from ``_toc.yml`` (``review.chapter_pages``), where ``chapters/NN_<name>`` serves <name>
 CHAPTERS = ("patients", "response", "survival", "prognostic", "safety")
 REQUIRED = ("id", "locations", "quantity", "population", "published", "unit", "rule", "chapter")
 OPTIONAL = ("decimals", "note", "numerator", "denominator", "expected_computable")
-NOT_REACHED = ("NR", "NC")
 ID_PATTERN = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
-BOUND_PATTERN = re.compile(r"^<\s*(\d+(\.\d+)?)$")
 
 VERDICTS = ("reproduced", "differs", "not computable")
 RECORD_PREFIX = "application/papermill.record/"
@@ -73,7 +73,7 @@ def _check_entry(i: int, e: Any) -> list[str]:
         out.append(_problem(i, e, "published", "must be a number, 'NR', 'NC' or '<x'"))
     elif isinstance(pub, str):
         if rule == "not_reached":
-            if pub not in NOT_REACHED:
+            if pub not in NOT_REACHED_CODES:
                 out.append(_problem(i, e, "published", "rule not_reached needs 'NR' or 'NC'"))
         elif rule == "pvalue":
             if not BOUND_PATTERN.match(pub):
@@ -150,28 +150,9 @@ def load_claims(path: str | Path | None = None, as_frame: bool = False):
 
 
 # --------------------------------------------------------------------------- comparing
-def _is_nr(v: Any) -> bool:
-    if isinstance(v, str):
-        return v.strip().upper() in NOT_REACHED
-    if isinstance(v, float) and math.isinf(v) and v > 0:
-        return True
-    return False
-
-
-def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
-
-
-def _number(v: Any) -> float | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, (int, float)) and math.isfinite(v):
-        return float(v)
-    try:  # numpy scalars
-        f = float(v)
-        return f if math.isfinite(f) else None
-    except (TypeError, ValueError):
-        return None
+def _is_missing(v: Any) -> bool:
+    value = read_value(v)
+    return value is not None and value.is_missing
 
 
 def _half_unit(decimals: int | None) -> float:
@@ -188,21 +169,20 @@ def compare(claim: Mapping, reproduced: Any) -> tuple[str, float | None]:
     pub = claim["published"]
     if rule not in RULES:
         raise ClaimsError(f"claim {claim.get('id')}: unknown rule {rule!r}")
-    if _missing(reproduced) or (isinstance(reproduced, str) and not _is_nr(reproduced)):
-        if isinstance(reproduced, str):
+    value = read_value(reproduced)
+    if value is None or value.is_missing or value.is_bound:  # a computed value is never a printed bound
+        if value is None or value.is_bound:
             logger.warning("claim %s: unreadable reproduced value %r", claim.get("id"), reproduced)
         return "not computable", None
     if rule == "not_reached":
-        return ("reproduced" if _is_nr(reproduced) else "differs"), None
-    if _is_nr(reproduced):  # published a number, reproduced "not reached"
+        return ("reproduced" if value.is_not_reached else "differs"), None
+    if value.is_not_reached:  # published a number, reproduced "not reached"
         return "differs", None
-    rep = _number(reproduced)
-    if rep is None:
-        return "not computable", None
+    rep = value.number
     eps = 1e-9
     if rule == "pvalue":
         if isinstance(pub, str):
-            bound = float(BOUND_PATTERN.match(pub).group(1))
+            bound = Value.parse(pub).number
             diff = rep - bound
             ok = rep < bound or (bound <= TINY_BOUND and rep < bound * P_FACTOR)
             return ("reproduced" if ok else "differs"), diff
@@ -253,7 +233,7 @@ def table_claims(claims: Iterable[Mapping] | pd.DataFrame, results: Mapping[str,
             "id": c["id"], "location": c["locations"][0], "locations": "; ".join(c["locations"]),
             "quantity": c["quantity"], "population": c["population"], "chapter": c["chapter"],
             "rule": c["rule"], "published": c["published"],
-            "reproduced": None if _missing(rep) else rep, "difference": diff, "verdict": verdict,
+            "reproduced": None if _is_missing(rep) else rep, "difference": diff, "verdict": verdict,
         })
     unknown = sorted(set(results) - {c["id"] for c in claims})
     if unknown:
@@ -318,7 +298,7 @@ def _parse_text(text: str) -> Any:
     if m:
         t = m.group(1)
     t = t.strip("'\"")
-    if _is_nr(t):
+    if t.upper() in NOT_REACHED_CODES:
         return t.upper()
     try:
         return int(t)
@@ -334,10 +314,9 @@ def _scalar(v: Any) -> Any:
     """Claims take plain numbers or 'NR'; anything else is kept but reported."""
     if isinstance(v, str):
         v = _parse_text(v)
-    if isinstance(v, float) and math.isinf(v) and v > 0:
-        return "NR"  # a median not reached, glued as +inf
-    if isinstance(v, float) and math.isnan(v):
-        return None
+    if isinstance(v, float):  # NaN (not computed) -> None, +inf (a median not reached) -> "NR"
+        value = read_value(v)
+        return v if value is None else value.plain()
     return v
 
 

@@ -4,7 +4,7 @@
 claim, its HTML anchor on the reviewer page and a written reason for every claim that is not
 reproduced; ``table_changes`` compares this version's reproduced values with the previous version's.
 The ``format_*_html`` renderers of the interactive tables of ``book/reviewer.md`` and
-``book/changes.md`` are in :mod:`ixathaldex.claims.review_html` (their names stay importable from here).
+``book/changes.md`` are in :mod:`ixathaldex.claims.review_html`.
 The DOM contract (ids, classes, data attributes) is in docs/reviewer.md.
 """
 
@@ -19,10 +19,11 @@ import pandas as pd
 import yaml
 
 from ixathaldex.claims.consistency import table_consistency
-from ixathaldex.claims.registry import BOUND_PATTERN, CHAPTERS, VERDICTS, compare, load_claims, table_claims
+from ixathaldex.claims.registry import CHAPTERS, VERDICTS, compare, load_claims, table_claims
 from ixathaldex.exceptions import ClaimsError
 from ixathaldex.log import logger
 from ixathaldex.paths import Project, toc_files
+from ixathaldex.values import Value, bound_text, format_p, read_value
 
 #: the reviewer page's document name; claim anchors are ``claim-<id>`` on it
 REVIEWER_PAGE = "reviewer"
@@ -77,19 +78,18 @@ def section_key(s: str) -> tuple:
 def chapter_anchor(row) -> str:
     """``#claim-<id>`` where the chapter computed the claim; a claim without a value has no anchor
     there (the sphinx extension anchors glued values only), so its link goes to the page."""
-    value = row.get("reproduced")
-    missing = value is None or (isinstance(value, float) and value != value)
-    return "" if missing else "#" + row["anchor"]
+    return "#" + row["anchor"] if present(row.get("reproduced")) else ""
 
 
 # --------------------------------------------------------------------------- formatting values
 def _decimals(claim: Mapping) -> int:
+    """The claim's printed precision: its ``decimals``, else the places of the printed value."""
     if "decimals" in claim and claim["decimals"] is not None:
         return int(claim["decimals"])
     pub = claim.get("published")
     if isinstance(pub, str):
-        m = BOUND_PATTERN.match(pub)
-        text = m.group(1) if m else ""
+        value = read_value(pub)
+        text = bound_text(value.number) if value is not None and value.is_bound else ""
     elif isinstance(pub, float):
         text = repr(pub)
     else:
@@ -100,34 +100,22 @@ def _decimals(claim: Mapping) -> int:
 def format_value(value: Any, claim: Mapping) -> str:
     """A reproduced (or published) value at the claim's printed precision, as a reader sees it.
 
-    "not reached" for NR/NC or +inf, "not computed" for a missing value; a p-value below the
-    printed precision shows as a bound ("<0.0001").
+    "not reached" for NR/NC or +inf, "not computed" for a missing value; a p-value prints as
+    ``values.format_p`` does at the printed precision (at least three places), so one below it
+    shows as a bound ("<0.0001"). Anything that is no value is shown as it is.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    v = read_value(value)
+    if v is None:
+        return str(value).strip()
+    if v.is_missing:
         return "not computed"
-    if isinstance(value, str):
-        v = value.strip()
-        if v.upper() in ("NR", "NC"):
-            return "not reached"
-        if BOUND_PATTERN.match(v):
-            return v.replace(" ", "")
-        return v
-    if isinstance(value, bool):
-        return str(value)
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isinf(x) and x > 0:
+    if v.is_not_reached:
         return "not reached"
-    d = _decimals(claim)
-    if claim.get("rule") == "pvalue":
-        d = max(d, 3)
-        if 0 <= x < 10 ** (-d):
-            return f"<{10 ** (-d):.{d}f}"
-    if claim.get("rule") == "exact" and float(x).is_integer():
-        return str(int(x))
-    return f"{x:.{d}f}"
+    if v.is_bound or claim.get("rule") == "pvalue":
+        return format_p(v, decimals=max(_decimals(claim), 3))
+    if claim.get("rule") == "exact" and v.number.is_integer():
+        return str(int(v.number))
+    return f"{v.number:.{_decimals(claim)}f}"
 
 
 def format_difference(diff: Any, claim: Mapping) -> str:
@@ -252,13 +240,14 @@ def table_claims_export(results: Mapping[str, Any], claims: Iterable[Mapping] | 
     return t[EXPORT_COLUMNS]
 
 
-def _plain(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
+def _json_cell(v: Any) -> Any:
+    """A cell of claims.json: numbers as Python numbers, NaN -> null, +inf -> "NR"; strings
+    (ids, text, the registry's "NC" or "<0.0001") keep their spelling."""
     if hasattr(v, "item"):  # numpy scalar
         v = v.item()
-    if isinstance(v, float) and math.isinf(v):
-        return "NR" if v > 0 else None
+    if isinstance(v, float):
+        value = read_value(v)
+        return value.plain() if value is not None else None  # -inf: no value
     return v
 
 
@@ -268,7 +257,7 @@ def write_claims_json(path: str | Path, results: Mapping[str, Any], *, toc: Mapp
     import json
 
     frame = table_claims_export(results, claims, toc=toc)
-    records = [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    records = [{k: _json_cell(v) for k, v in row.items()} for row in frame.to_dict("records")]
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -276,10 +265,13 @@ def write_claims_json(path: str | Path, results: Mapping[str, Any], *, toc: Mapp
     return path
 
 
-def table_verdict_counts(reviewer: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+def table_verdict_counts(reviewer: pd.DataFrame, by: str | None = None, *,
+                         toc: Mapping | str | Path | None = None) -> pd.DataFrame:
     """Reviewer page, summary: claims per verdict, overall (``by=None``) or per chapter/section.
 
     Columns: [by,] claims, then one column per verdict (reproduced, differs, not computable); counts.
+    Chapters come in the book's order, read from ``toc`` (default: the project's ``_toc.yml``);
+    chapters without a page follow in registry order.
     """
     verdicts = list(VERDICTS)
     if by is None:
@@ -292,8 +284,9 @@ def table_verdict_counts(reviewer: pd.DataFrame, by: str | None = None) -> pd.Da
     grouped.insert(0, "claims", grouped.sum(axis=1))
     out = grouped.reset_index()[[by, "claims"] + verdicts]
     out.columns.name = None
-    if by == "chapter":  # the book's order, not the registry's
-        out = out.sort_values(by, key=lambda s: s.map(lambda c: CHAPTERS.index(c) if c in CHAPTERS else 99),
+    if by == "chapter":  # the book's order (the toc), not the registry's
+        rank = {c: i for i, c in enumerate(chapter_pages(toc))}
+        out = out.sort_values(by, key=lambda s: s.map(lambda c: rank.get(c, len(rank))),
                               kind="stable").reset_index(drop=True)
     elif by in ("section", "sections"):
         out = out.sort_values(by, key=lambda s: s.map(section_key), kind="stable").reset_index(drop=True)
@@ -308,7 +301,9 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def present(v: Any) -> bool:
-    return not (v is None or (isinstance(v, float) and math.isnan(v)))
+    """Whether a reproduced value is there (anything but None or NaN)."""
+    value = read_value(v)
+    return value is None or not value.is_missing
 
 
 CHANGES_COLUMNS = ["id", "anchor", "location", "section", "quantity", "population", "chapter", "page", "published",

@@ -10,14 +10,13 @@ The DOM contract (ids, classes, data attributes) is in docs/reviewer.md.
 from __future__ import annotations
 
 import html
-import math
 import numbers
 import re
 from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from ixathaldex.claims.registry import BOUND_PATTERN, VERDICTS
+from ixathaldex.claims.registry import VERDICTS
 from ixathaldex.claims.review import (
     CHANGE_STATUSES,
     chapter_anchor,
@@ -28,6 +27,7 @@ from ixathaldex.claims.review import (
     present,
     section_key,
 )
+from ixathaldex.values import bound_text, read_value
 
 
 def _e(x: Any) -> str:
@@ -45,19 +45,14 @@ def _slug(text: str) -> str:
 
 def _sort_number(value: Any) -> str:
     """``data-sort`` of a numeric cell: the number, +inf for not reached, '' when missing."""
-    if not present(value):
+    v = read_value(value)
+    if v is None or v.is_missing:
         return ""
-    if isinstance(value, str):
-        v = value.strip()
-        if v.upper() in ("NR", "NC"):
-            return "Infinity"
-        m = BOUND_PATTERN.match(v)
-        return m.group(1) if m else ""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return ""
-    return "Infinity" if math.isinf(x) else repr(x)
+    if v.is_not_reached:
+        return "Infinity"
+    if v.is_bound:
+        return bound_text(v.number)
+    return repr(v.number)
 
 
 def _select(table_id: str, key: str, label: str, options: list[str]) -> str:

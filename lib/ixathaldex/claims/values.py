@@ -21,6 +21,15 @@ in a sentence and the reviewer page gives the details):
 - Any-infection rates = sums of Table 3's infection rows (URI, LRI, viral, UTI, unspecified,
   VZV, sepsis) over ITT; the discussion's restatements get the same computed values.
 - Not computable from the data model (no value glued): screening duration, baseline neuropathy.
+
+The chapters' dialect (every chapter the same way): package modules are imported as modules and
+called qualified (``from ixathaldex.analysis import survival`` … ``survival.derive_tte``), except
+``load_snapshot``, imported by name because the parameter cell names the cut ``snapshot``; the
+setup cell computes ``claim_values`` once and glues the page context
+(``values.derive_page_context(snap, <registry chapter>)``: ``<page>.snapshot``, ``.cutoff``,
+``.data_note``, ``.n.<population>``); each display's cell glues its own claims
+(``values.glue_values(values.select_claims(claim_values, <display>))``, see ``CLAIM_GROUPS``);
+figures are glued as ``<page>.fig.<name>``.
 """
 
 from __future__ import annotations
@@ -28,49 +37,78 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-import numpy as np
-
 from ixathaldex.analysis.populations import (
     POPULATIONS,
+    derive_adsl,
     derive_population,
     table_characteristics,
     table_flow,
     table_treatment_exposure,
 )
 from ixathaldex.analysis.response import table_response, table_response_by_group, table_upgrade_summary
-from ixathaldex.analysis.safety import (
-    INFECTION_TERMS,  # the infection rows of Table 3
-    table_adverse_events,
-)
+from ixathaldex.analysis.safety import GRADE_BANDS, INFECTION_TERMS, TERMS, table_adverse_events
+from ixathaldex.claims.values_survival import OS_CLAIMS, PFS_CLAIMS
 from ixathaldex.exceptions import ClaimsError
 from ixathaldex.log import logger
+from ixathaldex.values import Value
+
+#: the displays of each page and the claim-id prefixes glued in the cell that shows them (so that
+#: the reviewer page's link lands on that table or figure); a claim belongs to the first group
+#: whose prefix it starts with, in this order
+CLAIM_GROUPS = {
+    # patients
+    "flow": ("flow.itt.", "flow.pp.", "flow.early_stop."),
+    "exposure": ("flow.",),
+    "table1": ("t1.", "fish."),
+    # response
+    "table2a": ("t2a.", "resp.itt.", "resp.pp."),
+    "table2b": ("t2b.",),
+    "imid": ("resp.imid",),
+    "upgrades": ("mnt.upgrade.",),
+    # survival
+    "followup": ("followup.",),
+    "figure1": ("pfs.itt.", "pfs.pp.", "os.itt.", "os.pp."),
+    "pfs_subgroups": tuple(f"{prefix}." for prefix, _, _ in PFS_CLAIMS),
+    "os_subgroups": tuple(f"{prefix}." for prefix, _, _ in OS_CLAIMS),
+    # prognostic factors
+    "screen": ("os.univ.",),
+    "multivariate": ("os.cox.",),
+    "pfs_hr": ("pfs.cox.",),
+    # safety
+    "table3": ("t3.", "safety."),
+}
 
 
-def plain(value: Any) -> Any:
-    """A claim value as a plain Python scalar: int, float, or "NR" (+inf and "NR" are not reached)."""
-    if isinstance(value, str):
-        if value.strip().upper() in ("NR", "NC"):
-            return "NR"
-        raise ClaimsError(f"claim value {value!r}: a string must be 'NR'")
-    if isinstance(value, (bool, np.bool_)):
-        return int(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if math.isinf(v) and v > 0:
-            return "NR"
-        return v
-    raise ClaimsError(f"claim value {value!r} of type {type(value).__name__}: not a number")
+def claim_group(claim_id: str) -> str | None:
+    """The display (key of ``CLAIM_GROUPS``) whose cell glues ``claim_id``; None if there is none."""
+    return next((g for g, prefixes in CLAIM_GROUPS.items() if claim_id.startswith(prefixes)), None)
+
+
+def select_claims(values: Mapping[str, Any], group: str) -> dict[str, Any]:
+    """The entries of ``values`` glued in the cell of display ``group`` (see ``CLAIM_GROUPS``)."""
+    if group not in CLAIM_GROUPS:
+        raise ClaimsError(f"unknown display {group!r} (known: {', '.join(CLAIM_GROUPS)})")
+    return {k: v for k, v in values.items() if claim_group(k) == group}
+
+
+def glued_form(value: Any) -> Any:
+    """A claim value as it is glued: a plain Python int or float, "NR" when not reached (+inf,
+    "NR", "NC"), NaN when not computed (read back as "not computable")."""
+    try:
+        v = Value.parse(value)
+    except ValueError as exc:
+        raise ClaimsError(f"claim value {value!r}: {exc}") from None
+    if v.is_bound:
+        raise ClaimsError(f"claim value {value!r}: a computed value is a number, not a printed bound")
+    return math.nan if v.is_missing else v.plain()
 
 
 def glue_values(values: Mapping[str, Any], strict: bool = True) -> None:
     """Glue every ``{claim id: value}`` with ``myst_nb.glue(id, value, display=False)``.
 
-    Values are converted with :func:`plain` first (numpy scalars become Python numbers; +inf
-    becomes "NR"); a NaN is glued as NaN and later read as "not computable". With
-    ``strict=False`` (page context such as the snapshot id, not claims) other strings are glued
-    as they are.
+    Claim values are glued in :func:`glued_form` (numpy scalars become Python numbers; +inf
+    becomes "NR"). With ``strict=False`` (page context such as the snapshot id, not claims)
+    strings are glued as they are.
     """
     from myst_nb import glue  # imported here: the library must not need myst-nb outside notebooks
 
@@ -78,26 +116,32 @@ def glue_values(values: Mapping[str, Any], strict: bool = True) -> None:
         if not strict and isinstance(value, str):
             glue(key, value, display=False)
         else:
-            glue(key, plain(value), display=False)
+            glue(key, glued_form(value), display=False)
     logger.debug("glued %d value(s)", len(values))
 
 
 def derive_page_context(snap, page: str) -> dict[str, Any]:
-    """Numbers a page states that are not claims: snapshot id, cut-off date and population sizes.
+    """Numbers a chapter states that are not claims: snapshot id, cut-off date, population sizes.
 
-    Keys are prefixed with ``page`` (``"<page>.snapshot"``, ``"<page>.cutoff"``,
-    ``"<page>.n.itt"``, ``.n.pp``, ``.n.fish``, ``.n.maint`` (maintenance safety set),
-    ``.n.mntenter`` (entered maintenance), ``.n.nonpp``), so two pages never glue the same name;
-    ``"<page>.data_note"`` says whether the snapshot is synthetic (from its manifest).
+    The one key scheme of every chapter, prefixed with the page (its registry chapter name, so two
+    pages never glue the same name): ``<page>.snapshot``, ``.cutoff``, ``.data_note`` (whether
+    the snapshot is synthetic, from its manifest) and ``.n.<population>``: ``itt``, ``pp``,
+    ``fish`` (FISH-evaluable), ``maint`` (maintenance safety set), ``mntenter`` (entered
+    maintenance), ``nonpp`` (ITT − PP), ``fish_pp`` (FISH-evaluable per-protocol) and
+    ``gain1q_known`` / ``gain1q_known_pp`` (FISH patients with a 1q21 result, ITT / PP).
     """
-    out: dict[str, Any] = {f"{page}.snapshot": snap.cut,
-                           f"{page}.cutoff": str(snap.manifest.get("cutoff_date", snap.cut))}
+    ctx: dict[str, Any] = {"snapshot": snap.cut, "cutoff": str(snap.manifest.get("cutoff_date", snap.cut))}
     for name in POPULATIONS:
-        out[f"{page}.n.{name.lower()}"] = int(len(derive_population(snap.adsl, name)))
-    out[f"{page}.n.nonpp"] = out[f"{page}.n.itt"] - out[f"{page}.n.pp"]
-    out[f"{page}.data_note"] = ("synthetic data (artificial patients, not real ones)" if snap.synthetic
-                                else "the trial data of this snapshot")
-    return out
+        ctx[f"n.{name.lower()}"] = int(len(derive_population(snap.adsl, name)))
+    ctx["n.nonpp"] = ctx["n.itt"] - ctx["n.pp"]
+    itt = derive_adsl(derive_population(snap.adsl, "ITT"))
+    pp = derive_adsl(derive_population(snap.adsl, "PP"))
+    ctx["n.fish_pp"] = int((pp["FISHFL"] == "Y").sum())
+    ctx["n.gain1q_known"] = int(itt["GAIN1QFL"].notna().sum())
+    ctx["n.gain1q_known_pp"] = int(pp["GAIN1QFL"].notna().sum())
+    ctx["data_note"] = ("synthetic data (artificial patients, not real ones)" if snap.synthetic
+                        else "the trial data of this snapshot")
+    return {f"{page}.{k}": v for k, v in ctx.items()}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -234,17 +278,10 @@ def derive_claim_values_response(snap) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- safety
-#: Table 3 terms -> claim id stem
-T3_TERMS = {
-    "Upper respiratory infection": "uri", "Lower respiratory infection": "lri",
-    "Viral infection": "viral", "Urinary tract infection": "uti",
-    "Infection unspecified": "infection_other", "Varicella zoster virus infection": "vzv",
-    "Sepsis": "sepsis", "Polyneuropathy": "polyneuropathy", "Fatigue": "fatigue",
-    "Constipation": "constipation", "Diarrhoea": "diarrhoea", "Nausea": "nausea", "Oedema": "oedema",
-    "Pain": "pain", "Renal disorders": "renal", "Cardiac disorders": "cardiac",
-    "Secondary malignancies": "second_malignancy", "Anaemia": "anaemia", "Leukopenia": "leukopenia",
-    "Neutropenia": "neutropenia", "Thrombocytopenia": "thrombocytopenia",
-}
+#: grade band -> claim id part of the Table 3 cells and of the "any infection" rates (the results
+#: text calls the upper band "grade 3/4")
+_BAND_IDS = dict(zip(GRADE_BANDS, ("g12", "g3plus")))
+_INFECTION_BAND_IDS = dict(zip(GRADE_BANDS, ("g12", "g34")))
 
 
 def derive_claim_values_safety(snap) -> dict[str, Any]:
@@ -258,14 +295,14 @@ def derive_claim_values_safety(snap) -> dict[str, Any]:
     out: dict[str, Any] = {}
     Ns = t.groupby(level="phase")["N"].first()
     out["t3.mnt.n"] = int(Ns["MAINTENANCE"])
-    for term, stem in T3_TERMS.items():
+    for term, stem in TERMS.items():
         for ph, pk in (("ALL", "all"), ("MAINTENANCE", "mnt")):
-            for band, bk in (("1-2", "g12"), (">=3", "g3plus")):
+            for band, bk in _BAND_IDS.items():
                 r = t.loc[(term, ph, band)]
                 out[f"t3.{pk}.{stem}.{bk}.n"] = int(r["n"])
                 out[f"t3.{pk}.{stem}.{bk}.pct"] = float(r["pct"])
     N = int(Ns["ALL"])
-    for band, bk in (("1-2", "g12"), (">=3", "g34")):
+    for band, bk in _INFECTION_BAND_IDS.items():
         k = sum(int(t.loc[(term, "ALL", band), "n"]) for term in INFECTION_TERMS)
         out[f"safety.infection.{bk}.pct"] = 100.0 * k / N
     out["safety.infection.g34.pct_discussion"] = out["safety.infection.g34.pct"]

@@ -6,7 +6,8 @@
 registry files under ``prognostic``; the page shows them beside Figures 2 and 3).
 ``derive_claim_values_prognostic(snap)`` returns the Cox claims shown on the Prognostic factors
 page (chapters/04_prognostic.md): the univariate screen (``os.univ.*.p``), the multivariate model
-(``os.cox.*``) and the PFS hazard ratio of gain of 1q21 (``pfs.cox.gain1q.*``).
+(``os.cox.*``) and the PFS hazard ratio of gain of 1q21 (``pfs.cox.gain1q.*``). Which cell of a
+page glues which claims is ``values.CLAIM_GROUPS``; the page context is ``values.derive_page_context``.
 
 Value conventions (docs/paper-readings.md §2): months and p-values as plain floats, counts as int,
 a median or CI limit that is not reached / not calculable as the string ``"NR"``, hazard ratios in
@@ -26,26 +27,23 @@ the orientation the paper prints. Readings:
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
-from ixathaldex.analysis.populations import PAPER_MULTIVARIATE_FACTORS, derive_adsl, derive_population
+from ixathaldex.analysis.cox import (
+    table_cox_multivariate,
+    table_pfs_gain1q_hr,
+    table_univariate_screen,
+)
+from ixathaldex.analysis.populations import PAPER_MULTIVARIATE_FACTORS
 from ixathaldex.analysis.survival import (
     OS_SUBGROUP_FACTORS,
     PFS_SUBGROUP_POPULATIONS,
     derive_tte,
-    invert_hr,
-    table_cox_multivariate,
-    table_cox_univariate,
     table_followup,
     table_km_summary,
     table_subgroup_survival,
-    table_univariate_screen,
 )
-from ixathaldex.claims.registry import load_claims
-from ixathaldex.claims.review import format_value
-from ixathaldex.report.tables import DisplayTable, fmt_p, format_cox
+from ixathaldex.values import Value
 
 #: (claim prefix, factor, {level: claim suffix}) of the PFS subgroup comparisons
 PFS_CLAIMS = (
@@ -79,29 +77,11 @@ SCREEN_CLAIMS = {"gain1q": "gain1q_detected", "lines": "prior_lines", "iss": "is
 COX_CLAIMS = {"gain1q": "gain1q_detected", "hb100": "hgb100"}
 
 
-#: claim-id prefixes of each display on the two pages (the claims are glued in the cell that shows
-#: them, so that the reviewer page's link lands on that table or figure)
-CLAIM_GROUPS = {
-    "followup": ("followup.",),
-    "figure1": ("pfs.itt.", "pfs.pp.", "os.itt.", "os.pp."),
-    "pfs_subgroups": tuple(f"{prefix}." for prefix, _, _ in PFS_CLAIMS),
-    "os_subgroups": tuple(f"{prefix}." for prefix, _, _ in OS_CLAIMS),
-    "screen": ("os.univ.",),
-    "multivariate": ("os.cox.",),
-    "pfs_hr": ("pfs.cox.",),
-}
-
-
-def select_claims(values: dict, group: str) -> dict:
-    """The entries of ``values`` whose id starts with one of ``CLAIM_GROUPS[group]``."""
-    prefixes = CLAIM_GROUPS[group]
-    return {k: v for k, v in values.items() if k.startswith(prefixes)}
-
-
-def months(v):
-    """A median or CI limit as a claim value: float months, or "NR" when not reached (NaN)."""
-    v = float(v)
-    return "NR" if not math.isfinite(v) else v
+def months(v) -> float | str:
+    """A median or CI limit as a claim value: float months, or "NR" when not reached (the
+    analysis layer's NaN, or +inf)."""
+    value = Value.parse(v)
+    return value.number if value.is_number else "NR"
 
 
 def _median_claims(out: dict, prefix: str, summary: pd.DataFrame, ci: bool = False) -> None:
@@ -144,17 +124,6 @@ def derive_claim_values_survival(snap) -> dict[str, float | int | str]:
     return out
 
 
-def derive_pfs_gain1q_hr(snap) -> pd.DataFrame:
-    """Prognostic page: univariate PFS Cox model of gain of 1q21 (PP, FISH with a 1q21 result),
-    two rows: gain vs no gain (ours) and no gain vs gain (the paper's printed orientation)."""
-    pop = PFS_SUBGROUP_POPULATIONS["gain1q"]
-    ours = table_cox_univariate(snap.adsl, snap.adtte, "PFS", ["gain1q"], population=pop)
-    both = pd.concat([ours, invert_hr(ours)], ignore_index=True)
-    both["orientation"] = ["ours (gain vs no gain)", "as printed (no gain vs gain)"]
-    both["population"] = pop
-    return both
-
-
 def derive_claim_values_prognostic(snap) -> dict[str, float | int | str]:
     """Prognostic page: claim id -> value (univariate screen, multivariate OS Cox, PFS HR of 1q21)."""
     a, t = snap.adsl, snap.adtte
@@ -170,7 +139,7 @@ def derive_claim_values_prognostic(snap) -> dict[str, float | int | str]:
         out[f"os.cox.{suffix}.hr.ci_low"] = float(r["hr_lower"])
         out[f"os.cox.{suffix}.hr.ci_high"] = float(r["hr_upper"])
         out[f"os.cox.{suffix}.p"] = float(r["p_value"])
-    printed = derive_pfs_gain1q_hr(snap).iloc[1]
+    printed = table_pfs_gain1q_hr(a, t).iloc[1]
     out["pfs.cox.gain1q.hr"] = float(printed["hr"])
     out["pfs.cox.gain1q.hr.ci_low"] = float(printed["hr_lower"])
     out["pfs.cox.gain1q.hr.ci_high"] = float(printed["hr_upper"])
@@ -178,79 +147,15 @@ def derive_claim_values_prognostic(snap) -> dict[str, float | int | str]:
     return out
 
 
-# ---- prose and display helpers of the two pages -------------------------------------------------
+# ---- prose of the prognostic page ------------------------------------------------------------
 
-def derive_claim_texts(values: dict, claims=None) -> dict[str, str]:
-    """``{claim id + ".text": display string}`` for prose: each value at its claim's printed
-    precision ("not reached" for NR), as the reviewer page shows it (``review.format_value``);
-    p-values come with their relation ("p = 0.319", "p < 0.0001") and medians with their unit
-    ("9.4 months", "not reached"); CI limits are bare numbers."""
-    registry = {c["id"]: c for c in (claims if claims is not None else load_claims())}
-    out = {}
-    for k, v in values.items():
-        claim = registry.get(k, {})
-        text = format_value(v, claim)
-        if claim.get("unit") == "months" and text not in ("not reached", "not computed"):
-            text = f"{float(v):.1f}"  # one decimal even where the paper printed "NR" (no decimals)
-        if claim.get("rule") == "pvalue":  # "p = 0.319" or "p < 0.0001", ready for prose
-            text = f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
-        elif k.endswith("median") and claim.get("unit") == "months" and text != "not reached":
-            text += " months"  # a median carries its unit ("9.4 months" / "not reached")
-        out[f"{k}.text"] = text
-    return out
-
-
-def format_univariate_screen(screen: pd.DataFrame, caption: str, name: str = "") -> "DisplayTable":
-    """Prognostic page, univariate OS screen display from ``survival.table_univariate_screen``:
-    the Cox columns of ``format_cox`` plus the log-rank p and whether the factor is selected."""
-    dt = format_cox(screen, caption, name=name)
-    thr = float(screen["threshold"].iloc[0])
-    dt.frame["Log-rank p"] = [fmt_p(p) for p in screen["logrank_p"]]
-    dt.frame[f"Selected (log-rank p < {thr:g})"] = ["yes" if s else "no" for s in screen["selected"]]
-    dt.footnote += (f" Selection for the multivariate model: log-rank p < {thr:g}. Gain of 1q21 is "
-                    "coded detected vs not detected (a missing probe counts as not detected).")
-    return dt
-
-
-def format_cox_directions(cox: pd.DataFrame, caption: str, name: str = "",
-                          event: str = "death") -> "DisplayTable":
-    """Prognostic page, Cox display: level vs reference, n (events), HR (CI), Wald p, and the
-    reading of each HR in words ("higher hazard of <event> with <level> than with <reference>")."""
-    dt = format_cox(cox, caption, name=name)
-    dt.frame = dt.frame.drop(columns=["Factor"])
-    if "orientation" in cox:
-        dt.frame.insert(0, "Orientation", list(cox["orientation"]))
-    dt.frame["Reading"] = [_reading(r, event) for _, r in cox.iterrows()]
-    return dt
-
-
-def _reading(row, event: str) -> str:
-    if not row.get("estimable", True) or not math.isfinite(row["hr"]):
-        return "not estimable (monotone likelihood)"
-    word = "higher" if row["hr"] > 1 else "lower"
-    return f"{word} hazard of {event} with {row['level']} than with {row['reference']}"
-
-
-def derive_page_numbers(snap, prefix: str) -> dict[str, object]:
-    """Non-claim numbers of the survival pages, keyed ``<prefix>.<name>``: snapshot id, cut-off
-    date, N of ITT, PP, FISH-evaluable (all and within PP), and the FISH patients with a 1q21
-    result (PP) — the populations of Figures 1–3 and the subgroup tables."""
-    itt = derive_adsl(derive_population(snap.adsl, "ITT"))
-    pp = derive_adsl(derive_population(snap.adsl, "PP"))
-    nums = {"snapshot": snap.cut, "cutoff": snap.cutoff.isoformat(), "n_itt": len(itt),
-            "n_pp": len(pp), "n_fish": int((itt["FISHFL"] == "Y").sum()),
-            "n_fish_pp": int((pp["FISHFL"] == "Y").sum()),
-            "n_gain1q_known_pp": int(pp["GAIN1QFL"].notna().sum()),
-            "n_gain1q_known": int(itt["GAIN1QFL"].notna().sum())}
-    return {f"{prefix}.{k}": v for k, v in nums.items()}
-
-
-def derive_screen_text(screen: pd.DataFrame) -> dict[str, str]:
+def derive_screen_text(screen: pd.DataFrame, page: str = "prognostic") -> dict[str, str]:
     """Prognostic page prose: the factors the univariate screen selects and those it leaves out,
     each named by its adverse (non-reference) level, joined with commas; keyed
-    ``s04.screen.selected`` / ``s04.screen.not_selected``."""
+    ``<page>.screen.selected`` / ``<page>.screen.not_selected`` (the page-context scheme of
+    ``values.derive_page_context``)."""
     lab = screen.drop_duplicates("factor")
     sel = lab.loc[lab["selected"], "level"]
     out = lab.loc[~lab["selected"], "level"]
-    return {"s04.screen.selected": ", ".join(sel) or "none",
-            "s04.screen.not_selected": ", ".join(out) or "none"}
+    return {f"{page}.screen.selected": ", ".join(sel) or "none",
+            f"{page}.screen.not_selected": ", ".join(out) or "none"}

@@ -12,6 +12,7 @@ three decimals, "<0.001" below; hazard ratios two decimals.
 from __future__ import annotations
 
 import html
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ixathaldex.analysis.safety import GRADE_BAND_LABELS, PHASES
 from ixathaldex.paths import Project
+from ixathaldex.values import DAYS_PER_MONTH, format_number, format_p
 
 ABBREVIATIONS = {
     "ASCT": "autologous stem cell transplantation", "Btz": "bortezomib",
@@ -112,22 +115,14 @@ def to_csv(frame: pd.DataFrame, path) -> Path:
 
 # ---- formatting helpers ----------------------------------------------------------------------
 
-def _num(v, digits=1, missing="NR") -> str:
-    return missing if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
-
-
 def fmt_n_pct(n, pct) -> str:
-    return f"{int(n)} ({_num(pct, 1, '–')})"
-
-
-def fmt_p(p) -> str:
-    if p is None or not np.isfinite(p):
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    """'8 (8.9)': a count and its percentage at one decimal ('–' when there is none)."""
+    return f"{int(n)} ({format_number(pct, 1)})"
 
 
 def fmt_median_ci(m, lo, hi) -> str:
-    return f"{_num(m)} ({_num(lo, 1, 'NC')}–{_num(hi, 1, 'NC')})"
+    """'8.5 (6.4–NC)': a median (NR when not reached) and its CI (NC: a limit not calculable)."""
+    return f"{format_number(m, 1, 'NR')} ({format_number(lo, 1, 'NC')}–{format_number(hi, 1, 'NC')})"
 
 
 def fmt_hr(hr, lo, hi, estimable=True) -> str:
@@ -146,12 +141,13 @@ def format_characteristics(t: pd.DataFrame, caption: str = "Table 1. Patient cha
         if r["stat"] == "n (%)":
             val = fmt_n_pct(r["n"], r["pct"])
             if r["section"] == "Cytogenetics" and r["item"] != "FISH evaluable":
-                val = f"{int(r['n'])}/{int(r['denominator'])} ({_num(r['pct'], 1, '–')})"
+                val = f"{int(r['n'])}/{int(r['denominator'])} ({format_number(r['pct'], 1)})"
         else:
             lo, hi, v = r["low"], r["high"], r["value"]
             whole = all(np.isfinite(x) and float(x).is_integer() for x in (lo, hi, v))
-            val = f"{_num(v, 0 if whole else 1)} ({_num(lo, 0 if float(lo).is_integer() else 1, '–')}–" \
-                  f"{_num(hi, 0 if float(hi).is_integer() else 1, '–')})"
+            val = f"{format_number(v, 0 if whole else 1, 'NR')} " \
+                  f"({format_number(lo, 0 if float(lo).is_integer() else 1)}–" \
+                  f"{format_number(hi, 0 if float(hi).is_integer() else 1)})"
         rows.append({"Characteristic": r["section"], "Category": r["item"],
                      "Statistic": r["stat"], "Value": val})
     n = int(t.loc[t["stat"] == "n (%)", "denominator"].max())
@@ -190,12 +186,12 @@ def format_response_by_group(t: pd.DataFrame,
     rows = []
     for _, r in t.iterrows():
         row = {"Comparison": r["factor_label"], "Group": r["label"],
-               "≥PR, n/N (%)": f"{int(r['n'])}/{int(r['N'])} ({_num(r['pct'], 1, '–')})",
+               "≥PR, n/N (%)": f"{int(r['n'])}/{int(r['N'])} ({format_number(r['pct'], 1)})",
                "95% CI": f"{r['ci_lower']:.1f}–{r['ci_upper']:.1f}" if r["N"] else "–"}
         if counts:
             row["Responders"] = str(int(r["n"]))
             row["Non-responders"] = str(int(r["N"] - r["n"]))
-        row["Fisher p"] = fmt_p(r["p_value"])
+        row["Fisher p"] = format_p(r["p_value"])
         rows.append(row)
     df = pd.DataFrame(rows)
     df.loc[df["Comparison"].duplicated(), ["Comparison", "Fisher p"]] = ""
@@ -240,7 +236,7 @@ def format_subgroup_survival(t: pd.DataFrame, caption: str, name: str = "") -> D
         "Comparison": t["factor_label"], "Population": t.get("population", ""), "Group": t["label"],
         "n": t["n"].astype(int), "Events": t["events"].astype(int),
         "Median, months (95% CI)": [fmt_median_ci(*v) for v in t[["median", "ci_lower", "ci_upper"]].to_numpy()],
-        "Log-rank p": [fmt_p(p) for p in t["p_value"]],
+        "Log-rank p": [format_p(p) for p in t["p_value"]],
     })
     dup = df["Comparison"].duplicated()
     df.loc[dup, ["Comparison", "Population", "Log-rank p"]] = ""
@@ -257,13 +253,45 @@ def format_cox(t: pd.DataFrame, caption: str, name: str = "") -> DisplayTable:
         "n (events)": [f"{int(n)} ({int(e)})" for n, e in zip(t["n"], t["events"])],
         "HR (95% CI)": [fmt_hr(h, lo, hi, ok) for h, lo, hi, ok in
                         zip(t["hr"], t["hr_lower"], t["hr_upper"], est)],
-        "Wald p": [fmt_p(p) if ok else "–" for p, ok in zip(t["p_value"], est)],
+        "Wald p": [format_p(p) if ok else "–" for p, ok in zip(t["p_value"], est)],
     })
     ties = t["ties"].iloc[0] if "ties" in t and len(t) else "breslow"
     return DisplayTable(df, caption, footnote_for(
         "HR", "CI", "ISS", "GFR", "Hb", "IMiD",
         extra=f"Cox proportional hazards, {ties.capitalize()} ties; HR > 1: higher hazard in the "
         "named level than in the reference level."), t, name)
+
+
+def format_univariate_screen(screen: pd.DataFrame, caption: str, name: str = "") -> DisplayTable:
+    """Univariate OS screen display (prognostic factors) from ``cox.table_univariate_screen``:
+    the Cox columns of ``format_cox`` plus the log-rank p and whether the factor is selected."""
+    dt = format_cox(screen, caption, name=name)
+    thr = float(screen["threshold"].iloc[0])
+    dt.frame["Log-rank p"] = [format_p(p) for p in screen["logrank_p"]]
+    dt.frame[f"Selected (log-rank p < {thr:g})"] = ["yes" if s else "no" for s in screen["selected"]]
+    dt.footnote += (f" Selection for the multivariate model: log-rank p < {thr:g}. Gain of 1q21 is "
+                    "coded detected vs not detected (a missing probe counts as not detected).")
+    return dt
+
+
+def format_cox_directions(cox: pd.DataFrame, caption: str, name: str = "",
+                          event: str = "death") -> DisplayTable:
+    """Cox display with the reading of each HR (prognostic factors): level vs reference, n
+    (events), HR (CI), Wald p, and in words "higher hazard of <event> with <level> than with
+    <reference>", from ``cox.table_cox_*`` (an ``orientation`` column is shown first)."""
+    dt = format_cox(cox, caption, name=name)
+    dt.frame = dt.frame.drop(columns=["Factor"])
+    if "orientation" in cox:
+        dt.frame.insert(0, "Orientation", list(cox["orientation"]))
+    dt.frame["Reading"] = [_reading(r, event) for _, r in cox.iterrows()]
+    return dt
+
+
+def _reading(row, event: str) -> str:
+    if not row.get("estimable", True) or not math.isfinite(row["hr"]):
+        return "not estimable (monotone likelihood)"
+    word = "higher" if row["hr"] > 1 else "lower"
+    return f"{word} hazard of {event} with {row['level']} than with {row['reference']}"
 
 
 def format_adverse_events(t: pd.DataFrame,
@@ -278,8 +306,8 @@ def format_adverse_events(t: pd.DataFrame,
     rows = []
     for cat, term in terms:
         row = {("", "Category"): cat.capitalize(), ("", "Adverse event"): term}
-        for ph in ("ALL", "MAINTENANCE"):
-            for g, gl in (("1-2", "Grade 1–2"), (">=3", "Grade ≥3")):
+        for ph in PHASES:
+            for g, gl in GRADE_BAND_LABELS.items():
                 r = idx.loc[(term, ph, g)]
                 row[(names[ph], gl)] = fmt_n_pct(r["n"], r["pct"])
         rows.append(row)
@@ -313,16 +341,17 @@ def format_treatment_exposure(t: pd.DataFrame, caption: str = "Treatment exposur
     for _, r in t.iterrows():
         if np.isfinite(r["value"]):
             digits = 0 if "cycles" in r["quantity"] or "lines" in r["quantity"] else 1
-            val = f"{_num(r['value'], digits, '–')} ({_num(r['low'], digits, '–')}–{_num(r['high'], digits, '–')})"
+            val = f"{format_number(r['value'], digits)} ({format_number(r['low'], digits)}–" \
+                  f"{format_number(r['high'], digits)})"
             rows.append({"Quantity": r["quantity"][0].upper() + r["quantity"][1:],
                          "Denominator": int(r["n"]), "Value": val})
         else:
             rows.append({"Quantity": r["quantity"][0].upper() + r["quantity"][1:],
                          "Denominator": int(r["denominator"]),
-                         "Value": f"{int(r['n'])} ({_num(r['pct'], 1, '–')})"})
+                         "Value": f"{int(r['n'])} ({format_number(r['pct'], 1)})"})
     return DisplayTable(pd.DataFrame(rows), caption, footnote_for(
         "ITT", extra="Value: median (range) or n (%); Denominator: the patients each row counts among. Durations "
-        "in months (days / 30.4375): maintenance from its first day to the last dose (or the cut-off), "
+        f"in months (days / {DAYS_PER_MONTH}): maintenance from its first day to the last dose (or the cut-off), "
         "in the patients who received maintenance; induction (thalidomide) from the start of treatment "
         "to the day before maintenance, the last dose or the cut-off."), t, name)
 
