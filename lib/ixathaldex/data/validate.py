@@ -89,8 +89,6 @@ def manifest_checks(folder: Path, cut: str | None = None) -> tuple[dict | None, 
     return manifest, problems
 
 
-# ---- helpers for cross-table rules -----------------------------------------------------------
-
 def manifest_problems(folder: Path, cut: str | None = None) -> list[str]:
     """Checksum and identity mismatches between a folder's files and its manifest, one line each.
 
@@ -99,6 +97,8 @@ def manifest_problems(folder: Path, cut: str | None = None) -> list[str]:
     """
     return [str(p) for p in manifest_checks(Path(folder), cut)[1]]
 
+
+# ---- helpers for cross-table rules -----------------------------------------------------------
 
 def _mask(table, df, mask, column, rule, message):
     return row_problems(table, df, np.flatnonzero(np.asarray(mask, dtype=bool)), column, rule, message)
@@ -118,27 +118,43 @@ def _has(typed: dict, table: str, *cols: str) -> bool:
     return table in typed and all(c in typed[table].columns for c in cols)
 
 
-def _adsl_rules(a: pd.DataFrame, cutoff) -> list[Problem]:
-    P = []
+def _yes(a: pd.DataFrame, column: str) -> pd.Series:
+    """Rows whose flag ``column`` is Y (none when the column is absent)."""
+    return a[column] == "Y" if column in a else pd.Series(False, index=a.index)
+
+
+def _adsl_flag_rules(a: pd.DataFrame) -> list[Problem]:
+    """One row per subject; a population flag only within the population it narrows."""
     dup = a["USUBJID"].duplicated(keep=False) & a["USUBJID"].notna()
-    P += _mask("adsl", a, dup, "USUBJID", "duplicate-subject", "subject appears more than once in ADSL")
-    def y(c):
-        return a[c] == "Y" if c in a else pd.Series(False, index=a.index)
+    P = _mask("adsl", a, dup, "USUBJID", "duplicate-subject", "subject appears more than once in ADSL")
     pairs = [("PPROTFL", "ITTFL", "pp-in-itt", "PPROTFL=Y but ITTFL is not Y (per-protocol must be in ITT)"),
              ("MNTFL", "INDCMPFL", "maintenance-after-induction", "MNTFL=Y but INDCMPFL is not Y"),
              ("MNTSAFFL", "MNTFL", "maintenance-safety-set", "MNTSAFFL=Y but MNTFL is not Y")]
     for c, need, rule, msg in pairs:
         if c in a and need in a:
-            P += _mask("adsl", a, y(c) & ~y(need), c, rule, msg)
-    if {"FISHFL", *FISH_COLUMNS} <= set(a.columns):
-        for c in FISH_COLUMNS:
-            P += _mask("adsl", a, (a["FISHFL"] == "N") & a[c].notna(), c, "fish-not-done",
-                       lambda r, c=c: f"value {r[c]!r} given but FISHFL=N (leave empty when FISH not done)")
-            if c in FISH_REQUIRED:
-                P += _mask("adsl", a, (a["FISHFL"] == "Y") & a[c].isna(), c, "fish-missing",
-                           "empty but FISHFL=Y (FISH-evaluable patients need t(4;14), t(14;16) and del(17p))")
-        P += _mask("adsl", a, (a["FISHFL"] == "Y") & a[list(FISH_COLUMNS)].isna().all(axis=1), "FISHFL",
-                   "fish-missing", "FISHFL=Y but every FISH result is empty")
+            P += _mask("adsl", a, _yes(a, c) & ~_yes(a, need), c, rule, msg)
+    return P
+
+
+def _adsl_fish_rules(a: pd.DataFrame) -> list[Problem]:
+    """FISH results given exactly when FISH was evaluable (FISHFL)."""
+    P = []
+    if not {"FISHFL", *FISH_COLUMNS} <= set(a.columns):
+        return P
+    for c in FISH_COLUMNS:
+        P += _mask("adsl", a, (a["FISHFL"] == "N") & a[c].notna(), c, "fish-not-done",
+                   lambda r, c=c: f"value {r[c]!r} given but FISHFL=N (leave empty when FISH not done)")
+        if c in FISH_REQUIRED:
+            P += _mask("adsl", a, (a["FISHFL"] == "Y") & a[c].isna(), c, "fish-missing",
+                       "empty but FISHFL=Y (FISH-evaluable patients need t(4;14), t(14;16) and del(17p))")
+    P += _mask("adsl", a, (a["FISHFL"] == "Y") & a[list(FISH_COLUMNS)].isna().all(axis=1), "FISHFL",
+               "fish-missing", "FISHFL=Y but every FISH result is empty")
+    return P
+
+
+def _adsl_status_rules(a: pd.DataFrame) -> list[Problem]:
+    """Age group against age; end-of-treatment status against its reason and last dose date."""
+    P = []
     if {"AGE", "AGEGR1"} <= set(a.columns):
         want = pd.Series(np.where(a["AGE"] >= 75, ">=75", "<75"), index=a.index)
         bad = a["AGE"].notna() & a["AGEGR1"].isin(["<75", ">=75"]) & (a["AGEGR1"] != want)
@@ -155,31 +171,50 @@ def _adsl_rules(a: pd.DataFrame, cutoff) -> list[Problem]:
                    "last dose date given but EOTSTT=ONGOING (leave empty while on therapy)")
         P += _mask("adsl", a, a["EOTSTT"].isin(["COMPLETED", "DISCONTINUED"]) & a["TRTEDT"].isna(),
                    "TRTEDT", "trtedt-status", lambda r: f"empty but EOTSTT={r['EOTSTT']} (give the last dose date)")
-    if "TRTSDT" in a:
-        for c, rule in (("TRTEDT", "trtedt-order"), ("MNTSDT", "mntsdt-order")):
-            if c in a:
-                P += _mask("adsl", a, a[c] < a["TRTSDT"], c, rule,
-                           lambda r, c=c: f"{c} {_d(r[c])} is before TRTSDT {_d(r['TRTSDT'])}")
-        if "FLTSTDT" in a:
-            P += _mask("adsl", a, a["FLTSTDT"] >= a["TRTSDT"], "FLTSTDT", "fltstdt-order",
-                       lambda r: f"first-line start {_d(r['FLTSTDT'])} is not before TRTSDT {_d(r['TRTSDT'])}")
+    return P
+
+
+def _adsl_date_order_rules(a: pd.DataFrame) -> list[Problem]:
+    """Last dose and maintenance start not before the first dose; the first line before it."""
+    P = []
+    if "TRTSDT" not in a:
+        return P
+    for c, rule in (("TRTEDT", "trtedt-order"), ("MNTSDT", "mntsdt-order")):
+        if c in a:
+            P += _mask("adsl", a, a[c] < a["TRTSDT"], c, rule,
+                       lambda r, c=c: f"{c} {_d(r[c])} is before TRTSDT {_d(r['TRTSDT'])}")
+    if "FLTSTDT" in a:
+        P += _mask("adsl", a, a["FLTSTDT"] >= a["TRTSDT"], "FLTSTDT", "fltstdt-order",
+                   lambda r: f"first-line start {_d(r['FLTSTDT'])} is not before TRTSDT {_d(r['TRTSDT'])}")
+    return P
+
+
+def _adsl_cycle_rules(a: pd.DataFrame) -> list[Problem]:
+    """Maintenance start and cycles only with MNTFL; completion flags against cycle counts; PP cycles."""
+    P = []
     if {"MNTSDT", "MNTFL"} <= set(a.columns):
-        P += _mask("adsl", a, a["MNTSDT"].notna() & ~y("MNTFL"), "MNTSDT", "mntsdt-flag",
+        P += _mask("adsl", a, a["MNTSDT"].notna() & ~_yes(a, "MNTFL"), "MNTSDT", "mntsdt-flag",
                    "maintenance start given but MNTFL is not Y")
     if {"MNTSDT", "MNTSAFFL"} <= set(a.columns):
-        P += _mask("adsl", a, a["MNTSDT"].isna() & y("MNTSAFFL"), "MNTSDT", "mntsdt-flag",
+        P += _mask("adsl", a, a["MNTSDT"].isna() & _yes(a, "MNTSAFFL"), "MNTSDT", "mntsdt-flag",
                    "empty but MNTSAFFL=Y (a treated maintenance patient needs a start date)")
     if {"MNTCYC", "MNTFL"} <= set(a.columns):
-        P += _mask("adsl", a, (a["MNTCYC"] > 0).fillna(False) & ~y("MNTFL"), "MNTCYC", "mntcyc-flag",
+        P += _mask("adsl", a, (a["MNTCYC"] > 0).fillna(False) & ~_yes(a, "MNTFL"), "MNTCYC", "mntcyc-flag",
                    lambda r: f"{r['MNTCYC']} maintenance cycles but MNTFL is not Y")
     for flag, c, n in (("INDCMPFL", "INDCYC", 8), ("MNTCMPFL", "MNTCYC", 12)):
         if flag in a and c in a:
-            P += _mask("adsl", a, y(flag) & (a[c] != n).fillna(False), c, f"{c.lower()}-complete",
+            P += _mask("adsl", a, _yes(a, flag) & (a[c] != n).fillna(False), c, f"{c.lower()}-complete",
                        lambda r, c=c, flag=flag, n=n: f"{flag}=Y but {c} is {r[c]}, not {n}")
     if {"PPROTFL", "INDCYC"} <= set(a.columns):
-        P += _mask("adsl", a, y("PPROTFL") & (a["INDCYC"] < 2).fillna(False), "INDCYC", "pp-cycles",
+        P += _mask("adsl", a, _yes(a, "PPROTFL") & (a["INDCYC"] < 2).fillna(False), "INDCYC", "pp-cycles",
                    lambda r: f"PPROTFL=Y but only {r['INDCYC']} induction cycle(s) (at least 2 needed)")
     return P
+
+
+def _adsl_rules(a: pd.DataFrame) -> list[Problem]:
+    """Every ADSL rule, in the order docs/validation.md lists them."""
+    return (_adsl_flag_rules(a) + _adsl_fish_rules(a) + _adsl_status_rules(a) + _adsl_date_order_rules(a)
+            + _adsl_cycle_rules(a))
 
 
 def _subject_rules(typed: dict, adsl_ids: pd.Series) -> list[Problem]:
@@ -294,11 +329,11 @@ def _date_rules(typed: dict) -> list[Problem]:
     return P
 
 
-def cross_table_problems(typed: dict, cutoff) -> list[Problem]:
+def cross_table_problems(typed: dict) -> list[Problem]:
     """Rules that span rows or tables, on the typed frames of the readable files."""
     P = []
     if _has(typed, "adsl", "USUBJID"):
-        P += _adsl_rules(typed["adsl"], cutoff)
+        P += _adsl_rules(typed["adsl"])
         P += _subject_rules(typed, typed["adsl"]["USUBJID"])
     if "adtte" in typed:
         P += _tte_rules(typed)
@@ -404,7 +439,7 @@ def validate_snapshot(folder: Path, cut: str | None = None, manifest: bool = Tru
         raw[table] = df
         problems += schema_problems(table, df, cutoff)
         typed[table] = coerce_types(table, df, errors="coerce")
-    problems += cross_table_problems(typed, cutoff)
+    problems += cross_table_problems(typed)
     logger.debug("validated %s: %d problem(s)", folder, len(problems))
     return problems
 
