@@ -3,8 +3,8 @@
 ``SCHEMA`` lists each table's columns with their type, whether they may be empty, allowed values and
 ranges (the contract is ``docs/data-model.md``); ``read_table(path)`` reads one CSV as all-string
 columns or says why it is unusable; ``coerce_types(table, df)`` gives the analysis types;
-``_schema_problems`` runs the per-column rules with pandera. The cross-table rules, the manifest
-and the entry points are in :mod:`ixathaldex.data.validate`, which re-exports the public names here.
+``schema_problems`` runs the per-column rules with pandera. The cross-table rules, the manifest
+and the entry points are in :mod:`ixathaldex.data.validate`.
 Row numbers in messages are 1-based CSV line numbers (the header is line 1).
 """
 

@@ -4,8 +4,8 @@ The latent cohort of ``ixathaldex.synth.cohort`` has every printed count by cons
 holds the survival targets, an objective (sum over targets of a score of error / tolerance), hard
 constraints (the treatment course must stay what the counts say), and a seeded simulated-annealing
 search over times, enrolment dates and count-preserving swaps of covariate blocks. The count
-checks of a cut and the calibration report are in ``ixathaldex.synth.calibration_report`` (their names
-stay importable from here). Readings of the paper are in ``docs/calibration.md``.
+checks of a cut and the calibration report are in ``ixathaldex.synth.calibration_report``. Readings
+of the paper are in ``docs/calibration.md``.
 """
 
 from __future__ import annotations
