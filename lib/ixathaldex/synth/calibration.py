@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ixathaldex.exceptions import CalibrationError
 from ixathaldex.log import logger
 from ixathaldex.synth import cohort as S
 from ixathaldex.synth import fastsurv as fs
@@ -487,4 +488,4 @@ def repair(lat) -> None:
                 lat.pfs[j] = min(target + int(rng.integers(-10, 10)), fu[j])
                 lat.os[j] = max(lat.os[j], lat.pfs[j])
     if not valid(lat):
-        raise S.CalibrationError("could not build a valid initial latent cohort")
+        raise CalibrationError("could not build a valid initial latent cohort")
