@@ -24,10 +24,7 @@ MAX_FUNCTION_LINES = 60
 #: the generator's search is allowed longer functions (issue 9)
 LONG_FUNCTIONS_ALLOWED = {"ixathaldex.synth.calibration", "ixathaldex.synth.cohort"}
 #: not yet split (issue 9 work in progress): this list only shrinks
-OVERSIZE_YET = {"ixathaldex.claims.consistency", "ixathaldex.data.validate._adsl_rules",
-                "ixathaldex.site.bench.main",
-                "ixathaldex.site.build._build_validated", "ixathaldex.synth.calibration_report.count_checks",
-                "ixathaldex.synth.cuts.cut_tables"}
+OVERSIZE_YET = {"ixathaldex.site.bench.main", "ixathaldex.site.build._build_validated"}
 
 
 def module_name(path: Path) -> str:

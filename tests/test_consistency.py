@@ -2,7 +2,8 @@
 
 import pytest
 
-from ixathaldex.claims.consistency import (COLUMNS, grim_counts, pct_matches, table_consistency)
+from ixathaldex.claims.consistency import table_consistency
+from ixathaldex.claims.printed import COLUMNS, grim_counts, pct_matches
 
 
 def claim(id, published, rule="exact", **kw):

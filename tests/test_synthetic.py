@@ -328,6 +328,7 @@ def _tree(folder: Path) -> dict:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow  # runs the generator
 def test_short_run_is_byte_identical(tmp_path):
     from ixathaldex import cli
 
@@ -338,6 +339,7 @@ def test_short_run_is_byte_identical(tmp_path):
     assert a == b
 
 
+@pytest.mark.slow  # runs the generator
 def test_large_cohort_has_the_same_structure(tmp_path):
     from ixathaldex import cli
 
@@ -349,6 +351,7 @@ def test_large_cohort_has_the_same_structure(tmp_path):
     assert len(t) == 6000
 
 
+@pytest.mark.slow  # runs the generator
 def test_changed_cut_is_refused_without_force(tmp_path):
     from ixathaldex import cli
 

@@ -3,8 +3,8 @@
 ``SCHEMA`` lists each table's columns with their type, whether they may be empty, allowed values and
 ranges (the contract is ``docs/data-model.md``); ``read_table(path)`` reads one CSV as all-string
 columns or says why it is unusable; ``coerce_types(table, df)`` gives the analysis types;
-``_schema_problems`` runs the per-column rules with pandera. The cross-table rules, the manifest
-and the entry points are in :mod:`ixathaldex.data.validate`, which re-exports the public names here.
+``schema_problems`` runs the per-column rules with pandera. The cross-table rules, the manifest
+and the entry points are in :mod:`ixathaldex.data.validate`.
 Row numbers in messages are 1-based CSV line numbers (the header is line 1).
 """
 
@@ -390,3 +390,13 @@ def row_problems(table: str, df: pd.DataFrame, positions, column: str | None, ru
         out.append(Problem(file, rule, f"and {rest.size} more row(s) break this rule (lines {first}, …)",
                            column))
     return out
+
+
+def shown(x) -> str:
+    """A cell as a problem message shows it: "empty", an ISO date, or its text."""
+    return "empty" if pd.isna(x) else (x.date().isoformat() if isinstance(x, pd.Timestamp) else str(x))
+
+
+def has_columns(typed: dict, table: str, *cols: str) -> bool:
+    """Whether the loaded ``table`` exists in ``typed`` with every one of ``cols``."""
+    return table in typed and all(c in typed[table].columns for c in cols)

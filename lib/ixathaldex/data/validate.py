@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ixathaldex.data.history import cut_consistency_problems
 from ixathaldex.data.manifest import CUT_PATTERN, DATA_FILES, MANIFEST
+from ixathaldex.data.notes import snapshot_notes
 from ixathaldex.data.schema import (
     EVNTDESC_CENSOR,
     EVNTDESC_EVENT,
@@ -26,12 +28,13 @@ from ixathaldex.data.schema import (
     TTE_PARAM,
     Problem,
     coerce_types,
+    has_columns,
     read_table,
     row_problems,
     schema_problems,
+    shown,
     split_params,
 )
-from ixathaldex.data.notes import snapshot_notes
 from ixathaldex.exceptions import ValidationError
 from ixathaldex.files import sha256_file
 from ixathaldex.log import logger
@@ -91,8 +94,6 @@ def manifest_checks(folder: Path, cut: str | None = None) -> tuple[dict | None, 
     return manifest, problems
 
 
-# ---- helpers for cross-table rules -----------------------------------------------------------
-
 def manifest_problems(folder: Path, cut: str | None = None) -> list[str]:
     """Checksum and identity mismatches between a folder's files and its manifest, one line each.
 
@@ -102,12 +103,10 @@ def manifest_problems(folder: Path, cut: str | None = None) -> list[str]:
     return [str(p) for p in manifest_checks(Path(folder), cut)[1]]
 
 
+# ---- helpers for cross-table rules -----------------------------------------------------------
+
 def _mask(table, df, mask, column, rule, message):
     return row_problems(table, df, np.flatnonzero(np.asarray(mask, dtype=bool)), column, rule, message)
-
-
-def _d(x) -> str:
-    return "empty" if pd.isna(x) else (x.date().isoformat() if isinstance(x, pd.Timestamp) else str(x))
 
 
 # ---- cross-table rules (plain pandas, on typed frames; unparseable cells are already reported) --
@@ -116,31 +115,43 @@ def _first(adsl: pd.DataFrame, column: str) -> pd.Series:
     return adsl.drop_duplicates("USUBJID").set_index("USUBJID")[column]
 
 
-def _has(typed: dict, table: str, *cols: str) -> bool:
-    return table in typed and all(c in typed[table].columns for c in cols)
+def _yes(a: pd.DataFrame, column: str) -> pd.Series:
+    """Rows whose flag ``column`` is Y (none when the column is absent)."""
+    return a[column] == "Y" if column in a else pd.Series(False, index=a.index)
 
 
-def _adsl_rules(a: pd.DataFrame, cutoff) -> list[Problem]:
-    P = []
+def _adsl_flag_rules(a: pd.DataFrame) -> list[Problem]:
+    """One row per subject; a population flag only within the population it narrows."""
     dup = a["USUBJID"].duplicated(keep=False) & a["USUBJID"].notna()
-    P += _mask("adsl", a, dup, "USUBJID", "duplicate-subject", "subject appears more than once in ADSL")
-    def y(c):
-        return a[c] == "Y" if c in a else pd.Series(False, index=a.index)
+    P = _mask("adsl", a, dup, "USUBJID", "duplicate-subject", "subject appears more than once in ADSL")
     pairs = [("PPROTFL", "ITTFL", "pp-in-itt", "PPROTFL=Y but ITTFL is not Y (per-protocol must be in ITT)"),
              ("MNTFL", "INDCMPFL", "maintenance-after-induction", "MNTFL=Y but INDCMPFL is not Y"),
              ("MNTSAFFL", "MNTFL", "maintenance-safety-set", "MNTSAFFL=Y but MNTFL is not Y")]
     for c, need, rule, msg in pairs:
         if c in a and need in a:
-            P += _mask("adsl", a, y(c) & ~y(need), c, rule, msg)
-    if {"FISHFL", *FISH_COLUMNS} <= set(a.columns):
-        for c in FISH_COLUMNS:
-            P += _mask("adsl", a, (a["FISHFL"] == "N") & a[c].notna(), c, "fish-not-done",
-                       lambda r, c=c: f"value {r[c]!r} given but FISHFL=N (leave empty when FISH not done)")
-            if c in FISH_REQUIRED:
-                P += _mask("adsl", a, (a["FISHFL"] == "Y") & a[c].isna(), c, "fish-missing",
-                           "empty but FISHFL=Y (FISH-evaluable patients need t(4;14), t(14;16) and del(17p))")
-        P += _mask("adsl", a, (a["FISHFL"] == "Y") & a[list(FISH_COLUMNS)].isna().all(axis=1), "FISHFL",
-                   "fish-missing", "FISHFL=Y but every FISH result is empty")
+            P += _mask("adsl", a, _yes(a, c) & ~_yes(a, need), c, rule, msg)
+    return P
+
+
+def _adsl_fish_rules(a: pd.DataFrame) -> list[Problem]:
+    """FISH results given exactly when FISH was evaluable (FISHFL)."""
+    P = []
+    if not {"FISHFL", *FISH_COLUMNS} <= set(a.columns):
+        return P
+    for c in FISH_COLUMNS:
+        P += _mask("adsl", a, (a["FISHFL"] == "N") & a[c].notna(), c, "fish-not-done",
+                   lambda r, c=c: f"value {r[c]!r} given but FISHFL=N (leave empty when FISH not done)")
+        if c in FISH_REQUIRED:
+            P += _mask("adsl", a, (a["FISHFL"] == "Y") & a[c].isna(), c, "fish-missing",
+                       "empty but FISHFL=Y (FISH-evaluable patients need t(4;14), t(14;16) and del(17p))")
+    P += _mask("adsl", a, (a["FISHFL"] == "Y") & a[list(FISH_COLUMNS)].isna().all(axis=1), "FISHFL",
+               "fish-missing", "FISHFL=Y but every FISH result is empty")
+    return P
+
+
+def _adsl_status_rules(a: pd.DataFrame) -> list[Problem]:
+    """Age group against age; end-of-treatment status against its reason and last dose date."""
+    P = []
     if {"AGE", "AGEGR1"} <= set(a.columns):
         want = pd.Series(np.where(a["AGE"] >= 75, ">=75", "<75"), index=a.index)
         bad = a["AGE"].notna() & a["AGEGR1"].isin(["<75", ">=75"]) & (a["AGEGR1"] != want)
@@ -157,49 +168,68 @@ def _adsl_rules(a: pd.DataFrame, cutoff) -> list[Problem]:
                    "last dose date given but EOTSTT=ONGOING (leave empty while on therapy)")
         P += _mask("adsl", a, a["EOTSTT"].isin(["COMPLETED", "DISCONTINUED"]) & a["TRTEDT"].isna(),
                    "TRTEDT", "trtedt-status", lambda r: f"empty but EOTSTT={r['EOTSTT']} (give the last dose date)")
-    if "TRTSDT" in a:
-        for c, rule in (("TRTEDT", "trtedt-order"), ("MNTSDT", "mntsdt-order")):
-            if c in a:
-                P += _mask("adsl", a, a[c] < a["TRTSDT"], c, rule,
-                           lambda r, c=c: f"{c} {_d(r[c])} is before TRTSDT {_d(r['TRTSDT'])}")
-        if "FLTSTDT" in a:
-            P += _mask("adsl", a, a["FLTSTDT"] >= a["TRTSDT"], "FLTSTDT", "fltstdt-order",
-                       lambda r: f"first-line start {_d(r['FLTSTDT'])} is not before TRTSDT {_d(r['TRTSDT'])}")
+    return P
+
+
+def _adsl_date_order_rules(a: pd.DataFrame) -> list[Problem]:
+    """Last dose and maintenance start not before the first dose; the first line before it."""
+    P = []
+    if "TRTSDT" not in a:
+        return P
+    for c, rule in (("TRTEDT", "trtedt-order"), ("MNTSDT", "mntsdt-order")):
+        if c in a:
+            P += _mask("adsl", a, a[c] < a["TRTSDT"], c, rule,
+                       lambda r, c=c: f"{c} {shown(r[c])} is before TRTSDT {shown(r['TRTSDT'])}")
+    if "FLTSTDT" in a:
+        P += _mask("adsl", a, a["FLTSTDT"] >= a["TRTSDT"], "FLTSTDT", "fltstdt-order",
+                   lambda r: f"first-line start {shown(r['FLTSTDT'])} is not before TRTSDT {shown(r['TRTSDT'])}")
+    return P
+
+
+def _adsl_cycle_rules(a: pd.DataFrame) -> list[Problem]:
+    """Maintenance start and cycles only with MNTFL; completion flags against cycle counts; PP cycles."""
+    P = []
     if {"MNTSDT", "MNTFL"} <= set(a.columns):
-        P += _mask("adsl", a, a["MNTSDT"].notna() & ~y("MNTFL"), "MNTSDT", "mntsdt-flag",
+        P += _mask("adsl", a, a["MNTSDT"].notna() & ~_yes(a, "MNTFL"), "MNTSDT", "mntsdt-flag",
                    "maintenance start given but MNTFL is not Y")
     if {"MNTSDT", "MNTSAFFL"} <= set(a.columns):
-        P += _mask("adsl", a, a["MNTSDT"].isna() & y("MNTSAFFL"), "MNTSDT", "mntsdt-flag",
+        P += _mask("adsl", a, a["MNTSDT"].isna() & _yes(a, "MNTSAFFL"), "MNTSDT", "mntsdt-flag",
                    "empty but MNTSAFFL=Y (a treated maintenance patient needs a start date)")
     if {"MNTCYC", "MNTFL"} <= set(a.columns):
-        P += _mask("adsl", a, (a["MNTCYC"] > 0).fillna(False) & ~y("MNTFL"), "MNTCYC", "mntcyc-flag",
+        P += _mask("adsl", a, (a["MNTCYC"] > 0).fillna(False) & ~_yes(a, "MNTFL"), "MNTCYC", "mntcyc-flag",
                    lambda r: f"{r['MNTCYC']} maintenance cycles but MNTFL is not Y")
     for flag, c, n in (("INDCMPFL", "INDCYC", 8), ("MNTCMPFL", "MNTCYC", 12)):
         if flag in a and c in a:
-            P += _mask("adsl", a, y(flag) & (a[c] != n).fillna(False), c, f"{c.lower()}-complete",
+            P += _mask("adsl", a, _yes(a, flag) & (a[c] != n).fillna(False), c, f"{c.lower()}-complete",
                        lambda r, c=c, flag=flag, n=n: f"{flag}=Y but {c} is {r[c]}, not {n}")
     if {"PPROTFL", "INDCYC"} <= set(a.columns):
-        P += _mask("adsl", a, y("PPROTFL") & (a["INDCYC"] < 2).fillna(False), "INDCYC", "pp-cycles",
+        P += _mask("adsl", a, _yes(a, "PPROTFL") & (a["INDCYC"] < 2).fillna(False), "INDCYC", "pp-cycles",
                    lambda r: f"PPROTFL=Y but only {r['INDCYC']} induction cycle(s) (at least 2 needed)")
     return P
+
+
+def _adsl_rules(a: pd.DataFrame) -> list[Problem]:
+    """Every ADSL rule, in the order docs/validation.md lists them."""
+    return (_adsl_flag_rules(a) + _adsl_fish_rules(a) + _adsl_status_rules(a) + _adsl_date_order_rules(a)
+            + _adsl_cycle_rules(a))
 
 
 def _subject_rules(typed: dict, adsl_ids: pd.Series) -> list[Problem]:
     P = []
     known = set(adsl_ids.dropna())
     for table in ("adtte", "adrs", "adae"):
-        if not _has(typed, table, "USUBJID"):
+        if not has_columns(typed, table, "USUBJID"):
             continue
         df = typed[table]
         P += _mask(table, df, df["USUBJID"].notna() & ~df["USUBJID"].isin(known), "USUBJID",
                    "subject-not-in-adsl", "subject is not in adsl.csv")
     for table in ("adtte", "adrs"):
-        if _has(typed, table, "USUBJID", "PARAMCD"):
+        if has_columns(typed, table, "USUBJID", "PARAMCD"):
             df = typed[table]
             dup = df.duplicated(["USUBJID", "PARAMCD"], keep=False) & df["USUBJID"].notna() & df["PARAMCD"].notna()
             P += _mask(table, df, dup, "PARAMCD", "duplicate-parameter",
                        "more than one row for this subject and parameter")
-    if _has(typed, "adae", "USUBJID", "AESEQ"):
+    if has_columns(typed, "adae", "USUBJID", "AESEQ"):
         ae = typed["adae"]
         dup = ae.duplicated(["USUBJID", "AESEQ"], keep=False) & ae["AESEQ"].notna()
         P += _mask("adae", ae, dup, "AESEQ", "duplicate-aeseq", "AESEQ repeated within the subject")
@@ -207,7 +237,7 @@ def _subject_rules(typed: dict, adsl_ids: pd.Series) -> list[Problem]:
     needs = [("adtte", "PFS", None), ("adtte", "OS", None), ("adrs", "BOR", None),
              ("adrs", "EOIRESP", "INDCMPFL"), ("adrs", "MNTBOR", "MNTSAFFL")]
     for table, param, flag in needs:
-        if not _has(typed, table, "USUBJID", "PARAMCD") or (flag and flag not in adsl):
+        if not has_columns(typed, table, "USUBJID", "PARAMCD") or (flag and flag not in adsl):
             continue
         df = typed[table]
         have = set(df.loc[df["PARAMCD"] == param, "USUBJID"])
@@ -225,27 +255,27 @@ def _subject_rules(typed: dict, adsl_ids: pd.Series) -> list[Problem]:
 def _tte_rules(typed: dict) -> list[Problem]:
     P = []
     t = typed["adtte"]
-    if _has(typed, "adtte", "PARAMCD", "PARAM"):
+    if has_columns(typed, "adtte", "PARAMCD", "PARAM"):
         want = t["PARAMCD"].map(TTE_PARAM)
         P += _mask("adtte", t, want.notna() & t["PARAM"].notna() & (t["PARAM"] != want), "PARAM", "param-label",
                    lambda r: f"label {r['PARAM']!r} does not match PARAMCD {r['PARAMCD']} ({TTE_PARAM[r['PARAMCD']]!r})")
-    if _has(typed, "adtte", "STARTDT", "ADT", "AVAL"):
+    if has_columns(typed, "adtte", "STARTDT", "ADT", "AVAL"):
         want = (t["ADT"] - t["STARTDT"]).dt.days + 1
         P += _mask("adtte", t, (t["AVAL"] != want).fillna(False), "AVAL", "aval-dates",
                    lambda r: f"AVAL {r['AVAL']} ≠ ADT − STARTDT + 1 = {(r['ADT'] - r['STARTDT']).days + 1}")
-    if _has(typed, "adtte", "USUBJID", "STARTDT") and _has(typed, "adsl", "USUBJID", "TRTSDT"):
+    if has_columns(typed, "adtte", "USUBJID", "STARTDT") and has_columns(typed, "adsl", "USUBJID", "TRTSDT"):
         trt = t["USUBJID"].map(_first(typed["adsl"], "TRTSDT"))
         t = t.assign(_TRTSDT=trt)
         P += _mask("adtte", t, t["STARTDT"].notna() & trt.notna() & (t["STARTDT"] != trt), "STARTDT",
-                   "startdt-trtsdt", lambda r: f"STARTDT {_d(r['STARTDT'])} ≠ ADSL TRTSDT {_d(r['_TRTSDT'])}")
+                   "startdt-trtsdt", lambda r: f"STARTDT {shown(r['STARTDT'])} ≠ ADSL TRTSDT {shown(r['_TRTSDT'])}")
         t = typed["adtte"]
-    if _has(typed, "adtte", "CNSR", "EVNTDESC", "PARAMCD"):
+    if has_columns(typed, "adtte", "CNSR", "EVNTDESC", "PARAMCD"):
         ev, desc = t["CNSR"] == 0, t["EVNTDESC"]
         bad = (ev & desc.isin(EVNTDESC_CENSOR)) | ((t["CNSR"] == 1) & desc.isin(EVNTDESC_EVENT))
         bad |= ev & (t["PARAMCD"] == "OS") & (desc == "PROGRESSIVE DISEASE")
         P += _mask("adtte", t, bad.fillna(False), "EVNTDESC", "evntdesc-cnsr",
                    lambda r: f"EVNTDESC {r['EVNTDESC']!r} contradicts CNSR {r['CNSR']} for {r['PARAMCD']}")
-    if _has(typed, "adtte", "USUBJID", "PARAMCD", "AVAL", "ADT", "CNSR", "EVNTDESC"):
+    if has_columns(typed, "adtte", "USUBJID", "PARAMCD", "AVAL", "ADT", "CNSR", "EVNTDESC"):
         one = t.reset_index().drop_duplicates(["USUBJID", "PARAMCD"], keep=False)
         pfs = one[one["PARAMCD"] == "PFS"].set_index("USUBJID")
         os_ = one[one["PARAMCD"] == "OS"].set_index("USUBJID")
@@ -260,29 +290,29 @@ def _tte_rules(typed: dict) -> list[Problem]:
         death = (pfs["CNSR"] == 0) & (pfs["EVNTDESC"] == "DEATH")
         P += row_problems("adtte", t, at(death & ~((pfs["CNSR_OS"] == 0) & (pfs["ADT_OS"] == pfs["ADT"]))),
                            "EVNTDESC", "pfs-death-os",
-                           lambda r: f"PFS event is DEATH on {_d(r['ADT'])} but OS has no death on that date")
+                           lambda r: f"PFS event is DEATH on {shown(r['ADT'])} but OS has no death on that date")
         P += row_problems("adtte", t, at((pfs["CNSR_OS"] == 0) & (pfs["ADT_OS"] < pfs["ADT"])), "ADT",
                            "os-death-before-pfs",
-                           lambda r: f"PFS date {_d(r['ADT'])} is after the subject's OS death date")
+                           lambda r: f"PFS date {shown(r['ADT'])} is after the subject's OS death date")
     return P
 
 
 def _date_rules(typed: dict) -> list[Problem]:
     P = []
-    if not _has(typed, "adsl", "USUBJID", "TRTSDT"):
+    if not has_columns(typed, "adsl", "USUBJID", "TRTSDT"):
         return P
     trt = _first(typed["adsl"], "TRTSDT")
     for table, col in (("adtte", "ADT"), ("adrs", "ADT"), ("adae", "ASTDT")):
-        if _has(typed, table, "USUBJID", col):
+        if has_columns(typed, table, "USUBJID", col):
             df = typed[table]
             start = df["USUBJID"].map(trt)
             P += _mask(table, df, (df[col] < start).fillna(False), col, "before-treatment",
-                       lambda r, c=col: f"date {_d(r[c])} is before the subject's TRTSDT")
-    if _has(typed, "adrs", "ADT", "AVALC"):
+                       lambda r, c=col: f"date {shown(r[c])} is before the subject's TRTSDT")
+    if has_columns(typed, "adrs", "ADT", "AVALC"):
         rs = typed["adrs"]
         P += _mask("adrs", rs, rs["ADT"].isna() & rs["AVALC"].notna() & (rs["AVALC"] != "NE"), "ADT",
                    "response-date", lambda r: f"empty, but response {r['AVALC']} needs the date it was documented")
-    if _has(typed, "adae", "USUBJID", "APHASE", "ASTDT") and _has(typed, "adsl", "MNTSAFFL", "MNTSDT"):
+    if has_columns(typed, "adae", "USUBJID", "APHASE", "ASTDT") and has_columns(typed, "adsl", "MNTSAFFL", "MNTSDT"):
         ae = typed["adae"]
         saf = ae["USUBJID"].map(_first(typed["adsl"], "MNTSAFFL"))
         mnt = ae["USUBJID"].map(_first(typed["adsl"], "MNTSDT"))
@@ -290,17 +320,17 @@ def _date_rules(typed: dict) -> list[Problem]:
         P += _mask("adae", ae, is_m & saf.notna() & (saf != "Y"), "APHASE", "maintenance-ae",
                    "APHASE=MAINTENANCE but the subject is not in the maintenance safety set (MNTSAFFL)")
         P += _mask("adae", ae, (is_m & (ae["ASTDT"] < mnt)).fillna(False), "ASTDT", "ae-phase-date",
-                   lambda r: f"maintenance AE starts {_d(r['ASTDT'])}, before maintenance start")
+                   lambda r: f"maintenance AE starts {shown(r['ASTDT'])}, before maintenance start")
         P += _mask("adae", ae, ((ae["APHASE"] == "INDUCTION") & (ae["ASTDT"] >= mnt)).fillna(False), "ASTDT",
-                   "ae-phase-date", lambda r: f"induction AE starts {_d(r['ASTDT'])}, on or after maintenance start")
+                   "ae-phase-date", lambda r: f"induction AE starts {shown(r['ASTDT'])}, on or after maintenance start")
     return P
 
 
-def cross_table_problems(typed: dict, cutoff) -> list[Problem]:
+def cross_table_problems(typed: dict) -> list[Problem]:
     """Rules that span rows or tables, on the typed frames of the readable files."""
     P = []
-    if _has(typed, "adsl", "USUBJID"):
-        P += _adsl_rules(typed["adsl"], cutoff)
+    if has_columns(typed, "adsl", "USUBJID"):
+        P += _adsl_rules(typed["adsl"])
         P += _subject_rules(typed, typed["adsl"]["USUBJID"])
     if "adtte" in typed:
         P += _tte_rules(typed)
@@ -323,71 +353,6 @@ def study_problems(raw: dict) -> list[Problem]:
         if len(other) and "adsl" in raw and "USUBJID" in raw["adsl"]:
             P += _mask(table, other, ~other["USUBJID"].isin(set(raw["adsl"]["USUBJID"].dropna()))
                        & other["USUBJID"].notna(), "USUBJID", "subject-not-in-adsl", "subject is not in adsl.csv")
-    return P
-
-
-# ---- two cuts of one trial: a later cut never rewrites the past ---------------------------------
-
-BASELINE = ("ITTFL", "TRTSDT", "AGE", "AGEGR1", "SEX", "ISS", "ECOG", "MMTYPE", "FISHFL", *FISH_COLUMNS,
-            "PRLINES", "PIEXPFL", "IMIDEXFL", "LENEXPFL", "LENREFFL", "THALEXFL", "THALREFL", "BTZEXPFL",
-            "BTZREFFL", "ASCTFL", "FLTSTDT", "HGB", "ALB", "GFR", "FRAILTY")
-
-
-def _load_typed(folder: Path) -> dict:
-    out = {}
-    for name in DATA_FILES:
-        df, _ = read_table(Path(folder) / name)
-        if df is not None:
-            out[name[:-4]] = coerce_types(name[:-4], df, errors="coerce")
-    return out
-
-
-def _differs(a: pd.Series, b: pd.Series) -> pd.Series:
-    return ~((a == b).fillna(False) | (a.isna() & b.isna()))
-
-
-def cut_consistency_problems(earlier: Path, later: Path) -> list[Problem]:
-    """What a later cut changed in the past of an earlier one (files named are the later cut's).
-
-    Kept: every earlier subject, baseline values, every event (PFS/OS date, CNSR=0, EVNTDESC), the
-    end-of-treatment record once treatment ended, every adverse event (term, phase, start date; the
-    grade may only rise). Censoring dates may only move later.
-    """
-    E, L = _load_typed(earlier), _load_typed(later)
-    P: list[Problem] = []
-    if not (_has(E, "adsl", "USUBJID") and _has(L, "adsl", "USUBJID")):
-        return [Problem("adsl.csv", "cut-unreadable", "cannot compare cuts: ADSL unreadable in one of them")]
-    ea, la = E["adsl"].drop_duplicates("USUBJID"), L["adsl"]
-    P += row_problems("adsl", ea, np.flatnonzero(~ea["USUBJID"].isin(la["USUBJID"])), "USUBJID",
-                       "cut-subject-dropped", f"subject of the earlier cut {Path(earlier).name} (line number of that cut's file) is missing from the later cut")
-    m = la.reset_index().merge(ea, on="USUBJID", suffixes=("", "_E")).set_index("index")
-    done = m["EOTSTT_E"].isin(["COMPLETED", "DISCONTINUED"]) if "EOTSTT_E" in m else False
-    for col in BASELINE + ("EOTSTT", "TRTEDT", "DCSREAS"):
-        if col in m and f"{col}_E" in m:
-            bad = _differs(m[col], m[f"{col}_E"]) & (done if col in ("EOTSTT", "TRTEDT", "DCSREAS") else True)
-            P += row_problems("adsl", la, la.index.get_indexer(m.index[bad.to_numpy()]), col, "cut-changed-past",
-                               lambda r, c=col, m=m: f"{c} {_d(r[c])} differs from the earlier cut "
-                               f"({_d(m.loc[m['USUBJID'] == r['USUBJID'], c + '_E'].iloc[0])})")
-    for table, keys, fixed, rule in (("adtte", ["USUBJID", "PARAMCD"], ("ADT", "CNSR", "EVNTDESC"), "cut-moved-event"),
-                                     ("adae", ["USUBJID", "AESEQ"], ("AEDECOD", "APHASE", "ASTDT"), "cut-moved-ae")):
-        if not (_has(E, table, *keys, *fixed) and _has(L, table, *keys, *fixed)):
-            continue
-        e, l = E[table].drop_duplicates(keys), L[table]
-        j = e.merge(l.reset_index(), on=keys, how="left", suffixes=("_E", ""), indicator=True)
-        gone = j["_merge"] == "left_only"
-        P += row_problems(table, e, np.flatnonzero(gone.to_numpy()), keys[-1], rule,
-                           f"record of the earlier cut {Path(earlier).name} (line number of that cut's file) is missing from the later cut")
-        j = j[~gone].set_index("index")
-        scope = (j["CNSR_E"] == 0) if table == "adtte" else True
-        for col in fixed:
-            bad = (_differs(j[col], j[f"{col}_E"]) & scope).to_numpy()
-            lx = l.assign(_E=j[f"{col}_E"].groupby(level=0).first())
-            P += row_problems(table, lx, l.index.get_indexer(j.index[bad]), col, rule,
-                               lambda r, c=col: f"{c} {_d(r[c])} differs from the earlier cut's {_d(r['_E'])}")
-        later_col = "ADT" if table == "adtte" else "AETOXGR"
-        bad = (j[later_col] < j[f"{later_col}_E"]).fillna(False).to_numpy()
-        P += row_problems(table, l, l.index.get_indexer(j.index[bad]), later_col, rule,
-                           lambda r, c=later_col: f"{c} {_d(r[c])} is earlier/lower than in the earlier cut")
     return P
 
 
@@ -427,7 +392,7 @@ def validate_snapshot(folder: Path, cut: str | None = None, manifest: bool = Tru
         if len(other):
             problems += schema_problems(table, other, cutoff, only=("STUDYID", "USUBJID"))
         typed[table] = coerce_types(table, read, errors="coerce")
-    problems += cross_table_problems(typed, cutoff)
+    problems += cross_table_problems(typed)
     problems += study_problems(raw)
     logger.debug("validated %s: %d problem(s)", folder, len(problems))
     return problems

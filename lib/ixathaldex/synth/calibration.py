@@ -4,8 +4,8 @@ The latent cohort of ``ixathaldex.synth.cohort`` has every printed count by cons
 holds the survival targets, an objective (sum over targets of a score of error / tolerance), hard
 constraints (the treatment course must stay what the counts say), and a seeded simulated-annealing
 search over times, enrolment dates and count-preserving swaps of covariate blocks. The count
-checks of a cut and the calibration report are in ``ixathaldex.synth.calibration_report`` (their names
-stay importable from here). Readings of the paper are in ``docs/calibration.md``.
+checks of a cut and the calibration report are in ``ixathaldex.synth.calibration_report``. Readings
+of the paper are in ``docs/calibration.md``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ixathaldex.exceptions import CalibrationError
 from ixathaldex.log import logger
 from ixathaldex.synth import cohort as S
 from ixathaldex.synth import fastsurv as fs
@@ -487,4 +488,4 @@ def repair(lat) -> None:
                 lat.pfs[j] = min(target + int(rng.integers(-10, 10)), fu[j])
                 lat.os[j] = max(lat.os[j], lat.pfs[j])
     if not valid(lat):
-        raise S.CalibrationError("could not build a valid initial latent cohort")
+        raise CalibrationError("could not build a valid initial latent cohort")

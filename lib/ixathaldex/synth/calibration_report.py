@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
+from scipy.stats import fisher_exact
 
 from ixathaldex.synth import cohort as S
 from ixathaldex.synth.calibration import compute, score, targets_and_values
@@ -20,130 +22,179 @@ from ixathaldex.synth.cuts import cut_tables
 
 # ---- counts of a cut, recomputed from its tables ----------------------------------------------
 
-def count_checks(tables: dict) -> list[dict]:
-    """Every printed count (Table 1, 2A, 2B, FISH, IMiD, flow, Table 3) from a cut's tables."""
-    import pandas as pd
-    from scipy.stats import fisher_exact
+def _check(cid: str, label: str, target, value) -> dict:
+    return {"id": cid, "label": label, "target": target, "value": value, "ok": bool(value == target)}
 
-    a = tables["adsl"].copy()
-    rs = tables["adrs"]
-    ae = tables["adae"]
-    out = []
 
-    def chk(cid, label, target, value):
-        out.append({"id": cid, "label": label, "target": target, "value": value,
-                    "ok": bool(value == target)})
+def _yes(a: pd.DataFrame, col: str) -> pd.Series:
+    return a[col] == "Y"
 
-    Y = lambda col: a[col] == "Y"  # noqa: E731
-    chk("n_itt", "ITT patients", 90, int(Y("ITTFL").sum()))
+
+def _fish_groups(a: pd.DataFrame) -> dict:
+    """The FISH groups of Tables 1 and 2B as boolean masks over ADSL."""
+    fish = _yes(a, "FISHFL")
+    hr = fish & (_yes(a, "T414") | _yes(a, "DEL17P") | _yes(a, "T1416"))
+    g1 = fish & _yes(a, "GAIN1Q")
+    return {"fish": fish, "hr": hr, "g1": g1, "g0": fish & (a["GAIN1Q"] == "N"), "any": hr | g1}
+
+
+def _table1_counts(a: pd.DataFrame) -> list[dict]:
+    """Table 1: population, sex, ISS, type, ECOG and age."""
+    out = [_check("n_itt", "ITT patients", 90, int(_yes(a, "ITTFL").sum()))]
     for col, vals in (("SEX", {"M": 46, "F": 44}), ("ISS", {"I": 37, "II": 30, "III": 23}),
                       ("MMTYPE", {"IgG": 47, "IgA": 20, "Light chain only": 23})):
         for v, t in vals.items():
-            chk(f"t1_{col}_{v}", f"Table 1 {col} {v}", t, int((a[col].astype(str) == v).sum()))
+            out.append(_check(f"t1_{col}_{v}", f"Table 1 {col} {v}", t, int((a[col].astype(str) == v).sum())))
     ecog = pd.to_numeric(a["ECOG"])
-    chk("t1_ecog01", "Table 1 ECOG 0-1", 86, int((ecog <= 1).sum()))
-    chk("t1_ecog2", "Table 1 ECOG 2", 4, int((ecog == 2).sum()))
+    out.append(_check("t1_ecog01", "Table 1 ECOG 0-1", 86, int((ecog <= 1).sum())))
+    out.append(_check("t1_ecog2", "Table 1 ECOG 2", 4, int((ecog == 2).sum())))
     age = pd.to_numeric(a["AGE"])
-    chk("t1_age_median", "Table 1 age median (1 decimal)", 67.3, round(float(age.median()), 1))
-    chk("t1_age_min", "Table 1 age minimum (rounded)", 44, int(round(age.min())))
-    chk("t1_age_max", "Table 1 age maximum (rounded)", 84, int(round(age.max())))
-    fish = Y("FISHFL")
-    hr = fish & (Y("T414") | Y("DEL17P") | Y("T1416"))
-    g1 = fish & Y("GAIN1Q")
-    g0 = fish & (a["GAIN1Q"] == "N")
-    anyr = hr | g1
-    chk("fish_n", "FISH evaluable", 61, int(fish.sum()))
-    chk("fish_t414", "t(4;14)", 13, int(Y("T414").sum()))
-    chk("fish_del17p", "del(17p)", 6, int(Y("DEL17P").sum()))
-    chk("fish_t1416_g1", "t(14;16) with gain 1q21", 1, int((Y("T1416") & Y("GAIN1Q")).sum()))
-    chk("fish_t1416", "t(14;16)", 1, int(Y("T1416").sum()))
-    chk("t1_hr", "Table 1 t(4;14) and/or del(17p)", 18, int((fish & (Y("T414") | Y("DEL17P"))).sum()))
-    chk("t1_hr_imwg", "high risk incl. t(14;16)", 18, int(hr.sum()))
-    chk("t1_gain1q", "Table 1 gain 1q21", 32, int(g1.sum()))
-    chk("t1_none", "Table 1 none", 22, int((fish & ~anyr).sum()))
-    chk("fish_any", "HR and/or gain 1q21", 39, int(anyr.sum()))
+    out.append(_check("t1_age_median", "Table 1 age median (1 decimal)", 67.3, round(float(age.median()), 1)))
+    out.append(_check("t1_age_min", "Table 1 age minimum (rounded)", 44, int(round(age.min()))))
+    out.append(_check("t1_age_max", "Table 1 age maximum (rounded)", 84, int(round(age.max()))))
+    return out
+
+
+def _fish_counts(a: pd.DataFrame, g: dict) -> list[dict]:
+    """Table 1 cytogenetics and the FISH paragraph."""
+    fish = g["fish"]
+    return [
+        _check("fish_n", "FISH evaluable", 61, int(fish.sum())),
+        _check("fish_t414", "t(4;14)", 13, int(_yes(a, "T414").sum())),
+        _check("fish_del17p", "del(17p)", 6, int(_yes(a, "DEL17P").sum())),
+        _check("fish_t1416_g1", "t(14;16) with gain 1q21", 1, int((_yes(a, "T1416") & _yes(a, "GAIN1Q")).sum())),
+        _check("fish_t1416", "t(14;16)", 1, int(_yes(a, "T1416").sum())),
+        _check("t1_hr", "Table 1 t(4;14) and/or del(17p)", 18,
+               int((fish & (_yes(a, "T414") | _yes(a, "DEL17P"))).sum())),
+        _check("t1_hr_imwg", "high risk incl. t(14;16)", 18, int(g["hr"].sum())),
+        _check("t1_gain1q", "Table 1 gain 1q21", 32, int(g["g1"].sum())),
+        _check("t1_none", "Table 1 none", 22, int((fish & ~g["any"]).sum())),
+        _check("fish_any", "HR and/or gain 1q21", 39, int(g["any"].sum())),
+    ]
+
+
+def _prior_therapy_counts(a: pd.DataFrame) -> list[dict]:
+    """Table 1 prior lines, drug exposure and refractoriness, months since the first line."""
     lines = pd.to_numeric(a["PRLINES"])
-    chk("t1_lines12", "prior lines 1-2", 66, int((lines <= 2).sum()))
-    chk("t1_lines34", "prior lines 3-4", 15, int(lines.between(3, 4).sum()))
-    chk("t1_lines5", "prior lines >=5", 9, int((lines >= 5).sum()))
-    chk("t1_lines4p", "prior lines >=4", 18, int((lines >= 4).sum()))
-    chk("t1_lines_median", "prior lines median", 1, float(lines.median()))
-    chk("t1_lines_max", "prior lines max", 8, int(lines.max()))
+    out = [_check("t1_lines12", "prior lines 1-2", 66, int((lines <= 2).sum())),
+           _check("t1_lines34", "prior lines 3-4", 15, int(lines.between(3, 4).sum())),
+           _check("t1_lines5", "prior lines >=5", 9, int((lines >= 5).sum())),
+           _check("t1_lines4p", "prior lines >=4", 18, int((lines >= 4).sum())),
+           _check("t1_lines_median", "prior lines median", 1, float(lines.median())),
+           _check("t1_lines_max", "prior lines max", 8, int(lines.max()))]
     for col, t in (("PIEXPFL", 85), ("IMIDEXFL", 54), ("LENEXPFL", 42), ("LENREFFL", 14),
                    ("THALEXFL", 12), ("THALREFL", 0), ("BTZEXPFL", 79), ("BTZREFFL", 9), ("ASCTFL", 61)):
-        chk(f"t1_{col}", f"Table 1 {col}", t, int(Y(col).sum()))
-    chk("t1_pi_imid", "PI and IMiD", 50, int((Y("PIEXPFL") & Y("IMIDEXFL")).sum()))
+        out.append(_check(f"t1_{col}", f"Table 1 {col}", t, int(_yes(a, col).sum())))
+    out.append(_check("t1_pi_imid", "PI and IMiD", 50, int((_yes(a, "PIEXPFL") & _yes(a, "IMIDEXFL")).sum())))
     mfl = (pd.to_datetime(a["TRTSDT"]) - pd.to_datetime(a["FLTSTDT"])).dt.days / MONTH
     for q, t in ((0.25, 31), (0.5, 49), (0.75, 87)):
-        chk(f"t1_mfl_q{int(q * 100)}", f"months since first line, quantile {q}", t, int(round(mfl.quantile(q))))
-    bor = rs[rs.PARAMCD == "BOR"].set_index("USUBJID")["AVALC"].reindex(a["USUBJID"]).to_numpy()
-    pp = Y("PPROTFL").to_numpy()
-    for pop, mask, tv in (("ITT", np.ones(len(a), bool), (8, 13, 25, 9, 46, 55)),
+        out.append(_check(f"t1_mfl_q{int(q * 100)}", f"months since first line, quantile {q}", t,
+                          int(round(mfl.quantile(q)))))
+    return out
+
+
+def _table2a_counts(bor: np.ndarray, pp: np.ndarray) -> list[dict]:
+    """Table 2A: best responses, ORR and CBR in ITT and per-protocol; the per-protocol size."""
+    out = []
+    for pop, mask, tv in (("ITT", np.ones(len(bor), bool), (8, 13, 25, 9, 46, 55)),
                           ("PP", pp, (8, 13, 25, 6, 46, 52))):
         b = bor[mask]
         vals = [(b == r).sum() for r in ("CR", "VGPR", "PR", "MR")]
         vals += [np.isin(b, ["CR", "VGPR", "PR"]).sum(), np.isin(b, ["CR", "VGPR", "PR", "MR"]).sum()]
         for lab, t, v in zip(("CR", "VGPR", "PR", "MR", "ORR", "CBR"), tv, vals):
-            chk(f"t2a_{pop}_{lab}", f"Table 2A {pop} {lab}", t, int(v))
-    chk("pp_n", "per-protocol patients", 76, int(pp.sum()))
-    resp = np.isin(bor, ["CR", "VGPR", "PR"])
-    for cid, pos, neg, tp in (("hr", hr, fish & ~hr, (18, 11, 43, 22, 0.5778)),
-                              ("1q", g1, g0, (32, 15, 26, 18, 0.1133)),
-                              ("any", anyr, fish & ~anyr, (39, 18, 22, 15, 0.1158))):
+            out.append(_check(f"t2a_{pop}_{lab}", f"Table 2A {pop} {lab}", t, int(v)))
+    out.append(_check("pp_n", "per-protocol patients", 76, int(pp.sum())))
+    return out
+
+
+def _table2b_counts(a: pd.DataFrame, g: dict, resp: np.ndarray) -> list[dict]:
+    """Table 2B: responders by FISH group with Fisher p; the IMiD-naive/exposed split."""
+    out = []
+    for cid, pos, neg, tp in (("hr", g["hr"], g["fish"] & ~g["hr"], (18, 11, 43, 22, 0.5778)),
+                              ("1q", g["g1"], g["g0"], (32, 15, 26, 18, 0.1133)),
+                              ("any", g["any"], g["fish"] & ~g["any"], (39, 18, 22, 15, 0.1158))):
         pos, neg = pos.to_numpy(), neg.to_numpy()
         v = (int(pos.sum()), int(resp[pos].sum()), int(neg.sum()), int(resp[neg].sum()))
         for lab, t, x in zip(("n+", "resp+", "n-", "resp-"), tp[:4], v):
-            chk(f"t2b_{cid}_{lab}", f"Table 2B {cid} {lab}", t, x)
+            out.append(_check(f"t2b_{cid}_{lab}", f"Table 2B {cid} {lab}", t, x))
         p = fisher_exact([[v[1], v[0] - v[1]], [v[3], v[2] - v[3]]])[1]
-        chk(f"t2b_{cid}_p", f"Table 2B {cid} Fisher p (4 decimals)", tp[4], round(float(p), 4))
-    lt = (Y("LENEXPFL") | Y("THALEXFL")).to_numpy()
-    chk("imid_naive_n", "len/thal-naive patients", 37, int((~lt).sum()))
-    chk("imid_naive_resp", "len/thal-naive responders", 24, int(resp[~lt].sum()))
-    chk("imid_exp_n", "len/thal-exposed patients", 53, int(lt.sum()))
-    chk("imid_exp_resp", "len/thal-exposed responders", 22, int(resp[lt].sum()))
+        out.append(_check(f"t2b_{cid}_p", f"Table 2B {cid} Fisher p (4 decimals)", tp[4], round(float(p), 4)))
+    lt = (_yes(a, "LENEXPFL") | _yes(a, "THALEXFL")).to_numpy()
+    return out + [_check("imid_naive_n", "len/thal-naive patients", 37, int((~lt).sum())),
+                  _check("imid_naive_resp", "len/thal-naive responders", 24, int(resp[~lt].sum())),
+                  _check("imid_exp_n", "len/thal-exposed patients", 53, int(lt.sum())),
+                  _check("imid_exp_resp", "len/thal-exposed responders", 22, int(resp[lt].sum()))]
+
+
+def _flow_counts(a: pd.DataFrame, pp: np.ndarray, cut: str) -> list[dict]:
+    """Patient flow: early discontinuations, maintenance flags, status at the cut, durations."""
     nonpp = a[~pp]
+    out = []
     for r, t in (("PROGRESSIVE DISEASE", 9), ("ADVERSE EVENT", 2), ("WITHDRAWAL BY SUBJECT", 1),
                  ("PHYSICIAN DECISION", 2)):
-        chk(f"flow_nonpp_{r[:4]}", f"non-PP discontinued: {r}", t, int((nonpp["DCSREAS"] == r).sum()))
+        out.append(_check(f"flow_nonpp_{r[:4]}", f"non-PP discontinued: {r}", t, int((nonpp["DCSREAS"] == r).sum())))
     for col, t in (("INDCMPFL", 43), ("MNTFL", 43), ("MNTSAFFL", 41), ("MNTCMPFL", 13)):
-        chk(f"flow_{col}", f"flow {col}", t, int(Y(col).sum()))
-    chk("flow_ongoing", "on therapy at the cut", 10, int((a["EOTSTT"] == "ONGOING").sum()))
-    chk("flow_indcyc_median", "median induction cycles", 6, float(pd.to_numeric(a["INDCYC"]).median()))
-    ms = Y("MNTSAFFL")
-    end = pd.to_datetime(a["TRTEDT"]).fillna(pd.Timestamp(tables["_cut"]))
-    dur = ((end - pd.to_datetime(a["MNTSDT"])).dt.days + 1)[ms] / MONTH
-    chk("flow_mnt_duration", "median maintenance duration, months (rounded)", 7, int(round(dur.median())))
+        out.append(_check(f"flow_{col}", f"flow {col}", t, int(_yes(a, col).sum())))
+    out.append(_check("flow_ongoing", "on therapy at the cut", 10, int((a["EOTSTT"] == "ONGOING").sum())))
+    out.append(_check("flow_indcyc_median", "median induction cycles", 6,
+                      float(pd.to_numeric(a["INDCYC"]).median())))
+    end = pd.to_datetime(a["TRTEDT"]).fillna(pd.Timestamp(cut))
+    dur = ((end - pd.to_datetime(a["MNTSDT"])).dt.days + 1)[_yes(a, "MNTSAFFL")] / MONTH
+    out.append(_check("flow_mnt_duration", "median maintenance duration, months (rounded)", 7,
+                      int(round(dur.median()))))
+    return out
+
+
+def _upgrade_counts(a: pd.DataFrame, rs: pd.DataFrame) -> list[dict]:
+    """Responses deepened during maintenance: how many, of which kind, and when."""
     eoi = rs[rs.PARAMCD == "EOIRESP"].set_index("USUBJID")
     mb = rs[rs.PARAMCD == "MNTBOR"].set_index("USUBJID")
     j = mb.join(eoi, lsuffix="_m", rsuffix="_e", how="inner")
     rank = {"CR": 0, "VGPR": 1, "PR": 2, "MR": 3, "SD": 4, "PD": 5, "NE": 6}
     up = j[j.AVALC_m.map(rank) < j.AVALC_e.map(rank)]
-    chk("upg_n", "maintenance upgrades", 5, len(up))
+    out = [_check("upg_n", "maintenance upgrades", 5, len(up))]
     for e_, m_, t in (("VGPR", "CR", 3), ("PR", "VGPR", 1), ("PR", "CR", 1)):
-        chk(f"upg_{e_}_{m_}", f"upgrades {e_} to {m_}", t, int(((up.AVALC_e == e_) & (up.AVALC_m == m_)).sum()))
+        out.append(_check(f"upg_{e_}_{m_}", f"upgrades {e_} to {m_}", t,
+                          int(((up.AVALC_e == e_) & (up.AVALC_m == m_)).sum())))
     msd = a.set_index("USUBJID")["MNTSDT"]
     mo = (pd.to_datetime(up.ADT_m) - pd.to_datetime(msd.reindex(up.index))).dt.days / MONTH
-    chk("upg_min", "upgrade earliest month (rounded)", 1, int(round(mo.min())) if len(mo) else -1)
-    chk("upg_max", "upgrade latest month (rounded)", 9, int(round(mo.max())) if len(mo) else -1)
-    # Table 3
+    out.append(_check("upg_min", "upgrade earliest month (rounded)", 1, int(round(mo.min())) if len(mo) else -1))
+    out.append(_check("upg_max", "upgrade latest month (rounded)", 9, int(round(mo.max())) if len(mo) else -1))
+    return out
+
+
+def _table3_counts(a: pd.DataFrame, ae: pd.DataFrame) -> list[dict]:
+    """Table 3: patients by worst grade of each term, whole study and maintenance; any infection."""
     ae = ae.copy()
     ae["sev"] = pd.to_numeric(ae["AETOXGR"]) >= 3
-    ids_m = set(a.loc[ms, "USUBJID"])
+    ids_m = set(a.loc[_yes(a, "MNTSAFFL"), "USUBJID"])
     worst_all = ae.groupby(["AEDECOD", "USUBJID"])["sev"].max()
     aem = ae[(ae.APHASE == "MAINTENANCE") & ae.USUBJID.isin(ids_m)]
     worst_m = aem.groupby(["AEDECOD", "USUBJID"])["sev"].max()
+    out = []
     for term, _h, c12, c3, m12, m3 in S.AE_TABLE:
         wa = worst_all.get(term, pd.Series(dtype=bool))
         wm = worst_m.get(term, pd.Series(dtype=bool))
-        chk(f"t3_{term}_all12", f"Table 3 {term} all, grade 1-2", c12, int((~wa).sum()))
-        chk(f"t3_{term}_all3", f"Table 3 {term} all, grade >=3", c3, int(wa.sum()))
-        chk(f"t3_{term}_m12", f"Table 3 {term} maintenance, grade 1-2", m12, int((~wm).sum()))
-        chk(f"t3_{term}_m3", f"Table 3 {term} maintenance, grade >=3", m3, int(wm.sum()))
+        out += [_check(f"t3_{term}_all12", f"Table 3 {term} all, grade 1-2", c12, int((~wa).sum())),
+                _check(f"t3_{term}_all3", f"Table 3 {term} all, grade >=3", c3, int(wa.sum())),
+                _check(f"t3_{term}_m12", f"Table 3 {term} maintenance, grade 1-2", m12, int((~wm).sum())),
+                _check(f"t3_{term}_m3", f"Table 3 {term} maintenance, grade >=3", m3, int(wm.sum()))]
     inf = ae[ae.AEDECOD.isin([t[0] for t in S.AE_TABLE[:S.INFECTION_TERMS]])]
     wi = inf.groupby("USUBJID")["sev"].max()
-    chk("t3_infection12", "any infection, worst grade 1-2", 55, int((~wi).sum()))
-    chk("t3_infection3", "any infection, grade >=3", 18, int(wi.sum()))
-    return out
+    return out + [_check("t3_infection12", "any infection, worst grade 1-2", 55, int((~wi).sum())),
+                  _check("t3_infection3", "any infection, grade >=3", 18, int(wi.sum()))]
+
+
+def count_checks(tables: dict) -> list[dict]:
+    """Every printed count (Table 1, 2A, 2B, FISH, IMiD, flow, Table 3) from a cut's tables."""
+    a, rs = tables["adsl"].copy(), tables["adrs"]
+    groups = _fish_groups(a)
+    bor = rs[rs.PARAMCD == "BOR"].set_index("USUBJID")["AVALC"].reindex(a["USUBJID"]).to_numpy()
+    pp = _yes(a, "PPROTFL").to_numpy()
+    resp = np.isin(bor, ["CR", "VGPR", "PR"])
+    return (_table1_counts(a) + _fish_counts(a, groups) + _prior_therapy_counts(a) + _table2a_counts(bor, pp)
+            + _table2b_counts(a, groups, resp) + _flow_counts(a, pp, tables["_cut"]) + _upgrade_counts(a, rs)
+            + _table3_counts(a, tables["adae"]))
 
 
 # ---- report -----------------------------------------------------------------------------------

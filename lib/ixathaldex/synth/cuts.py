@@ -3,7 +3,7 @@
 ``cut_tables`` turns the latent cohort of ``ixathaldex.synth.cohort`` into the four ADaM tables seen
 at a cut (whatever happens after the cut is censored at it); ``stage_cut`` writes and validates
 one cut in a temporary folder and ``publish_cuts`` moves staged cuts into place (snapshots are
-immutable). The public names stay importable from ``ixathaldex.synth.cohort``.
+immutable).
 """
 
 from __future__ import annotations
@@ -98,21 +98,14 @@ def _tri(x) -> np.ndarray:
     return np.select([x == 1, x == 0], ["Y", "N"], "")
 
 
-def cut_tables(lat: Latent, cut: dt.date) -> dict:
-    """The four ADaM tables of the latent cohort cut at ``cut`` (vectorised over patients)."""
-    n = lat.n
-    ids = usubjids(lat)
-    start = np.datetime64(ACCRUAL_START) + lat.enrol.astype("timedelta64[D]")
-    trtsdt = np.datetime_as_string(start, unit="D")
-    fu = (np.datetime64(cut) - start).astype(int) + 1
-    c = course_at(lat, fu)
+def _adsl(lat: Latent, ids: np.ndarray, start: np.ndarray, c: dict) -> pd.DataFrame:
+    """ADSL at the cut: one row per patient, in enrolment order (sorted by the caller)."""
     trted = np.where(c["ongoing"], "", _dates(ACCRUAL_START, lat.enrol + c["stop"] - 1))
     mntfl = lat.cls >= NODOSE_PD
-    mntsaf = lat.cls >= MNT_PD
     fltsdt = np.datetime_as_string(start - np.round(lat.mfl * MONTH).astype("timedelta64[D]"), unit="D")
-    adsl = pd.DataFrame({
+    return pd.DataFrame({
         "STUDYID": STUDYID, "USUBJID": ids, "ITTFL": "Y", "PPROTFL": _flag(lat.pp),
-        "TRTSDT": trtsdt, "TRTEDT": trted,
+        "TRTSDT": np.datetime_as_string(start, unit="D"), "TRTEDT": trted,
         "AGE": np.char.mod("%.1f", lat.age), "AGEGR1": np.where(lat.age >= 75, ">=75", "<75"),
         "SEX": lat.sex, "ISS": np.array(["", "I", "II", "III"])[lat.iss], "ECOG": lat.ecog,
         "MMTYPE": lat.mmtype, "FISHFL": _flag(lat.fishfl), "T414": _tri(lat.t414),
@@ -126,12 +119,17 @@ def cut_tables(lat: Latent, cut: dt.date) -> dict:
         "GFR": np.char.mod("%.1f", lat.gfr),
         "FRAILTY": np.array(["FIT", "UNFIT", "FRAIL"])[lat.frail],
         "INDCYC": lat.indcyc, "INDCMPFL": _flag(lat.indcyc == 8), "MNTFL": _flag(mntfl),
-        "MNTSAFFL": _flag(mntsaf),
+        "MNTSAFFL": _flag(lat.cls >= MNT_PD),
         "MNTSDT": np.where(mntfl, _dates(ACCRUAL_START, lat.enrol + MNT_START - 1), ""),
         "MNTCYC": c["mntcyc"], "MNTCMPFL": _flag(c["completed"]), "EOTSTT": c["status"],
         "DCSREAS": REASONS[c["reason"]],
     })
-    # ---- adtte ----
+
+
+def _adtte(lat: Latent, ids: np.ndarray, start: np.ndarray, fu: np.ndarray) -> pd.DataFrame:
+    """ADTTE at the cut: PFS and OS per patient, censored at the cut."""
+    n = lat.n
+    trtsdt = np.datetime_as_string(start, unit="D")
     pfs_ev = lat.pfs <= fu
     os_ev = lat.os <= fu
     pfs_aval = np.where(pfs_ev, lat.pfs, fu)
@@ -149,11 +147,16 @@ def cut_tables(lat: Latent, cut: dt.date) -> dict:
         "CNSR": np.concatenate([(~pfs_ev).astype(int), (~os_ev).astype(int)]),
         "EVNTDESC": np.concatenate([pfs_desc, os_desc]),
     })
-    adtte = adtte.iloc[np.lexsort((np.r_[np.zeros(n), np.ones(n)], adtte["USUBJID"].to_numpy()))]
-    # ---- adrs ----
+    return adtte.iloc[np.lexsort((np.r_[np.zeros(n), np.ones(n)], adtte["USUBJID"].to_numpy()))]
+
+
+def _adrs(lat: Latent, ids: np.ndarray, fu: np.ndarray, c: dict) -> pd.DataFrame:
+    """ADRS at the cut: best response, response at the end of induction, best maintenance response."""
+    n = lat.n
     bor_day = np.select([lat.upg_day > 0, lat.bor == PD, lat.bor == NE],
                         [lat.upg_day, lat.pfs, np.minimum(c["stop"], fu)], lat.resp_day)
     comp = lat.indcyc == 8
+    mntsaf = lat.cls >= MNT_PD
     recs = [
         (np.arange(n), "BOR", "Best overall response", lat.bor, bor_day),
         (np.flatnonzero(comp), "EOIRESP", "Response at end of induction", lat.eoi[comp],
@@ -168,8 +171,11 @@ def cut_tables(lat: Latent, cut: dt.date) -> dict:
             "AVALC": RESP[val], "ADT": _dates(ACCRUAL_START, lat.enrol[idx] + day - 1),
             "_o": {"BOR": 0, "EOIRESP": 1, "MNTBOR": 2}[code]}))
     adrs = pd.concat(parts, ignore_index=True)
-    adrs = adrs.sort_values(["USUBJID", "_o"], kind="stable").drop(columns="_o")
-    # ---- adae ----
+    return adrs.sort_values(["USUBJID", "_o"], kind="stable").drop(columns="_o")
+
+
+def _adae(lat: Latent, ids: np.ndarray, start: np.ndarray, fu: np.ndarray) -> pd.DataFrame:
+    """ADAE at the cut: the latent events that started on or before it."""
     ae = lat.ae
     p = ae["pat"]
     # event dates are latent: placed within the treatment course seen at the publication cut, so
@@ -195,10 +201,20 @@ def cut_tables(lat: Latent, cut: dt.date) -> dict:
     adae = adae[adae["_day"] <= fu[p]]
     adae = adae.sort_values(["USUBJID", "_day", "_t", "AETOXGR"], kind="stable")
     adae.insert(2, "AESEQ", adae.groupby("USUBJID").cumcount() + 1)
-    adae = adae.drop(columns=["_day", "_t"])
-    adsl = adsl.sort_values("USUBJID", kind="stable")
-    return {"adsl": adsl.reset_index(drop=True), "adtte": adtte.reset_index(drop=True),
-            "adrs": adrs.reset_index(drop=True), "adae": adae.reset_index(drop=True)}
+    return adae.drop(columns=["_day", "_t"])
+
+
+def cut_tables(lat: Latent, cut: dt.date) -> dict:
+    """The four ADaM tables of the latent cohort cut at ``cut`` (vectorised over patients)."""
+    ids = usubjids(lat)
+    start = np.datetime64(ACCRUAL_START) + lat.enrol.astype("timedelta64[D]")
+    fu = (np.datetime64(cut) - start).astype(int) + 1
+    c = course_at(lat, fu)
+    adsl = _adsl(lat, ids, start, c).sort_values("USUBJID", kind="stable")
+    return {"adsl": adsl.reset_index(drop=True),
+            "adtte": _adtte(lat, ids, start, fu).reset_index(drop=True),
+            "adrs": _adrs(lat, ids, fu, c).reset_index(drop=True),
+            "adae": _adae(lat, ids, start, fu).reset_index(drop=True)}
 
 
 # ---- writing ---------------------------------------------------------------------------------
