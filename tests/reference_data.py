@@ -6,7 +6,7 @@ leukaemia, 6-mercaptopurine vs placebo ("control"). ``+`` in the publication = c
 Published results used by the tests (not produced by this project's code):
 - KM medians: 6-MP 23 weeks, control 8 weeks. 95 % CI of the median (Brookmeyer–Crowley):
   log-log transform: 6-MP (13, NA), control (4, 11); log transform: 6-MP (16, NA), control
-  (4, 12) — R survival::survfit with conf.type "log-log" / "log" (also in TRAPS.md).
+  (4, 12) — R survival::survfit with conf.type "log-log" / "log" (also in docs/design.md).
 - Log-rank: chi-square 16.8 on 1 df, p = 4.2e-5 (R survdiff; Kleinbaum & Klein, Survival
   Analysis, ch. 2: log-rank statistic 16.79).
 - Cox, treatment (control vs 6-MP): Breslow ties coef 1.509 (SE 0.410); Efron 1.572 (SE 0.412);
