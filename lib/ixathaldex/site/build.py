@@ -181,7 +181,6 @@ class Build:
 
     def run(self) -> BuildReport:
         """Every step; on failure nothing under the published site changes (raises BuildError)."""
-        t0 = time.perf_counter()
         with ThreadPoolExecutor(max_workers=1) as validation_pool:
             validation = self.validate(validation_pool)
             try:
@@ -193,7 +192,6 @@ class Build:
             except BuildError:
                 validation.result()  # an invalid snapshot is the first thing to fix: its error wins
                 raise
-        self.report.seconds = time.perf_counter() - t0
         return self.report
 
     # ---- 1. validate ---------------------------------------------------------------------------
@@ -384,7 +382,10 @@ class Build:
 def build_site(project: Project, snapshots: list[str] | None = None, jobs: int = 1,
                force: bool = False) -> BuildReport:
     """Build (or reuse) every selected version and publish them together; raise BuildError on failure."""
-    return Build.prepare(project, snapshots, jobs, force).run()
+    t0 = time.perf_counter()
+    report = Build.prepare(project, snapshots, jobs, force).run()
+    report.seconds = time.perf_counter() - t0
+    return report
 
 
 # ---- command line ----------------------------------------------------------------------------
