@@ -1,4 +1,7 @@
-"""The site build: switcher and redirect, patient-level check, safety on failure, one real build."""
+"""The site build: switcher and redirect, patient-level check, safety on failure, one real build.
+
+Every test that executes a notebook or runs jupyter-book is marked slow.
+"""
 
 from __future__ import annotations
 
@@ -130,6 +133,7 @@ def test_unknown_snapshot_option_is_refused(tmp_path):
         b.build_site(Project(proj), snapshots=["../2019-01-31"])
 
 
+@pytest.mark.slow
 def test_failing_chapter_gives_one_readable_message_and_leaves_site_identical(tmp_path, capsys):
     proj = _fixture_project(tmp_path, chapters=("99_fails",), cuts=CUTS[:1])
     site = _published_site(proj)
@@ -192,6 +196,15 @@ def test_end_to_end_two_versions(tmp_path):
         assert all(c["execution_count"] for c in code), "the offered notebook is the executed one"
         assert any(f'snapshot = "{cut}"' in "".join(c["source"]) for c in code
                    if "injected-parameters" in c["metadata"].get("tags", []))
+        # no local path is a parameter of any published notebook (chapters or post pages)
+        for offered in (vdir / "_sources").rglob("*.ipynb"):
+            cells = json.loads(offered.read_text())["cells"]
+            injected = "".join("".join(c["source"]) for c in cells
+                               if "injected-parameters" in c["metadata"].get("tags", []))
+            assert str(tmp_path) not in injected and not re.search(r'= "/', injected), (offered, injected)
+        # claims.json is staged for the {claim} role and offered beside results.json
+        assert json.loads((vdir / "claims.json").read_text()) == \
+            json.loads((proj / "_build" / "runs" / cut / "claims.json").read_text())
         assert st.find_subject_ids(vdir) == []
         results = json.loads((proj / "_build" / "runs" / cut / "results.json").read_text())
         assert results["snapshot_id"] == cut and results["n_itt"] == 8
@@ -261,6 +274,71 @@ def test_end_to_end_two_versions(tmp_path):
     # added without --synthetic: its pages carry the provenance but no synthetic-data notice
     new_index = (site / "2021-01-31" / "index.html").read_text()
     assert "snapshot <code>2021-01-31</code>" in new_index and "Synthetic data" not in new_index
+
+
+# ---- paths: the project is a folder; the installed package builds it ------------------------------
+
+def test_post_pages_get_the_cut_and_relative_paths_chapters_only_the_cut(tmp_path):
+    proj = _fixture_project(tmp_path)
+    build = b.Build.prepare(Project(proj))
+    assert build.selected == list(CUTS) and build.executed_versions == list(CUTS)
+    assert set(build.posts) == {"changes"}
+    build.results = {c: proj / "_build" / "runs" / c / "results.json" for c in CUTS}
+    params = build.post_parameters(CUTS[1], proj / "book" / "changes.md")
+    assert params == {"snapshot": CUTS[1],
+                      "results_json": "../_build/runs/2020-06-30/results.json",
+                      "previous_results_json": "../_build/runs/2019-01-31/results.json",
+                      "claims_json": "../_build/runs/2020-06-30/claims.json",
+                      "previous_claims_json": "../_build/runs/2019-01-31/claims.json"}
+    first = build.post_parameters(CUTS[0], proj / "book" / "changes.md")
+    assert first["previous_results_json"] == "" and first["previous_claims_json"] == ""
+    assert [j.parameters for j in [build.job(CUTS[0], "chapters/01_smoke.md", proj / "chapters" / "01_smoke.md",
+                                             {"snapshot": CUTS[0]})]] == [{"snapshot": CUTS[0]}]
+
+
+def test_selecting_one_version_also_executes_the_one_before(tmp_path):
+    build = b.Build.prepare(Project(_fixture_project(tmp_path)), snapshots=[CUTS[1]])
+    assert build.selected == [CUTS[1]] and build.executed_versions == list(CUTS)
+
+
+def test_bench_copies_a_project_without_the_package(tmp_path):
+    from ixathaldex.site.bench import copy_project
+
+    proj = _fixture_project(tmp_path)
+    (proj / "lib" / "ixathaldex").mkdir(parents=True)
+    (proj / "lib" / "ixathaldex" / "__init__.py").write_text("")
+    copy = copy_project(tmp_path / "copy", proj, snapshots=[CUTS[1]])
+    assert not (copy / "lib").exists()
+    assert sorted(p.name for p in (copy / "data" / "snapshots").iterdir()) == [CUTS[1]]
+    assert (copy / "data" / "published" / "claims.yaml").is_file()
+    assert Project(copy).toc_files() == Project(proj).toc_files()
+
+
+@pytest.mark.slow
+def test_an_installed_package_builds_a_project_folder(tmp_path):
+    """A non-editable install, with no lib/ of a checkout on the path, builds the project it runs in."""
+    source = tmp_path / "source"  # a clean copy: pip would write build files into the checkout
+    shutil.copytree(ROOT / "lib", source / "lib", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copyfile(ROOT / "pyproject.toml", source / "pyproject.toml")
+    installed = tmp_path / "installed"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                          "--target", str(installed), str(source)], capture_output=True, text=True, timeout=300)
+    assert pip.returncode == 0, pip.stdout + pip.stderr
+    shutil.rmtree(source)  # the build can only use the installed copy
+    proj = _fixture_project(tmp_path, cuts=CUTS[:1])
+    env = {k: v for k, v in os.environ.items() if k != "IXATHALDEX_PROJECT"}
+    env["PYTHONPATH"] = str(installed)
+    where = subprocess.run([sys.executable, "-c", "import ixathaldex; print(ixathaldex.__file__)"], cwd=proj,
+                           env=env, capture_output=True, text=True, timeout=60)
+    assert Path(where.stdout.strip()).is_relative_to(installed), where.stdout + where.stderr
+    proc = subprocess.run([sys.executable, "-m", "ixathaldex.cli", "-q", "build"], cwd=proj, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads((proj / "_build" / "runs" / CUTS[0] / "results.json").read_text())
+    assert results["snapshot_id"] == CUTS[0] and results["n_itt"] == 8  # the project folder's data
+    index = (proj / "_build" / "site" / CUTS[0] / "index.html").read_text()
+    assert '<span class="pasted-text">8</span>' in index
+    assert not list(installed.rglob("_build")), "nothing is written beside the installed package"
 
 
 # ---- downloads: table CSVs emitted by chapters, results/claims at the version root ---------------

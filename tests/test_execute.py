@@ -67,10 +67,20 @@ KNOWN = ["2019-01-31", "2020-06-30"]
 
 
 def test_valid_parameters_pass(tmp_path):
+    (tmp_path / "runs").mkdir()
+    for name in ("results.json", "claims.json"):
+        (tmp_path / "runs" / name).write_text("{}")
+    params = {"snapshot": "2020-06-30", "results_json": "runs/results.json", "previous_results_json": "",
+              "claims_json": "runs/claims.json", "previous_claims_json": ""}
+    assert ex.validate_parameters(params, KNOWN, base=tmp_path) == params
+
+
+def test_absolute_path_parameter_is_refused(tmp_path):
+    """A local path would be published in the downloadable notebook: paths are relative to its folder."""
     r = tmp_path / "results.json"
     r.write_text("{}")
-    params = {"snapshot": "2020-06-30", "results_json": str(r), "previous_results_json": ""}
-    assert ex.validate_parameters(params, KNOWN) == params
+    with pytest.raises(BuildError, match="must be relative"):
+        ex.validate_parameters({"snapshot": "2020-06-30", "results_json": str(r)}, KNOWN, base=tmp_path)
 
 
 @pytest.mark.parametrize("params,fragment", [
@@ -81,8 +91,10 @@ def test_valid_parameters_pass(tmp_path):
     ({"snapshot": "2019-02-30"}, "calendar"),
     ({}, "required"),
     ({"snapshot": "2019-01-31", "root": "/tmp"}, "not allowed"),
-    ({"snapshot": "2019-01-31", "results_json": "/no/such/results.json"}, "not an existing"),
+    ({"snapshot": "2019-01-31", "results_json": "no/such/results.json"}, "not an existing"),
     ({"snapshot": "2019-01-31", "results_json": ""}, "must name"),
+    ({"snapshot": "2019-01-31", "claims_json": ""}, "must name this version's claims.json"),
+    ({"snapshot": "2019-01-31", "previous_claims_json": 3}, "must be a string"),
 ])
 def test_bad_parameters_are_refused(params, fragment):
     with pytest.raises(BuildError, match=fragment):

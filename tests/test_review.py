@@ -234,7 +234,9 @@ def test_post_pages_execute_with_two_versions(tmp_path):
     for cut, value in (("2018-06-30", 46), ("2019-12-31", 47)):
         folder = tmp_path / "runs" / cut
         folder.mkdir(parents=True)
-        (folder / "results.json").write_text(json.dumps({"t2a.itt.orr.n": value, "flow.itt.n": 90}))
+        results = {"t2a.itt.orr.n": value, "flow.itt.n": 90}
+        (folder / "results.json").write_text(json.dumps(results))
+        review.write_claims_json(folder / "claims.json", results)  # as the build's collect step does
         runs[cut] = folder / "results.json"
 
     def run(page, cut, previous):
@@ -242,7 +244,10 @@ def test_post_pages_execute_with_two_versions(tmp_path):
         out = tmp_path / f"{page}-{cut}.ipynb"
         papermill.execute_notebook(nb, str(out), kernel_name="python3", cwd=str(book), progress_bar=False,
                                    parameters={"snapshot": cut, "results_json": str(runs[cut]),
-                                               "previous_results_json": str(runs[previous]) if previous else ""})
+                                               "previous_results_json": str(runs[previous]) if previous else "",
+                                               "claims_json": str(runs[cut].with_name("claims.json")),
+                                               "previous_claims_json":
+                                                   str(runs[previous].with_name("claims.json")) if previous else ""})
         cells = json.loads(out.read_text())["cells"]
         texts = []
         for c in cells:

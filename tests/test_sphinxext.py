@@ -1,4 +1,8 @@
-"""The {claim} role: reproduced value, link to the reviewer row, hover title; unknown ids fail under -W."""
+"""The {claim} role: reproduced value, link to the reviewer row, hover title; unknown ids fail under -W.
+
+Every test here but the last runs Sphinx (slow). The verdicts come from claims.json (written by hand
+here, as the build would), never from a comparison made by the role.
+"""
 
 from __future__ import annotations
 
@@ -29,15 +33,29 @@ REGISTRY = {"claims": [
 ]}
 # 46/90 = 51.11 (reproduced); 9.44 is more than 0.3 months from 8.5 (differs)
 RESULTS = {"t2a.itt.orr.pct": 46 / 90 * 100, "pfs.itt.median": 9.44, "os.itt.median": "NR", "flow.pp.n": 76}
+VERDICTS = {"t2a.itt.orr.pct": "reproduced", "pfs.itt.median": "differs", "os.itt.median": "reproduced",
+            "flow.pp.n": "reproduced"}
 
 
-def _project(tmp_path: Path, index: str, results: dict | None = RESULTS, conf_extra: str = "") -> Path:
+def _claims_json(results: dict, verdicts: dict) -> list[dict]:
+    """claims.json records as the build writes them (only the verdict and the value matter here)."""
+    return [{"id": c["id"], "location": c["locations"][0], "locations": "; ".join(c["locations"]),
+             "quantity": c["quantity"], "population": c["population"], "chapter": c["chapter"],
+             "rule": c["rule"], "published": c["published"], "reproduced": results.get(c["id"]),
+             "difference": None, "verdict": verdicts.get(c["id"], "not computable"), "reason": "",
+             "page": "", "anchor": "claim-" + c["id"]} for c in REGISTRY["claims"]]
+
+
+def _project(tmp_path: Path, index: str, results: dict | None = RESULTS, conf_extra: str = "",
+             verdicts: dict | None = VERDICTS) -> Path:
     src = tmp_path / "src"
     (src / "chapters").mkdir(parents=True)
     (src / "claims.yaml").write_text(yaml.safe_dump(REGISTRY))
-    if results is not None:
-        (src / "_static").mkdir()
-        (src / "_static" / "results.json").write_text(json.dumps(results))  # where the build stages it
+    (src / "_static").mkdir()
+    if results is not None:  # where the build stages them
+        (src / "_static" / "results.json").write_text(json.dumps(results))
+    if verdicts is not None:
+        (src / "_static" / "claims.json").write_text(json.dumps(_claims_json(results or {}, verdicts)))
     (src / "conf.py").write_text(
         "extensions = ['myst_parser', 'ixathaldex.site.sphinxext']\n"
         "ixathaldex_claims = 'claims.yaml'\n"
@@ -68,6 +86,7 @@ def _links(page: str) -> list[dict]:
     return found
 
 
+@pytest.mark.slow
 def test_role_renders_reproduced_value_link_and_title(tmp_path):
     src = _project(tmp_path, "ORR {claim}`t2a.itt.orr.pct`, PFS {claim}`pfs.itt.median`, "
                              "OS {claim}`os.itt.median`, PP {claim}`flow.pp.n`.")
@@ -91,12 +110,14 @@ def test_role_renders_reproduced_value_link_and_title(tmp_path):
     assert "id" not in pfs_link and page.count('id="claim-') == 1
 
 
+@pytest.mark.slow
 def test_unknown_claim_id_fails_under_W(tmp_path):
     src = _project(tmp_path, "Typo {claim}`t2a.itt.orr.pc`.")
     with pytest.raises(SphinxWarning, match=r"unknown claim id 't2a.itt.orr.pc'"):
         _build(src, tmp_path)
 
 
+@pytest.mark.slow
 def test_claim_without_value_or_results_fails_under_W(tmp_path):
     src = _project(tmp_path, "PP {claim}`flow.pp.n`.", results={"t2a.itt.orr.pct": 51.1, "pfs.itt.median": 8.5})
     with pytest.raises(SphinxWarning, match=r"'flow.pp.n' has no value"):
@@ -106,11 +127,38 @@ def test_claim_without_value_or_results_fails_under_W(tmp_path):
         _build(src2, tmp_path / "b")
 
 
-def test_results_path_from_config(tmp_path):
+@pytest.mark.slow
+def test_verdict_and_value_are_read_from_claims_json(tmp_path):
+    """The role shows claims.json's verdict even where its own comparison would disagree."""
+    src = _project(tmp_path, "ORR {claim}`t2a.itt.orr.pct`.",
+                   verdicts={**VERDICTS, "t2a.itt.orr.pct": "differs"})
+    out = _build(src, tmp_path)
+    (link,) = _links((out / "index.html").read_text())
+    assert link["text"] == "51.1"
+    assert "verdict: differs" in link["title"] and "ixathaldex-claim-differs" in link["class"]
+
+
+@pytest.mark.slow
+def test_missing_claims_json_fails_under_W(tmp_path):
+    src = _project(tmp_path, "PP {claim}`flow.pp.n`.", verdicts=None)
+    with pytest.raises(SphinxWarning, match=r"no claims.json"):
+        _build(src, tmp_path)
+    src2 = _project(tmp_path / "b", "PP {claim}`flow.pp.n`.")
+    records = [r for r in _claims_json(RESULTS, VERDICTS) if r["id"] != "flow.pp.n"]
+    (src2 / "_static" / "claims.json").write_text(json.dumps(records))
+    with pytest.raises(SphinxWarning, match=r"'flow.pp.n' has no verdict"):
+        _build(src2, tmp_path / "b")
+
+
+@pytest.mark.slow
+def test_results_and_claims_paths_from_config(tmp_path):
     src = _project(tmp_path, "PP {claim}`flow.pp.n`.",
-                   conf_extra="ixathaldex_results_json = 'elsewhere/r.json'\n")
+                   conf_extra="ixathaldex_results_json = 'elsewhere/r.json'\n"
+                              "ixathaldex_claims_json = 'elsewhere/c.json'\n")
     (src / "elsewhere").mkdir()
-    (src / "elsewhere" / "r.json").write_text(json.dumps({**RESULTS, "flow.pp.n": 75}))
+    changed = {**RESULTS, "flow.pp.n": 75}
+    (src / "elsewhere" / "r.json").write_text(json.dumps(changed))
+    (src / "elsewhere" / "c.json").write_text(json.dumps(_claims_json(changed, {"flow.pp.n": "differs"})))
     out = _build(src, tmp_path)
     (link,) = _links((out / "index.html").read_text())
     assert link["text"] == "75" and "differs" in link["title"]
@@ -121,6 +169,7 @@ def _glue_output(name, value):
             "metadata": {"scrapbook": {"mime_prefix": "application/papermill.record/", "name": name}}}
 
 
+@pytest.mark.slow
 def test_cell_that_glued_a_claim_gets_its_anchor(tmp_path):
     src = _project(tmp_path, "Home.")
     (src / "conf.py").write_text("extensions = ['myst_nb', 'ixathaldex.site.sphinxext']\n"

@@ -16,7 +16,8 @@ import pytest
 from ixathaldex import cli
 from ixathaldex.exceptions import ValidationError
 from ixathaldex.data.schema import coerce_types
-from ixathaldex.data.validate import check_snapshot, cut_consistency_problems, validate_snapshot
+from ixathaldex.data.history import cut_consistency_problems
+from ixathaldex.data.validate import check_snapshot, validate_snapshot
 from snapshot_factory import (S, build_tables, edit_csv, read_csv, rewrite_manifest, set_cell,
                               write_valid_snapshot)
 

@@ -1,11 +1,12 @@
 """`ixathaldex build`: every snapshot -> executed chapters -> results.json -> one static site per cut.
 
-The flow (see ``docs/pipeline.md``): validate every snapshot; execute each chapter of ``_toc.yml``
-per version with papermill (cached on content, :mod:`ixathaldex.site.execute`); collect the glued values
-into ``_build/runs/<version>/results.json``; execute the post pages of ``book/`` (MyST notebooks
-with a ``parameters`` cell) with the results; stage and build each version with jupyter-book
-(:mod:`ixathaldex.site.stage`); publish every version only when all of them succeeded.
-"""
+The steps (see ``docs/pipeline.md``), methods of one :class:`Build`: ``validate`` every snapshot
+(beside the first notebooks); ``execute`` each chapter of ``_toc.yml`` per version with papermill
+(cached on content, :mod:`ixathaldex.site.execute`); ``collect`` the glued values into
+``_build/runs/<version>/results.json`` and compute ``claims.json`` beside it, once; ``execute_posts``,
+the post pages of ``book/`` (MyST notebooks with a ``parameters`` cell); then for each version whose
+inputs changed ``stage``, ``build`` (jupyter-book) and ``check`` (:mod:`ixathaldex.site.stage`);
+``publish`` every version only when all of them succeeded."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import os
 import shutil
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,41 +75,6 @@ def validate_snapshots(project: Project, cuts: list[str], package: str) -> None:
 
 # ---- the build -------------------------------------------------------------------------------
 
-def _job(project, version, label, source, parameters, known, package, lock, manifest_bytes):
-    ex.validate_parameters(parameters, known, base=source.parent)
-    key = ex.cache_key(source=source.read_bytes(), package=package, manifest=manifest_bytes,
-                       parameters=ex.key_parameters(parameters, base=source.parent), lock=lock)
-    return ex.NotebookJob(version=version, label=label, source=source, parameters=parameters, key=key,
-                          output=project.cache / "notebooks" / f"{key}.ipynb", cwd=source.parent)
-
-
-def _write_results(project: Project, version: str, chapter_jobs: list) -> Path:
-    """``_build/runs/<version>/results.json`` from the glued values (re-collected only when needed)."""
-    runs = project.runs(version)
-    runs.mkdir(parents=True, exist_ok=True)
-    path = runs / "results.json"
-    marker = runs / "results.key"
-    key = sha256_bytes("".join(j.key for j in chapter_jobs).encode())
-    if path.is_file() and marker.is_file() and marker.read_text().strip() == key:
-        return path
-    try:
-        results = claims.collect_results([j.output for j in chapter_jobs])
-        write_if_changed(path, json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
-        _write_claims(runs, results, project.root / "_toc.yml")
-    except IxaThalDexError as exc:
-        text = str(exc)
-        for j in chapter_jobs:  # name chapters, not cache files
-            text = text.replace(str(j.output), j.label)
-        raise BuildError(f"version {version}: {text}") from None
-    marker.write_text(key + "\n")
-    return path
-
-
-def _write_claims(runs: Path, results: dict, toc: Path) -> None:
-    """``claims.json``: every registered claim, published vs reproduced, with its verdict."""
-    write_claims_json(runs / "claims.json", results, toc=toc)
-
-
 def check_complete(version: str, results_path: Path, settings: dict) -> None:
     """For the publication cut, every registered claim must have a computed value."""
     if version not in settings["publication_cuts"]:
@@ -120,6 +86,7 @@ def check_complete(version: str, results_path: Path, settings: dict) -> None:
 
 
 def version_key(project: Project, version: str, jobs: list, package: str, settings: dict) -> str:
+    """What a version's pages depend on: its notebooks' keys, the code, configs, lock and book/."""
     parts = [version, package, settings["base_url"], str(settings["allow_patient_level"])]
     parts += [f"{j.label}={j.key}" for j in jobs]
     parts += [file_digest(project.root / n) for n in ("_config.yml", "_toc.yml", "requirements.lock")]
@@ -127,20 +94,8 @@ def version_key(project: Project, version: str, jobs: list, package: str, settin
     return sha256_bytes("\n".join(parts).encode())
 
 
-def build_site(project: Project, snapshots: list[str] | None = None, jobs: int = 1,
-               force: bool = False) -> BuildReport:
-    """Build (or reuse) every selected version and publish them together; raise BuildError on failure."""
-    t0 = time.perf_counter()
-    report = BuildReport()
-    config = load_yaml(project.root / "_config.yml")
-    toc_path = (project.root / "_toc.yml").resolve()
-    toc = load_yaml(toc_path)
-    settings = st.project_settings(config)
-    chapters, pages = st.resolve_pages(project.root, toc)
-    if not chapters:
-        raise BuildError("_toc.yml names no chapters (chapters/NN_slug)")
-
-    known = list_snapshots(project.snapshot_root)
+def select_versions(project: Project, known: list[str], snapshots: list[str] | None) -> list[str]:
+    """The versions to build: ``--snapshot`` cuts (each checked to be a known cut id), default all."""
     if not known:
         raise BuildError(f"no snapshots under {project.snapshot_root}; add one with "
                          f"`ixathaldex snapshot add FOLDER --cut YYYY-MM-DD --label TEXT`")
@@ -152,130 +107,284 @@ def build_site(project: Project, snapshots: list[str] | None = None, jobs: int =
             raise BuildError(f"--snapshot: {exc}") from None
         if cut not in known:
             raise BuildError(f"--snapshot {cut!r}: not a known snapshot (known: {', '.join(known)})")
-    # the code digest: the package's sources, plus the claims registry and the table of contents,
-    # which decide the reviewer pages, the {claim} links and claims.json
-    package = sha256_bytes("\n".join(
-        [ex.package_digest()] + [file_digest(project.root / n)
-                                 for n in ("data/published/claims.yaml", "_toc.yml")]).encode())
-    check_manifests(project, known)
-    # full validation runs beside the first notebooks; nothing is published unless it passed, and
-    # a notebook executed on data that fails validation is never used (no validation stamp)
-    validation_pool = ThreadPoolExecutor(max_workers=1)
-    validation = validation_pool.submit(validate_snapshots, project, known, package)
-    try:
-        report = _build_validated(project, config, toc_path, settings, chapters, pages, known, selected,
-                                  package, jobs, force, report, validation)
-    except BuildError:
-        validation.result()  # an invalid snapshot is the first thing to fix: its error wins
-        raise
-    finally:
-        validation_pool.shutdown(wait=True)
-    report.seconds = time.perf_counter() - t0
-    return report
+    return selected
 
 
-def _build_validated(project, config, toc_path, settings, chapters, pages, known, selected, package, jobs,
-                     force, report, validation) -> BuildReport:
+def code_digest(project: Project) -> str:
+    """The package's sources, plus the claims registry and the table of contents, which decide the
+    reviewer pages, the {claim} links and claims.json."""
+    return sha256_bytes("\n".join([ex.package_digest()] + [file_digest(p) for p in
+                                                          (project.claims_path, project.toc_path)]).encode())
 
-    lock = (project.root / "requirements.lock").read_bytes() if (project.root / "requirements.lock").is_file() else b""
-    previous = {cut: (known[i - 1] if i else None) for i, cut in enumerate(known)}
-    to_execute = sorted(set(selected) | {previous[c] for c in selected if previous[c]})
 
-    def progress(job):
+#: the files of ``_build/runs/<version>/`` staged in ``_static/`` and offered for download
+RUN_FILES = ("results.json", "claims.json")
+
+
+@dataclass
+class Build:
+    """One run of ``ixathaldex build``: the project, what to build, and what each step produced.
+
+    The steps, in order (:meth:`run`): :meth:`validate` (beside the first notebooks),
+    :meth:`execute` the chapters, :meth:`collect` results.json and claims.json, :meth:`execute_posts`,
+    then per version whose inputs changed :meth:`stage`, :meth:`build`, :meth:`check`, and
+    :meth:`publish` every version together.
+    """
+
+    project: Project
+    selected: list[str]
+    jobs: int = 1
+    force: bool = False
+    config: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+    chapters: list = field(default_factory=list)      # (toc name, MyST source)
+    posts: dict = field(default_factory=dict)         # page name -> MyST source (book/ pages with parameters)
+    known: list = field(default_factory=list)         # every snapshot, oldest first
+    package: str = ""
+    lock: bytes = b""
+    chapter_jobs: dict = field(default_factory=dict)  # version -> [NotebookJob]
+    post_jobs: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)       # version -> _build/runs/<version>/results.json
+    outdated: dict = field(default_factory=dict)      # version -> version key (to stage and build)
+    built: dict = field(default_factory=dict)         # version -> built html folder
+    provenance: dict = field(default_factory=dict)    # version -> its banner's facts
+    commit: str = ""
+    build_date: str = ""
+    report: BuildReport = field(default_factory=BuildReport)
+
+    @classmethod
+    def prepare(cls, project: Project, snapshots: list[str] | None = None, jobs: int = 1,
+                force: bool = False) -> "Build":
+        """Read the project (config, toc, snapshots) and choose the versions to build."""
+        config = load_yaml(project.config_path)
+        chapters, pages = st.resolve_pages(project.root, load_yaml(project.toc_path))
+        if not chapters:
+            raise BuildError("_toc.yml names no chapters (chapters/NN_slug)")
+        known = list_snapshots(project.snapshot_root)
+        posts = {name: project.root / "book" / f"{name}.md" for name in pages}
+        posts = {name: src for name, src in posts.items() if src.is_file() and ex.has_parameters_cell(src)}
+        return cls(project, select_versions(project, known, snapshots), jobs, force, config=config,
+                   settings=st.project_settings(config), chapters=chapters, posts=posts, known=known,
+                   package=code_digest(project),
+                   lock=project.lock_path.read_bytes() if project.lock_path.is_file() else b"")
+
+    @property
+    def previous(self) -> dict:
+        """Each version's previous version (None for the oldest)."""
+        return {cut: (self.known[i - 1] if i else None) for i, cut in enumerate(self.known)}
+
+    @property
+    def executed_versions(self) -> list[str]:
+        """The versions whose chapters run: the selected ones and the version before each (whose
+        results.json and claims.json the post pages read)."""
+        return sorted(set(self.selected) | {self.previous[c] for c in self.selected if self.previous[c]})
+
+    def run(self) -> BuildReport:
+        """Every step; on failure nothing under the published site changes (raises BuildError)."""
+        with ThreadPoolExecutor(max_workers=1) as validation_pool:
+            validation = self.validate(validation_pool)
+            try:
+                self.execute()
+                validation.result()  # a notebook run on data that fails validation is never used
+                self.collect()
+                self.execute_posts()
+                self.make_versions()
+            except BuildError:
+                validation.result()  # an invalid snapshot is the first thing to fix: its error wins
+                raise
+        return self.report
+
+    # ---- 1. validate ---------------------------------------------------------------------------
+
+    def validate(self, pool: ThreadPoolExecutor) -> Future:
+        """Refuse edited snapshots now; validate every snapshot in ``pool`` (beside the first
+        notebooks). Nothing is published unless it passed."""
+        check_manifests(self.project, self.known)
+        return pool.submit(validate_snapshots, self.project, self.known, self.package)
+
+    # ---- 2. execute ----------------------------------------------------------------------------
+
+    def job(self, version: str, label: str, source: Path, parameters: dict) -> ex.NotebookJob:
+        """One notebook of one version, keyed on everything that decides its outputs."""
+        ex.validate_parameters(parameters, self.known, base=source.parent)
+        manifest = (self.project.snapshot_root / version / "manifest.json").read_bytes()
+        key = ex.cache_key(source=source.read_bytes(), package=self.package, manifest=manifest,
+                           parameters=ex.key_parameters(parameters, base=source.parent), lock=self.lock)
+        return ex.NotebookJob(version=version, label=label, source=source, parameters=parameters, key=key,
+                              output=self.project.cache / "notebooks" / f"{key}.ipynb", cwd=source.parent)
+
+    def progress(self, job: ex.NotebookJob) -> None:
         if job.status == "executed":
-            report.executed += 1
+            self.report.executed += 1
         else:
-            report.cached += 1
+            self.report.cached += 1
         ex.log_job(job)
 
-    # 1. chapters, every version to execute
-    manifests = {c: (project.snapshot_root / c / "manifest.json").read_bytes() for c in known}
-    chapter_jobs = {
-        v: [_job(project, v, f"{name}.md", src, {"snapshot": v}, known, package, lock, manifests[v])
-            for name, src in chapters]
-        for v in to_execute
-    }
-    ex.run_jobs([j for v in to_execute for j in chapter_jobs[v]], jobs, progress)
-    validation.result()
+    def execute(self) -> None:
+        """Execute (or take from the cache) every chapter of every version to execute."""
+        self.chapter_jobs = {v: [self.job(v, f"{name}.md", src, {"snapshot": v}) for name, src in self.chapters]
+                             for v in self.executed_versions}
+        ex.run_jobs([j for v in self.executed_versions for j in self.chapter_jobs[v]], self.jobs, self.progress)
 
-    # 2. results.json per version
-    results = {v: _write_results(project, v, chapter_jobs[v]) for v in to_execute}
-    for v in selected:
-        check_complete(v, results[v], settings)
+    # ---- 3. collect ----------------------------------------------------------------------------
 
-    # 3. post pages (book/ MyST notebooks with a parameters cell)
-    post_sources = {name: project.root / "book" / f"{name}.md" for name in pages
-                    if (project.root / "book" / f"{name}.md").is_file()
-                    and ex.has_parameters_cell(project.root / "book" / f"{name}.md")}
-    post_jobs = {
-        v: [_job(project, v, f"book/{name}.md", src,
-                 # paths relative to the page's folder (its kernel's cwd): no local paths on the site
-                 {"snapshot": v, "results_json": os.path.relpath(results[v], src.parent),
-                  "previous_results_json": os.path.relpath(results[previous[v]], src.parent)
-                  if previous[v] else ""},
-                 known, package, lock, manifests[v])
-            for name, src in post_sources.items()]
-        for v in selected
-    }
-    ex.run_jobs([j for v in selected for j in post_jobs[v]], jobs, progress)
+    def collect(self) -> None:
+        """results.json and claims.json of every executed version; the publication cut is complete."""
+        self.results = {v: self.collect_version(v) for v in self.executed_versions}
+        for v in self.selected:
+            check_complete(v, self.results[v], self.settings)
 
-    # 4. stage and build the versions whose inputs changed
-    commit = st.code_commit(project.root)
-    build_date = st.today_utc()
-    tmp_root = project.build_dir / "tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="build-", dir=tmp_root))
-    try:
-        todo = {}
-        for v in selected:
-            vkey = version_key(project, v, chapter_jobs[v] + post_jobs[v], package, settings)
-            published = project.out / v
-            if not force and st.read_stamp(published).get("key") == vkey and (published / "index.html").is_file():
-                report.unchanged.append(v)
-                continue
-            todo[v] = vkey
+    def collect_version(self, version: str) -> Path:
+        """``_build/runs/<version>/results.json`` from the glued values, and ``claims.json`` beside it
+        (every claim, published vs reproduced, with its verdict: computed here, once); re-collected
+        only when a chapter's key changed."""
+        jobs = self.chapter_jobs[version]
+        runs = self.project.runs(version)
+        runs.mkdir(parents=True, exist_ok=True)
+        path, marker = runs / "results.json", runs / "results.key"
+        key = sha256_bytes("".join(j.key for j in jobs).encode())
+        if path.is_file() and (runs / "claims.json").is_file() and marker.is_file() \
+                and marker.read_text().strip() == key:
+            return path
+        try:
+            results = claims.collect_results([j.output for j in jobs])
+            write_if_changed(path, json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
+            write_claims_json(runs / "claims.json", results, toc=self.project.toc_path)
+        except IxaThalDexError as exc:
+            text = str(exc)
+            for j in jobs:  # name chapters, not cache files
+                text = text.replace(str(j.output), j.label)
+            raise BuildError(f"version {version}: {text}") from None
+        marker.write_text(key + "\n")
+        return path
 
-        def build_one(v: str) -> Path:
-            manifest = read_manifest(project.snapshot_root / v)
-            prov = st.provenance(v, manifest, short_checksum(manifest), commit, build_date)
-            cfg = st.version_config(config, prov, settings["base_url"])
-            stage = project.build_dir / "stage" / v
-            cfg_path = st.stage_version(
-                stage, project.root,
-                chapters={j.label[:-3]: j.output for j in chapter_jobs[v]},
-                posts={j.label[len("book/"):-3]: j.output for j in post_jobs[v]},
-                config=cfg, results_files={"results.json": results[v]})
-            t = time.perf_counter()
-            html_dir = st.run_jupyter_book(stage, cfg_path, toc_path, work / v, v)
-            st.write_downloads(html_dir, {j.label: j.output for j in chapter_jobs[v]},
-                               [results[v], results[v].parent / "claims.json"])
-            st.check_no_patient_rows(html_dir, v, settings["allow_patient_level"])
-            (html_dir / st.STAMP).write_text(json.dumps({"key": todo[v], "provenance": prov}, indent=2) + "\n")
-            logger.info("  %-10s %-32s %-8s %6.1f s", v, "jupyter-book build", "built", time.perf_counter() - t)
-            return html_dir
+    # ---- 4. post pages -------------------------------------------------------------------------
 
-        built = {}
-        if todo:
-            with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
-                futures = {v: pool.submit(build_one, v) for v in todo}
-                errors = []
-                for v, fut in futures.items():
-                    try:
-                        built[v] = fut.result()
-                    except IxaThalDexError as exc:
-                        errors.append(str(exc))
-                    except Exception as exc:  # noqa: BLE001 - one readable line, never a half site
-                        errors.append(f"version {v}: {type(exc).__name__}: {exc}")
-                if errors:
-                    raise BuildError(errors[0] + (f"\n  (and {len(errors) - 1} more failing version(s))"
-                                                  if len(errors) > 1 else ""))
-        # 5. publish together, then the site's root files
-        st.publish(project.out, built)
-        report.built = sorted(built)
-        site_versions = [v for v in known if (project.out / v / "index.html").is_file()]
-        st.write_site_index(project.out, site_versions, settings["base_url"])  # only writes changes
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    def post_parameters(self, version: str, source: Path) -> dict:
+        """A post page's parameters: the cut, and this and the previous version's results.json and
+        claims.json, relative to the page's folder (its kernel's working folder): no local path is
+        published in the downloadable notebook."""
+        prev = self.previous[version]
+
+        def rel(v, name):
+            return os.path.relpath(self.results[v].with_name(name), source.parent) if v else ""
+
+        return {"snapshot": version, "results_json": rel(version, "results.json"),
+                "previous_results_json": rel(prev, "results.json"), "claims_json": rel(version, "claims.json"),
+                "previous_claims_json": rel(prev, "claims.json")}
+
+    def execute_posts(self) -> None:
+        """Execute the post pages of ``book/`` (MyST notebooks with a parameters cell) per selected version."""
+        self.post_jobs = {v: [self.job(v, f"book/{name}.md", src, self.post_parameters(v, src))
+                              for name, src in self.posts.items()]
+                          for v in self.selected}
+        ex.run_jobs([j for v in self.selected for j in self.post_jobs[v]], self.jobs, self.progress)
+
+    # ---- 5-7. stage, build and check each version whose inputs changed -------------------------
+
+    def find_outdated(self) -> dict:
+        """version -> version key, for every selected version whose key differs from its published
+        stamp (all of them with ``--force``); the others are reported unchanged."""
+        outdated = {}
+        for v in self.selected:
+            vkey = version_key(self.project, v, self.chapter_jobs[v] + self.post_jobs[v], self.package,
+                               self.settings)
+            published = self.project.out / v
+            if not self.force and st.read_stamp(published).get("key") == vkey \
+                    and (published / "index.html").is_file():
+                self.report.unchanged.append(v)
+            else:
+                outdated[v] = vkey
+        return outdated
+
+    def make_versions(self) -> None:
+        """Stage, build and check the outdated versions (in parallel, in a temporary folder), then
+        publish them together; the temporary folder is always removed."""
+        self.outdated = self.find_outdated()
+        self.commit, self.build_date = st.code_commit(self.project.root), st.today_utc()
+        tmp_root = self.project.build_dir / "tmp"
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="build-", dir=tmp_root))
+        try:
+            if self.outdated:
+                self.built = self.in_parallel(work)
+            self.publish()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def in_parallel(self, work: Path) -> dict:
+        """version -> built html folder for every outdated version; every failure is collected and
+        the first one raised (with the count of the others)."""
+        built, errors = {}, []
+        with ThreadPoolExecutor(max_workers=max(1, min(self.jobs, len(self.outdated)))) as pool:
+            futures = {v: pool.submit(self.make_version, v, work / v) for v in self.outdated}
+            for v, fut in futures.items():
+                try:
+                    built[v] = fut.result()
+                except IxaThalDexError as exc:
+                    errors.append(str(exc))
+                except Exception as exc:  # noqa: BLE001 - one readable line, never a half site
+                    errors.append(f"version {v}: {type(exc).__name__}: {exc}")
+        if errors:
+            raise BuildError(errors[0] + (f"\n  (and {len(errors) - 1} more failing version(s))"
+                                          if len(errors) > 1 else ""))
+        return built
+
+    def make_version(self, version: str, out: Path) -> Path:
+        """One version: stage, build, check, then stamp it with its key and provenance."""
+        t = time.perf_counter()
+        html_dir = self.build(version, self.stage(version), out)
+        self.check(version, html_dir)
+        stamp = {"key": self.outdated[version], "provenance": self.provenance[version]}
+        (html_dir / st.STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
+        logger.info("  %-10s %-32s %-8s %6.1f s", version, "jupyter-book build", "built", time.perf_counter() - t)
+        return html_dir
+
+    def stage(self, version: str) -> Path:
+        """``_build/stage/<version>/``: book/, the executed notebooks, results.json and claims.json
+        (in ``_static/``, read by the {claim} role) and the generated config; returns the config's path."""
+        manifest = read_manifest(self.project.snapshot_root / version)
+        prov = self.provenance[version] = st.provenance(version, manifest, short_checksum(manifest),
+                                                        self.commit, self.build_date)
+        runs = self.results[version].parent
+        return st.stage_version(
+            self.project.build_dir / "stage" / version, self.project.root,
+            chapters={j.label[:-3]: j.output for j in self.chapter_jobs[version]},
+            posts={j.label[len("book/"):-3]: j.output for j in self.post_jobs[version]},
+            config=st.version_config(self.config, prov, self.settings["base_url"]),
+            results_files={name: runs / name for name in RUN_FILES})
+
+    def build(self, version: str, config_path: Path, out: Path) -> Path:
+        """jupyter-book over the staged version, then its downloads (table CSVs, results.json,
+        claims.json); returns the html folder."""
+        html_dir = st.run_jupyter_book(config_path.parent, config_path, self.project.toc_path.resolve(), out,
+                                       version)
+        runs = self.results[version].parent
+        st.write_downloads(html_dir, {j.label: j.output for j in self.chapter_jobs[version]},
+                           [runs / name for name in RUN_FILES])
+        return html_dir
+
+    def check(self, version: str, html_dir: Path) -> None:
+        """No subject id in the built version (unless the project allows patient-level data)."""
+        st.check_no_patient_rows(html_dir, version, self.settings["allow_patient_level"])
+
+    # ---- 8. publish ----------------------------------------------------------------------------
+
+    def publish(self) -> None:
+        """Move every built version into the site together, then rewrite the switcher and the
+        redirect (only when they change)."""
+        st.publish(self.project.out, self.built)
+        self.report.built = sorted(self.built)
+        site_versions = [v for v in self.known if (self.project.out / v / "index.html").is_file()]
+        st.write_site_index(self.project.out, site_versions, self.settings["base_url"])
+
+
+def build_site(project: Project, snapshots: list[str] | None = None, jobs: int = 1,
+               force: bool = False) -> BuildReport:
+    """Build (or reuse) every selected version and publish them together; raise BuildError on failure."""
+    t0 = time.perf_counter()
+    report = Build.prepare(project, snapshots, jobs, force).run()
+    report.seconds = time.perf_counter() - t0
     return report
 
 

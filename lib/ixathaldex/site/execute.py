@@ -26,7 +26,9 @@ from ixathaldex.log import logger
 #: the installed package's own code (its digest enters every cache key); never a project path
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: the parameters a notebook of the site may receive, and nothing else
-ALLOWED_PARAMETERS = ("snapshot", "results_json", "previous_results_json")
+ALLOWED_PARAMETERS = ("snapshot", "results_json", "previous_results_json", "claims_json", "previous_claims_json")
+#: the path parameters that must name a file ("" is allowed for the previous version's, absent for the oldest)
+REQUIRED_PATHS = ("results_json", "claims_json")
 
 
 # ---- hashing ---------------------------------------------------------------------------------
@@ -62,16 +64,25 @@ def cache_key(*, source: bytes, package: str, manifest: bytes, parameters: dict,
 def validate_parameters(parameters: dict, known_snapshots: list[str], base: Path | None = None) -> dict:
     """Return ``parameters`` if every value is acceptable, else raise :class:`BuildError`.
 
-    ``snapshot`` must be a string naming a known snapshot (a cut id, never a path); the results
-    parameters must be ``""`` or the path (relative to ``base``, the notebook's working folder) of
-    an existing ``.json`` file; nothing else is allowed.
+    ``snapshot`` must be a string naming a known snapshot (a cut id, never a path); a ``*_json``
+    parameter must be ``""`` (only the previous version's) or the path, relative to ``base`` (the
+    notebook's working folder), of an existing ``.json`` file: never an absolute path, which would
+    be published in the downloadable notebook; nothing else is allowed.
     """
     unknown = sorted(set(parameters) - set(ALLOWED_PARAMETERS))
     if unknown:
         raise BuildError(f"parameters {unknown} are not allowed (allowed: {', '.join(ALLOWED_PARAMETERS)})")
     if "snapshot" not in parameters:
         raise BuildError("parameter 'snapshot' is required")
-    cut = parameters["snapshot"]
+    check_snapshot_parameter(parameters["snapshot"], known_snapshots)
+    for name in ALLOWED_PARAMETERS[1:]:
+        if name in parameters:
+            check_path_parameter(name, parameters[name], base)
+    return parameters
+
+
+def check_snapshot_parameter(cut, known_snapshots: list[str]) -> None:
+    """Raise BuildError unless ``cut`` is a string naming a known snapshot."""
     if not isinstance(cut, str):
         raise BuildError(f"parameter snapshot={cut!r}: must be a string cut id, not {type(cut).__name__}")
     try:
@@ -81,20 +92,22 @@ def validate_parameters(parameters: dict, known_snapshots: list[str], base: Path
     if cut not in known_snapshots:
         raise BuildError(f"parameter snapshot={cut!r}: not a known snapshot "
                          f"(known: {', '.join(known_snapshots) or 'none'})")
-    for name in ("results_json", "previous_results_json"):
-        if name not in parameters:
-            continue
-        value = parameters[name]
-        if not isinstance(value, str):
-            raise BuildError(f"parameter {name}={value!r}: must be a string path or \"\"")
-        if value == "":
-            if name == "results_json":
-                raise BuildError("parameter results_json: must name this version's results.json")
-            continue
-        path = Path(base or ".") / value
-        if path.suffix != ".json" or not path.is_file():
-            raise BuildError(f"parameter {name}={value!r}: not an existing .json file")
-    return parameters
+
+
+def check_path_parameter(name: str, value, base: Path | None) -> None:
+    """Raise BuildError unless ``value`` is "" (where allowed) or a relative path to a .json file."""
+    if not isinstance(value, str):
+        raise BuildError(f"parameter {name}={value!r}: must be a string path or \"\"")
+    if value == "":
+        if name in REQUIRED_PATHS:
+            raise BuildError(f"parameter {name}: must name this version's {name[:-len('_json')]}.json")
+        return
+    if Path(value).is_absolute():
+        raise BuildError(f"parameter {name}={value!r}: must be relative to the notebook's folder "
+                         "(an absolute path would be published in the notebook)")
+    path = Path(base or ".") / value
+    if path.suffix != ".json" or not path.is_file():
+        raise BuildError(f"parameter {name}={value!r}: not an existing .json file")
 
 
 def key_parameters(parameters: dict, base: Path | None = None) -> dict:

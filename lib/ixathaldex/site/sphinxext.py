@@ -4,13 +4,18 @@
 printed precision; "not reached" for a median not reached) as a link to its row of the reviewer page
 (``reviewer.html#claim-t2a.itt.orr.pct``), with a hover title giving the published value and the
 verdict, and the CSS classes ``ixathaldex-claim ixathaldex-claim-<verdict>`` (reproduced, differs,
-not-computable; styled by book/_static/reviewer.css).
+not-computable; styled by book/_static/reviewer.css). The value and the verdict are read from this
+version's claims.json, which the build computed once (:mod:`ixathaldex.site.verdicts`); the role
+compares nothing itself.
 
 Configuration (``sphinx: config:`` in ``_config.yml``, or conf.py):
 
 - ``ixathaldex_results_json``: this version's results.json (claim id -> value), absolute or relative
   to the source folder. Default "": ``results.json`` in the source folder, else
-  ``_static/results.json`` (where the build stages it).
+  ``_static/results.json`` (where the build stages it). It tells which claims a chapter glued.
+- ``ixathaldex_claims_json``: this version's claims.json (every claim with its reproduced value and
+  verdict), found the same way (default: ``claims.json`` in the source folder, else
+  ``_static/claims.json``).
 - ``ixathaldex_claims``: the claims registry (default "": the project's data/published/claims.yaml).
 - ``ixathaldex_reviewer_page``: the docname of the reviewer page (default ``reviewer``).
 
@@ -19,8 +24,8 @@ The extension also anchors each claim in its own chapter's page (``chapters/NN_<
 ``{claim}`` showing it in that page, else on the code cell that glued it (unless that cell is removed
 from the page). The reviewer page links there.
 
-An unknown claim id, a claim that no chapter glued into results.json, or a missing results.json is
-a build warning (an error under ``-W``), never a silent blank. A claim glued as missing (None/NaN)
+An unknown claim id, a claim that no chapter glued into results.json, a missing results.json or
+claims.json, or a claim absent from claims.json is a build warning (an error under ``-W``), never a silent blank. A claim glued as missing (None/NaN)
 renders "not computed" with the verdict "not computable".
 """
 
@@ -29,71 +34,94 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
 
-from ixathaldex.claims.registry import compare, derive_glued_values, load_claims
+from ixathaldex.claims.registry import derive_glued_values, load_claims
 from ixathaldex.claims.review import claim_anchor, format_value
 from ixathaldex.exceptions import ClaimsError
 from ixathaldex.paths import Project
+from ixathaldex.site.verdicts import load_claims_json
 
 logger = logging.getLogger(__name__)
 
 ROLE = "claim"
 STATE = "_ixathaldex_claims_state"
-_MISSING = object()
 
 
 def _slug(verdict: str) -> str:
     return verdict.replace(" ", "-")
 
 
-def results_path(app: Sphinx) -> Path | None:
-    """The results.json the role reads: the config value, else the source folder's, else _static's."""
+def staged_file(app: Sphinx, setting: str, name: str) -> Path | None:
+    """A file the role reads: the config value ``setting``, else ``name`` in the source folder, else
+    in its ``_static/`` (where the build stages it)."""
     src = Path(app.srcdir)
-    value = str(app.config.ixathaldex_results_json or "")
+    value = str(getattr(app.config, setting) or "")
     if value:
         path = Path(value)
         return path if path.is_absolute() else src / path
-    for candidate in (src / "results.json", src / "_static" / "results.json"):
+    for candidate in (src / name, src / "_static" / name):
         if candidate.is_file():
             return candidate
     return None
 
 
+def results_path(app: Sphinx) -> Path | None:
+    """The results.json the role reads (which claims the chapters glued)."""
+    return staged_file(app, "ixathaldex_results_json", "results.json")
+
+
+def claims_json_path(app: Sphinx) -> Path | None:
+    """The claims.json the role reads (each claim's reproduced value and verdict)."""
+    return staged_file(app, "ixathaldex_claims_json", "claims.json")
+
+
+def _read_results(path: Path | None, srcdir) -> tuple[dict | None, str]:
+    if path is None:
+        return None, f"no results.json in {srcdir} or its _static/ (set ixathaldex_results_json)"
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object (claim id -> value)")
+        return data, ""
+    except (OSError, ValueError) as exc:
+        return None, f"cannot read results {path}: {exc}"
+
+
+def _read_verdicts(path: Path | None, srcdir) -> tuple[dict | None, str]:
+    if path is None:
+        return None, f"no claims.json in {srcdir} or its _static/ (set ixathaldex_claims_json)"
+    try:
+        return load_claims_json(path), ""
+    except ClaimsError as exc:
+        return None, str(exc)
+
+
+def _registry_path(app: Sphinx) -> Path | None:
+    value = str(app.config.ixathaldex_claims or "")
+    if not value:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else Path(app.srcdir) / path
+
+
 def _state(app: Sphinx) -> dict:
-    """Results and registry, read once per build (on first use)."""
+    """Results, verdicts (claims.json) and registry, read once per build (on first use)."""
     state = getattr(app, STATE, None)
     if state is not None:
         return state
-    state = {"results": None, "results_error": "", "claims": None, "claims_error": "", "path": None,
-             "claims_path": None}
-    path = results_path(app)
-    state["path"] = path
-    if path is None:
-        state["results_error"] = (f"no results.json in {app.srcdir} or its _static/ "
-                                  "(set ixathaldex_results_json)")
-    else:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError("not a JSON object (claim id -> value)")
-            state["results"] = data
-        except (OSError, ValueError) as exc:
-            state["results_error"] = f"cannot read results {path}: {exc}"
-    claims_value = str(app.config.ixathaldex_claims or "")
-    claims_path = None
-    if claims_value:
-        claims_path = Path(claims_value)
-        if not claims_path.is_absolute():
-            claims_path = Path(app.srcdir) / claims_path
+    state = {"path": results_path(app), "verdicts_path": claims_json_path(app), "claims": None,
+             "claims_error": "", "claims_path": None}
+    state["results"], state["results_error"] = _read_results(state["path"], app.srcdir)
+    state["verdicts"], state["verdicts_error"] = _read_verdicts(state["verdicts_path"], app.srcdir)
+    registry = _registry_path(app)
     try:
-        state["claims"] = {c["id"]: c for c in load_claims(claims_path)}
-        state["claims_path"] = claims_path or Project.current().claims_path
+        state["claims"] = {c["id"]: c for c in load_claims(registry)}
+        state["claims_path"] = registry or Project.current().claims_path
     except ClaimsError as exc:
         state["claims_error"] = str(exc)
     setattr(app, STATE, state)
@@ -105,13 +133,30 @@ def _reset(app: Sphinx) -> None:
         delattr(app, STATE)
 
 
-def describe(claim: dict, reproduced: Any) -> tuple[str, str, str]:
-    """(display text, hover title, verdict) of a claim's reproduced value."""
-    verdict, _ = compare(claim, reproduced)
-    shown = format_value(reproduced, claim)
+def describe(claim: dict, record: dict) -> tuple[str, str, str]:
+    """(display text, hover title, verdict) of a claim, from its claims.json ``record``."""
+    verdict = record["verdict"]
+    shown = format_value(record["reproduced"], claim)
     title = (f"Published {format_value(claim['published'], claim)}; this version {shown}; verdict: {verdict}. "
              f"{claim['quantity']} ({claim['population']}), printed at {claim['locations'][0]}")
     return shown, title, verdict
+
+
+def problem_of(claim_id: str, state: dict) -> str | None:
+    """Why the role cannot show ``claim_id`` (None when it can)."""
+    if state["claims_error"]:
+        return f"claim {claim_id!r}: the claims registry cannot be read: {state['claims_error']}"
+    if claim_id not in state["claims"]:
+        return f"unknown claim id {claim_id!r} (not in the claims registry)"
+    if state["results_error"]:
+        return f"claim {claim_id!r}: {state['results_error']}"
+    if claim_id not in state["results"]:
+        return f"claim {claim_id!r} has no value in {state['path']} (no chapter glued it)"
+    if state["verdicts_error"]:
+        return f"claim {claim_id!r}: {state['verdicts_error']}"
+    if claim_id not in state["verdicts"]:
+        return f"claim {claim_id!r} has no verdict in {state['verdicts_path']} (claims.json is out of date)"
+    return None
 
 
 class ClaimRole(SphinxRole):
@@ -120,29 +165,19 @@ class ClaimRole(SphinxRole):
     def run(self):
         claim_id = self.text.strip()
         state = _state(self.env.app)
-        location = self.get_location()
-        for p in (state["path"], state["claims_path"]):
+        for p in (state["path"], state["verdicts_path"], state["claims_path"]):
             if p is not None and Path(p).is_file():
                 self.env.note_dependency(str(Path(p).resolve()))
-        problem = None
-        if state["claims_error"]:
-            problem = f"claim {claim_id!r}: the claims registry cannot be read: {state['claims_error']}"
-        elif claim_id not in state["claims"]:
-            problem = f"unknown claim id {claim_id!r} (not in the claims registry)"
-        elif state["results_error"]:
-            problem = f"claim {claim_id!r}: {state['results_error']}"
-        elif claim_id not in state["results"]:
-            problem = f"claim {claim_id!r} has no value in {state['path']} (no chapter glued it)"
+        problem = problem_of(claim_id, state)
         if problem:
-            logger.warning(problem, location=location, type="ixathaldex", subtype="claim")
+            logger.warning(problem, location=self.get_location(), type="ixathaldex", subtype="claim")
             node = nodes.inline(self.rawtext, f"[claim {claim_id}: no value]",
                                 classes=["ixathaldex-claim", "ixathaldex-claim-missing"])
             return [node], []
         claim = state["claims"][claim_id]
-        shown, title, verdict = describe(claim, state["results"][claim_id])
-        builder = self.env.app.builder
+        shown, title, verdict = describe(claim, state["verdicts"][claim_id])
         try:
-            page = builder.get_relative_uri(self.env.docname, self.config.ixathaldex_reviewer_page)
+            page = self.env.app.builder.get_relative_uri(self.env.docname, self.config.ixathaldex_reviewer_page)
         except Exception:  # a builder without page URIs (e.g. text): link by name
             page = f"{self.config.ixathaldex_reviewer_page}.html"
         ref = nodes.reference(self.rawtext, shown, refuri=f"{page}#{claim_anchor(claim_id)}", reftitle=title,
@@ -217,6 +252,7 @@ def drop_thebe_assets(app, pagename, templatename, context, doctree) -> None:
 def setup(app: Sphinx) -> dict:
     """Register the ``claim`` role and its configuration values."""
     app.add_config_value("ixathaldex_results_json", "", "env", [str])
+    app.add_config_value("ixathaldex_claims_json", "", "env", [str])
     app.add_config_value("ixathaldex_claims", "", "env", [str])
     app.add_config_value("ixathaldex_reviewer_page", "reviewer", "env", [str])
     app.add_role(ROLE, ClaimRole())
