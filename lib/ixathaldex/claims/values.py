@@ -47,6 +47,7 @@ from ixathaldex.analysis.populations import (
 )
 from ixathaldex.analysis.response import table_response, table_response_by_group, table_upgrade_summary
 from ixathaldex.analysis.safety import GRADE_BANDS, INFECTION_TERMS, TERMS, table_adverse_events
+from ixathaldex.claims.notice import derive_data_notice
 from ixathaldex.claims.values_survival import OS_CLAIMS, PFS_CLAIMS
 from ixathaldex.exceptions import ClaimsError
 from ixathaldex.log import logger
@@ -124,8 +125,8 @@ def derive_page_context(snap, page: str) -> dict[str, Any]:
     """Numbers a chapter states that are not claims: snapshot id, cut-off date, population sizes.
 
     The one key scheme of every chapter, prefixed with the page (its registry chapter name, so two
-    pages never glue the same name): ``<page>.snapshot``, ``.cutoff``, ``.data_note`` (whether
-    the snapshot is synthetic, from its manifest) and ``.n.<population>``: ``itt``, ``pp``,
+    pages never glue the same name): ``<page>.snapshot``, ``.cutoff``, ``.data_note`` (what the data
+    are, from the manifest: :func:`ixathaldex.claims.notice.derive_data_notice`) and ``.n.<population>``: ``itt``, ``pp``,
     ``fish`` (FISH-evaluable), ``maint`` (maintenance safety set), ``mntenter`` (entered
     maintenance), ``nonpp`` (ITT − PP), ``fish_pp`` (FISH-evaluable per-protocol) and
     ``gain1q_known`` / ``gain1q_known_pp`` (FISH patients with a 1q21 result, ITT / PP).
@@ -139,8 +140,7 @@ def derive_page_context(snap, page: str) -> dict[str, Any]:
     ctx["n.fish_pp"] = int((pp["FISHFL"] == "Y").sum())
     ctx["n.gain1q_known"] = int(itt["GAIN1QFL"].notna().sum())
     ctx["n.gain1q_known_pp"] = int(pp["GAIN1QFL"].notna().sum())
-    ctx["data_note"] = ("synthetic data (artificial patients, not real ones)" if snap.synthetic
-                        else "the trial data of this snapshot")
+    ctx["data_note"] = derive_data_notice(snap.manifest)["data_note"]
     return {f"{page}.{k}": v for k, v in ctx.items()}
 
 

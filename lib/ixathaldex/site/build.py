@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ixathaldex.claims import registry as claims
+from ixathaldex.claims.notice import is_synthetic
 from ixathaldex.claims.review import write_claims_json
 from ixathaldex.data.manifest import check_cut_id, list_snapshots, read_manifest, short_checksum
 from ixathaldex.data.validate import check_snapshot, manifest_problems
@@ -376,7 +377,8 @@ class Build:
         st.publish(self.project.out, self.built)
         self.report.built = sorted(self.built)
         site_versions = [v for v in self.known if (self.project.out / v / "index.html").is_file()]
-        st.write_site_index(self.project.out, site_versions, self.settings["base_url"])
+        synthetic = {v: is_synthetic(read_manifest(self.project.snapshot_root / v)) for v in site_versions}
+        st.write_site_index(self.project.out, site_versions, self.settings["base_url"], synthetic)
 
 
 def build_site(project: Project, snapshots: list[str] | None = None, jobs: int = 1,

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from ixathaldex.claims.notice import is_synthetic
 from ixathaldex.exceptions import BuildError
 from ixathaldex.files import write_if_changed
 from ixathaldex.paths import toc_files
@@ -85,6 +86,7 @@ def code_commit(project: Path) -> str:
 
 
 def provenance(cut: str, manifest: dict, checksum: str, commit: str, build_date: str) -> dict:
+    """The banner's facts of one version; ``data`` is "synthetic" or "trial", from the manifest."""
     return {
         "snapshot": cut,
         "cutoff_date": manifest.get("cutoff_date", cut),
@@ -92,7 +94,7 @@ def provenance(cut: str, manifest: dict, checksum: str, commit: str, build_date:
         "checksum": checksum,
         "commit": commit,
         "build_date": build_date,
-        "synthetic": bool(manifest.get("synthetic")),
+        "data": "synthetic" if is_synthetic(manifest) else "trial",
     }
 
 
@@ -100,8 +102,10 @@ def provenance_html(prov: dict) -> str:
     """The banner shown on every page of a version (the theme's announcement)."""
     e = html.escape
     parts = []
-    if prov["synthetic"]:
+    if prov["data"] == "synthetic":
         parts.append("<strong>Synthetic data</strong> (not real patients)")
+    else:
+        parts.append("<strong>Data</strong>: the trial's patient-level data")
     parts.append(f"snapshot <code>{e(prov['snapshot'])}</code>")
     parts.append(f"cut-off {e(prov['cutoff_date'])}")
     parts.append(f"checksum <code>{e(prov['checksum'])}</code>")
@@ -277,41 +281,52 @@ def check_no_patient_rows(folder: Path, version: str, allow: bool) -> None:
 
 # ---- switcher, redirect, publishing ----------------------------------------------------------
 
-def switcher_entries(versions: list[str], base_url: str, labels: dict[str, str] | None = None) -> list[dict]:
-    """pydata-sphinx-theme switcher entries, newest first; the newest is ``preferred``."""
-    labels = labels or {}
-    entries = []
+def preferred_version(versions: list[str], synthetic: dict[str, bool] | None = None) -> str | None:
+    """The version the site opens on: the newest one built from the trial's data, if any; else the newest."""
+    synthetic = synthetic or {}
+    real = [v for v in versions if not synthetic.get(v, False)]
+    return max(real) if real else (max(versions) if versions else None)
+
+
+def switcher_entries(versions: list[str], base_url: str, synthetic: dict[str, bool] | None = None) -> list[dict]:
+    """pydata-sphinx-theme switcher entries, newest first; each synthetic version is labelled so
+    (``synthetic``: version -> its manifest's flag), and :func:`preferred_version` is ``preferred``."""
+    synthetic = synthetic or {}
     newest = max(versions) if versions else None
+    preferred = preferred_version(versions, synthetic)
+    entries = []
     for v in sorted(versions, reverse=True):
-        name = v + (" (latest)" if v == newest else "")
-        entry = {"name": name, "version": v, "url": f"{base_url}{v}/"}
-        if v == newest:
+        tags = (["synthetic"] if synthetic.get(v, False) else []) + (["latest"] if v == newest else [])
+        entry = {"name": v + (f" ({', '.join(tags)})" if tags else ""), "version": v, "url": f"{base_url}{v}/"}
+        if v == preferred:
             entry["preferred"] = True
         entries.append(entry)
     return entries
 
 
-def redirect_html(newest: str) -> str:
-    target = f"{newest}/index.html"
+def redirect_html(target_version: str) -> str:
+    """The site root's ``index.html``: a redirect to the preferred version."""
+    target = f"{target_version}/index.html"
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<title>IxaThalDex: redirecting to {newest}</title>\n"
+        f"<title>IxaThalDex: redirecting to {target_version}</title>\n"
         f"<link rel=\"canonical\" href=\"{target}\">\n"
         f"<meta http-equiv=\"refresh\" content=\"0; url={target}\">\n"
         f"<script>window.location.replace(\"{target}\" + window.location.hash);</script>\n"
         "</head>\n<body>\n"
-        f"<p>The newest version is <a href=\"{target}\">{newest}</a>.</p>\n"
+        f"<p>The current version is <a href=\"{target}\">{target_version}</a>.</p>\n"
         "</body>\n</html>\n"
     )
 
 
-def write_site_index(site: Path, versions: list[str], base_url: str) -> None:
-    """``switcher.json`` and the redirecting ``index.html`` at the site's root."""
+def write_site_index(site: Path, versions: list[str], base_url: str,
+                     synthetic: dict[str, bool] | None = None) -> None:
+    """``switcher.json`` and the ``index.html`` at the site's root that redirects to the preferred version."""
     site.mkdir(parents=True, exist_ok=True)
-    entries = switcher_entries(versions, base_url)
+    entries = switcher_entries(versions, base_url, synthetic)
     write_if_changed(site / "switcher.json", json.dumps(entries, indent=2) + "\n")
     if versions:
-        write_if_changed(site / "index.html", redirect_html(max(versions)))
+        write_if_changed(site / "index.html", redirect_html(preferred_version(versions, synthetic)))
 
 
 def read_stamp(folder: Path) -> dict:
