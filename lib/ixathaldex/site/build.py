@@ -29,6 +29,7 @@ from ixathaldex.files import file_digest, sha256_bytes, tree_digest, write_if_ch
 from ixathaldex.log import configure, logger
 from ixathaldex.paths import Project, load_yaml, use_project
 from ixathaldex.site import execute as ex
+from ixathaldex.site import leaks
 from ixathaldex.site import stage as st
 
 
@@ -150,6 +151,7 @@ class Build:
     provenance: dict = field(default_factory=dict)    # version -> its banner's facts
     commit: str = ""
     build_date: str = ""
+    subject_ids: frozenset | None = None              # every snapshot's USUBJID/SUBJID (the check)
     report: BuildReport = field(default_factory=BuildReport)
 
     @classmethod
@@ -347,12 +349,14 @@ class Build:
         prov = self.provenance[version] = st.provenance(version, manifest, short_checksum(manifest),
                                                         self.commit, self.build_date)
         runs = self.results[version].parent
-        return st.stage_version(
+        config = st.stage_version(
             self.project.build_dir / "stage" / version, self.project.root,
             chapters={j.label[:-3]: j.output for j in self.chapter_jobs[version]},
             posts={j.label[len("book/"):-3]: j.output for j in self.post_jobs[version]},
             config=st.version_config(self.config, prov, self.settings["base_url"]),
             results_files={name: runs / name for name in RUN_FILES})
+        leaks.strip_staged_notebooks(config.parent)  # papermill's input/output paths are local
+        return config
 
     def build(self, version: str, config_path: Path, out: Path) -> Path:
         """jupyter-book over the staged version, then its downloads (table CSVs, results.json,
@@ -365,8 +369,16 @@ class Build:
         return html_dir
 
     def check(self, version: str, html_dir: Path) -> None:
-        """No subject id in the built version (unless the project allows patient-level data)."""
-        st.check_no_patient_rows(html_dir, version, self.settings["allow_patient_level"])
+        """No subject id of any snapshot in the built version (unless the project allows
+        patient-level data) and no folder of the building machine in any of its files."""
+        if not self.settings["allow_patient_level"]:
+            if self.subject_ids is None:
+                self.subject_ids = frozenset(leaks.load_subject_ids(
+                    [self.project.snapshot_root / cut for cut in self.known]))
+            st.check_no_patient_rows(html_dir, version, False, self.subject_ids)
+        st.check_no_local_paths(html_dir, version, leaks.local_paths(
+            self.project.root, self.project.build_dir, self.project.snapshot_root, self.project.cache,
+            html_dir.parent.parent.parent))
 
     # ---- 8. publish ----------------------------------------------------------------------------
 
