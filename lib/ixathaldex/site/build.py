@@ -30,6 +30,7 @@ from ixathaldex.log import configure, logger
 from ixathaldex.paths import Project, load_yaml, use_project
 from ixathaldex.site import execute as ex
 from ixathaldex.site import leaks
+from ixathaldex.site.withdraw import load_withdrawn, refresh_site
 from ixathaldex.site import stage as st
 
 
@@ -100,8 +101,14 @@ def select_versions(project: Project, known: list[str], snapshots: list[str] | N
     if not known:
         raise BuildError(f"no snapshots under {project.snapshot_root}; add one with "
                          f"`ixathaldex snapshot add FOLDER --cut YYYY-MM-DD --label TEXT`")
-    selected = sorted(set(snapshots or known))
+    withdrawn = load_withdrawn(project.root)
+    if not snapshots:
+        return [cut for cut in known if cut not in withdrawn]
+    selected = sorted(set(snapshots))
     for cut in selected:
+        if cut in withdrawn:
+            raise BuildError(f"--snapshot {cut}: withdrawn on {withdrawn[cut]['date']} "
+                             f"({withdrawn[cut]['reason']}); see data/withdrawn.yaml")
         try:
             check_cut_id(cut)
         except IxaThalDexError as exc:
@@ -172,8 +179,9 @@ class Build:
 
     @property
     def previous(self) -> dict:
-        """Each version's previous version (None for the oldest)."""
-        return {cut: (self.known[i - 1] if i else None) for i, cut in enumerate(self.known)}
+        """Each version's previous published version (None for the oldest; withdrawn ones skipped)."""
+        live = [c for c in self.known if c not in load_withdrawn(self.project.root)]
+        return {cut: max([c for c in live if c < cut], default=None) for cut in self.known}
 
     @property
     def executed_versions(self) -> list[str]:
@@ -388,7 +396,7 @@ class Build:
         st.publish(self.project.out, self.built)
         self.report.built = sorted(self.built)
         site_versions = [v for v in self.known if (self.project.out / v / "index.html").is_file()]
-        st.write_site_index(self.project.out, site_versions, self.settings["base_url"])
+        refresh_site(self.project.out, site_versions, load_withdrawn(self.project.root), self.settings["base_url"])
 
 
 def build_site(project: Project, snapshots: list[str] | None = None, jobs: int = 1,
