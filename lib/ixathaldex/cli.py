@@ -21,6 +21,7 @@ COMMANDS = {
     "synth": ("ixathaldex.synth.command", "generate the calibrated synthetic cohort and its data cuts"),
     "snapshot": ("ixathaldex.data.snapshot", "manage data cuts (`snapshot add FOLDER --cut DATE --label TEXT`)"),
     "build": ("ixathaldex.site.build", "execute the chapters for every snapshot and build the versioned site"),
+    "withdraw": ("ixathaldex.site.withdraw", "take a version off the site (`withdraw CUT --reason TEXT`), leaving a notice"),
 }
 
 

@@ -87,8 +87,10 @@ class DisplayTable:
         return data, {"text/csv": {"filename": self.csv_filename}}
 
     def styler(self):
-        """A pandas Styler with the caption set (index hidden)."""
-        st = self.frame.style.set_caption(html.escape(self.caption)).hide(axis="index").set_uuid(self.name)
+        """A pandas Styler with the caption set (index hidden); every cell and column label is
+        escaped, so a data value is shown as text, never read as markup."""
+        st = self.frame.style.format(escape="html").format_index(escape="html", axis="columns")
+        st = st.set_caption(html.escape(self.caption)).hide(axis="index").set_uuid(self.name)
         return st.set_table_attributes('class="ixd-table"')
 
     def to_html(self) -> str:

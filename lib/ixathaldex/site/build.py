@@ -30,6 +30,8 @@ from ixathaldex.files import file_digest, sha256_bytes, tree_digest, write_if_ch
 from ixathaldex.log import configure, logger
 from ixathaldex.paths import Project, load_yaml, use_project
 from ixathaldex.site import execute as ex
+from ixathaldex.site import leaks
+from ixathaldex.site.withdraw import load_withdrawn, refresh_site
 from ixathaldex.site import stage as st
 
 
@@ -100,8 +102,14 @@ def select_versions(project: Project, known: list[str], snapshots: list[str] | N
     if not known:
         raise BuildError(f"no snapshots under {project.snapshot_root}; add one with "
                          f"`ixathaldex snapshot add FOLDER --cut YYYY-MM-DD --label TEXT`")
-    selected = sorted(set(snapshots or known))
+    withdrawn = load_withdrawn(project.root)
+    if not snapshots:
+        return [cut for cut in known if cut not in withdrawn]
+    selected = sorted(set(snapshots))
     for cut in selected:
+        if cut in withdrawn:
+            raise BuildError(f"--snapshot {cut}: withdrawn on {withdrawn[cut]['date']} "
+                             f"({withdrawn[cut]['reason']}); see data/withdrawn.yaml")
         try:
             check_cut_id(cut)
         except IxaThalDexError as exc:
@@ -151,6 +159,7 @@ class Build:
     provenance: dict = field(default_factory=dict)    # version -> its banner's facts
     commit: str = ""
     build_date: str = ""
+    subject_ids: frozenset | None = None              # every snapshot's USUBJID/SUBJID (the check)
     report: BuildReport = field(default_factory=BuildReport)
 
     @classmethod
@@ -171,8 +180,9 @@ class Build:
 
     @property
     def previous(self) -> dict:
-        """Each version's previous version (None for the oldest)."""
-        return {cut: (self.known[i - 1] if i else None) for i, cut in enumerate(self.known)}
+        """Each version's previous published version (None for the oldest; withdrawn ones skipped)."""
+        live = [c for c in self.known if c not in load_withdrawn(self.project.root)]
+        return {cut: max([c for c in live if c < cut], default=None) for cut in self.known}
 
     @property
     def executed_versions(self) -> list[str]:
@@ -348,12 +358,14 @@ class Build:
         prov = self.provenance[version] = st.provenance(version, manifest, short_checksum(manifest),
                                                         self.commit, self.build_date)
         runs = self.results[version].parent
-        return st.stage_version(
+        config = st.stage_version(
             self.project.build_dir / "stage" / version, self.project.root,
             chapters={j.label[:-3]: j.output for j in self.chapter_jobs[version]},
             posts={j.label[len("book/"):-3]: j.output for j in self.post_jobs[version]},
             config=st.version_config(self.config, prov, self.settings["base_url"]),
             results_files={name: runs / name for name in RUN_FILES})
+        leaks.strip_staged_notebooks(config.parent)  # papermill's input/output paths are local
+        return config
 
     def build(self, version: str, config_path: Path, out: Path) -> Path:
         """jupyter-book over the staged version, then its downloads (table CSVs, results.json,
@@ -366,8 +378,16 @@ class Build:
         return html_dir
 
     def check(self, version: str, html_dir: Path) -> None:
-        """No subject id in the built version (unless the project allows patient-level data)."""
-        st.check_no_patient_rows(html_dir, version, self.settings["allow_patient_level"])
+        """No subject id of any snapshot in the built version (unless the project allows
+        patient-level data) and no folder of the building machine in any of its files."""
+        if not self.settings["allow_patient_level"]:
+            if self.subject_ids is None:
+                self.subject_ids = frozenset(leaks.load_subject_ids(
+                    [self.project.snapshot_root / cut for cut in self.known]))
+            st.check_no_patient_rows(html_dir, version, False, self.subject_ids)
+        st.check_no_local_paths(html_dir, version, leaks.local_paths(
+            self.project.root, self.project.build_dir, self.project.snapshot_root, self.project.cache,
+            html_dir.parent.parent.parent))
 
     # ---- 8. publish ----------------------------------------------------------------------------
 
@@ -377,8 +397,10 @@ class Build:
         st.publish(self.project.out, self.built)
         self.report.built = sorted(self.built)
         site_versions = [v for v in self.known if (self.project.out / v / "index.html").is_file()]
-        synthetic = {v: is_synthetic(read_manifest(self.project.snapshot_root / v)) for v in site_versions}
-        st.write_site_index(self.project.out, site_versions, self.settings["base_url"], synthetic)
+        synthetic = {v: is_synthetic(read_manifest(self.project.snapshot_root / v)) for v in site_versions
+                     if (self.project.snapshot_root / v).is_dir()}
+        refresh_site(self.project.out, site_versions, load_withdrawn(self.project.root), self.settings["base_url"],
+                     synthetic)
 
 
 def build_site(project: Project, snapshots: list[str] | None = None, jobs: int = 1,

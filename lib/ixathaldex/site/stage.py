@@ -29,10 +29,10 @@ from ixathaldex.claims.notice import is_synthetic
 from ixathaldex.exceptions import BuildError
 from ixathaldex.files import write_if_changed
 from ixathaldex.paths import toc_files
+from ixathaldex.site import leaks
 
 #: a USUBJID-like subject id (docs/data-model.md: IXATHALDEX-<site>-<nnn>)
 SUBJECT_ID = re.compile(r"IXATHALDEX-\d\d-\d\d\d")
-SCANNED_SUFFIXES = {".html", ".ipynb", ".json", ".js", ".txt", ".md"}
 STAMP = ".ixathaldex-build.json"
 
 
@@ -256,27 +256,34 @@ def write_downloads(html_dir: Path, notebooks: dict[str, Path], extra_files: lis
 
 # ---- checks ----------------------------------------------------------------------------------
 
-def find_subject_ids(folder: Path) -> list[str]:
-    """``path: id`` for every subject-id-like string in the site's text files."""
-    hits = []
-    for path in sorted(Path(folder).rglob("*")):
-        if path.is_file() and path.suffix in SCANNED_SUFFIXES:
-            text = path.read_text(encoding="utf-8", errors="replace")
-            for match in sorted(set(SUBJECT_ID.findall(text))):
-                hits.append(f"{path.relative_to(folder)}: {match}")
-    return hits
+def find_subject_ids(folder: Path, ids: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """``path: id`` for every subject id of ``ids`` (whole tokens) and every string shaped like
+    our USUBJIDs (``SUBJECT_ID``) in the site's text files (every file that is not binary)."""
+    return leaks.find_ids(folder, leaks.IdMatcher(set(ids)), SUBJECT_ID)
 
 
-def check_no_patient_rows(folder: Path, version: str, allow: bool) -> None:
-    """Refuse a built version that shows subject ids, unless the config allows patient-level data."""
+def check_no_patient_rows(folder: Path, version: str, allow: bool,
+                          ids: set[str] | frozenset[str] = frozenset()) -> None:
+    """Refuse a built version that shows subject ids (the actual ids of every snapshot, ``ids``,
+    or id-shaped strings), unless the config allows patient-level data."""
     if allow:
         return
-    hits = find_subject_ids(folder)
+    hits = find_subject_ids(folder, ids)
     if hits:
         shown = "\n  ".join(hits[:10])
         raise BuildError(
             f"version {version}: the site would show patient-level data ({len(hits)} subject id(s)); "
             f"show aggregates only, or set `ixathaldex: allow_patient_level: true` in _config.yml:\n  {shown}")
+
+
+def check_no_local_paths(folder: Path, version: str, paths: list[str]) -> None:
+    """Refuse a built version whose files name a folder of the building machine (``paths``: the
+    project root, the home folder, the stage and temporary folders)."""
+    hits = leaks.find_local_paths(folder, paths)
+    if hits:
+        shown = "\n  ".join(hits[:10])
+        raise BuildError(f"version {version}: {len(hits)} published file(s) name a folder of the "
+                         f"building machine; publish relative paths only:\n  {shown}")
 
 
 # ---- switcher, redirect, publishing ----------------------------------------------------------

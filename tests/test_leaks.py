@@ -1,0 +1,69 @@
+"""No subject id of any snapshot and no local folder of the building machine reaches a version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ixathaldex.exceptions import BuildError
+from ixathaldex.site import leaks
+from ixathaldex.site import stage as st
+
+
+def _snapshot(folder: Path, rows: list[tuple[str, str]], subjid: bool = True) -> Path:
+    folder.mkdir(parents=True)
+    header = "STUDYID,USUBJID,SUBJID,AGE\n" if subjid else "STUDYID,USUBJID,AGE\n"
+    lines = [f"S,{u},{s},60" if subjid else f"S,{u},60" for u, s in rows]
+    (folder / "adsl.csv").write_text(header + "\n".join(lines) + "\n")
+    return folder
+
+
+def test_actual_ids_of_any_format_are_found_in_every_text_file(tmp_path):
+    ids = leaks.load_subject_ids([_snapshot(tmp_path / "a", [("204.01.0007", "0007A"), ("204.01.0012", "12")]),
+                                  _snapshot(tmp_path / "b", [("310-99-X1", "X1")], subjid=False)])
+    assert ids == {"204.01.0007", "0007A", "204.01.0012", "310-99-X1"}  # "12" is too short to search
+    site = tmp_path / "site"
+    (site / "chapters").mkdir(parents=True)
+    (site / "index.html").write_text("<p>90 patients, 12 sites, 2007 results, 204.01 and X0007AB</p>")
+    (site / "logo.png").write_bytes(b"\x89PNG\0\0204.01.0007")  # binary: not a page
+    st.check_no_patient_rows(site, "2019-01-31", allow=False, ids=ids)  # absent ids pass
+    planted = {"chapters/x.html": "<td>patient 204.01.0007.</td>", "y.svg": "<text>id=0007A;</text>",
+               "data.csv": "n,310-99-X1-b\n", "z.ipynb": '{"t": "IXATHALDEX-01-001"}',
+               "w.js": "var a='204.01.0012'"}
+    for name, text in planted.items():
+        (site / name).write_text(text)
+    hits = st.find_subject_ids(site, ids)
+    assert hits == ["chapters/x.html: 204.01.0007", "data.csv: 310-99-X1", "w.js: 204.01.0012",
+                    "y.svg: 0007A", "z.ipynb: IXATHALDEX-01-001"]
+    with pytest.raises(BuildError, match=r"(?s)patient-level data \(5 subject id.*chapters/x.html: 204.01.0007"):
+        st.check_no_patient_rows(site, "2019-01-31", allow=False, ids=ids)
+    st.check_no_patient_rows(site, "2019-01-31", allow=True, ids=ids)
+
+
+def test_matcher_takes_whole_tokens_only():
+    m = leaks.IdMatcher({"204.01.0007", "0007A", "AB-12"})
+    assert m.find("x 204.01.0007 y") == {"204.01.0007"}
+    assert m.find("1204.01.0007 204.01.00071 0007AB A0007A") == set()
+    assert m.find("9.204.01.0007.5 and CD-AB-12-EF") == {"204.01.0007", "AB-12"}
+    assert leaks.IdMatcher(set()).find("anything") == set()
+
+
+def test_local_paths_are_found_and_papermill_paths_stripped(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home" / "ann"))
+    root = tmp_path / "proj"
+    paths = leaks.local_paths(root, root / "_build" / "stage", "/tmp")
+    assert str(tmp_path / "home" / "ann") in paths and str(root) in paths and "/tmp" not in paths
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(f"<p>{tmp_path}/home/anne and proj</p>")
+    st.check_no_local_paths(site, "v", paths)  # a longer sibling name is not the home folder
+    (site / "x.ipynb").write_text(json.dumps({"metadata": {"papermill": {
+        "input_path": "in.ipynb", "output_path": f"{root}/_build/cache/notebooks/k.ipynb"}}, "cells": []}))
+    with pytest.raises(BuildError, match=r"building machine.*\n  x.ipynb: .*proj"):
+        st.check_no_local_paths(site, "v", paths)
+    leaks.strip_staged_notebooks(site)
+    meta = json.loads((site / "x.ipynb").read_text())["metadata"]["papermill"]
+    assert "output_path" not in meta and "input_path" not in meta
+    st.check_no_local_paths(site, "v", paths)
