@@ -23,7 +23,7 @@ from ixathaldex.claims.registry import CHAPTERS, VERDICTS, compare, load_claims,
 from ixathaldex.exceptions import ClaimsError
 from ixathaldex.log import logger
 from ixathaldex.paths import Project, toc_files
-from ixathaldex.values import Value, bound_text, format_p, read_value
+from ixathaldex.values import bound_text, format_p, read_value
 
 #: the reviewer page's document name; claim anchors are ``claim-<id>`` on it
 REVIEWER_PAGE = "reviewer"

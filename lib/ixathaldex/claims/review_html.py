@@ -24,7 +24,6 @@ from ixathaldex.claims.review import (
     claims_list,
     format_difference,
     format_value,
-    present,
     section_key,
 )
 from ixathaldex.values import bound_text, read_value

@@ -31,8 +31,8 @@ from ixathaldex.log import configure, logger
 from ixathaldex.paths import Project, load_yaml, use_project
 from ixathaldex.site import execute as ex
 from ixathaldex.site import leaks
-from ixathaldex.site.withdraw import load_withdrawn, refresh_site
 from ixathaldex.site import stage as st
+from ixathaldex.site.withdraw import load_withdrawn, refresh_site
 
 
 @dataclass
@@ -398,7 +398,7 @@ class Build:
         self.report.built = sorted(self.built)
         site_versions = [v for v in self.known if (self.project.out / v / "index.html").is_file()]
         synthetic = {v: is_synthetic(read_manifest(self.project.snapshot_root / v)) for v in site_versions
-                     if (self.project.snapshot_root / v).is_dir()}
+                     if (self.project.snapshot_root / v / "manifest.json").is_file()}
         refresh_site(self.project.out, site_versions, load_withdrawn(self.project.root), self.settings["base_url"],
                      synthetic)
 

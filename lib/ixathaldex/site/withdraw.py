@@ -126,7 +126,7 @@ def run(args) -> int:
     versions = [p.name for p in site.iterdir() if CUT.match(p.name) and (p / "index.html").is_file()] \
         if site.is_dir() else []
     synthetic = {v: is_synthetic(read_manifest(project.snapshot_root / v)) for v in versions
-                 if (project.snapshot_root / v).is_dir()}
+                 if (project.snapshot_root / v / "manifest.json").is_file()}
     refresh_site(site, versions, load_withdrawn(project.root), settings["base_url"], synthetic)
     logger.info("version %s withdrawn (%s); recorded in %s; the site keeps a notice at %s",
                 args.cut, record["reason"], RECORD, site / args.cut / "index.html")
