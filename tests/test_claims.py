@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import yaml
 
-from ixathaldex.claims.registry import (RULES, collect_results, compare, derive_glued_values, derive_missing_claims,
+from ixathaldex.claims.precision import is_exact
+from ixathaldex.claims.registry import (RULES, VERDICTS, within_rule, collect_results, compare, derive_glued_values, derive_missing_claims,
                                load_claims, require_complete, table_claims)
 from ixathaldex.exceptions import ClaimsError
 
@@ -166,7 +167,10 @@ def C(rule, published, **kw):
     (C("not_reached", "NR"), None, "not computable"),
 ])
 def test_compare_rules(claim, rep, verdict):
-    assert compare(claim, rep)[0] == verdict
+    assert within_rule(claim, rep)[0] == verdict
+    four = compare(claim, rep)[0]
+    assert four in VERDICTS
+    assert (four == "differs") == (verdict == "differs" and not is_exact(claim, rep))
 
 
 def test_compare_difference():
@@ -182,10 +186,10 @@ def test_table_claims(claims):
     assert len(df) == len(claims)
     assert list(df.columns[:5]) == ["id", "location", "locations", "quantity", "population"]
     v = df.set_index("id")["verdict"]
-    assert v["t2a.itt.orr.n"] == "reproduced"
-    assert v["t2a.itt.orr.pct"] == "reproduced"
+    assert v["t2a.itt.orr.n"] == "exact"
+    assert v["t2a.itt.orr.pct"] == "exact"
     assert v["pfs.itt.median"] == "differs"
-    assert v["os.itt.median"] == "reproduced"
+    assert v["os.itt.median"] == "exact"
     assert v["t2a.itt.cr.n"] == "not computable"
     assert df.set_index("id").loc["pfs.itt.median", "difference"] == pytest.approx(0.6)
 

@@ -46,16 +46,17 @@ def reviewer():
 
 def test_verdicts_and_counts(reviewer):
     by = dict(zip(reviewer["id"], reviewer["verdict"]))
-    assert by == {"t2a.itt.orr.n": "reproduced", "t2a.itt.orr.pct": "reproduced", "flow.itt.n": "reproduced",
-                  "pfs.itt.median": "differs", "os.itt.median": "reproduced", "resp.imid.p": "differs",
+    assert by == {"t2a.itt.orr.n": "exact", "t2a.itt.orr.pct": "exact", "flow.itt.n": "exact",
+                  "pfs.itt.median": "differs", "os.itt.median": "exact", "resp.imid.p": "differs",
                   "screen.days": "not computable"}
     counts = review.table_verdict_counts(reviewer).iloc[0].to_dict()
-    assert counts == {"claims": 7, "reproduced": 4, "differs": 2, "not computable": 1}
+    assert counts == {"claims": 7, "exact": 4, "within tolerance": 0, "differs": 2, "not computable": 1}
     per = review.table_verdict_counts(reviewer, "chapter").set_index("chapter")
     assert list(per.index) == ["patients", "response", "survival"]  # the book's chapter order
-    assert per.loc["response"].to_dict() == {"claims": 3, "reproduced": 2, "differs": 1, "not computable": 0}
+    assert per.loc["response"].to_dict() == {"claims": 3, "exact": 2, "within tolerance": 0, "differs": 1,
+                                            "not computable": 0}
     assert per.loc["patients", "not computable"] == 1
-    assert review.format_summary_sentence(reviewer).startswith("4 of 7 claims reproduced (57.1%)")
+    assert review.format_summary_sentence(reviewer).startswith("4 of 7 claims reproduced (57.1%): 4 exact, 0 within")
 
 
 def test_pages_anchors_and_sections(reviewer):
@@ -70,8 +71,8 @@ def test_pages_anchors_and_sections(reviewer):
 
 def test_every_claim_not_reproduced_has_a_written_reason(reviewer):
     r = reviewer.set_index("id")
-    assert (r.loc[r["verdict"] == "reproduced", "reason"] == "").all()
-    assert (r.loc[r["verdict"] != "reproduced", "reason"].str.len() > 10).all()
+    assert (r.loc[r["verdict"] == "exact", "reason"] == "").all()
+    assert (r.loc[r["verdict"] != "exact", "reason"].str.len() > 10).all()
     assert "0.034" in r.loc["resp.imid.p", "reason"]  # the registry's note
     assert "data model" in r.loc["screen.days", "reason"]  # expected_computable: false
     assert "0.3 months" in r.loc["pfs.itt.median", "reason"]  # no note: the rule is the reason
@@ -136,8 +137,8 @@ def test_changes_put_changed_values_first():
     assert order == sorted(order)
     row = ch.set_index("id").loc["t2a.itt.orr.n"]
     assert row["change"] == pytest.approx(1.0) and row["previous"] == 46 and row["reproduced"] == 47
-    assert row["previous_verdict"] == "reproduced" and row["verdict"] == "differs"
-    assert ch.set_index("id").loc["os.itt.median", "verdict"] == "reproduced"
+    assert row["previous_verdict"] == "exact" and row["verdict"] == "differs"
+    assert ch.set_index("id").loc["os.itt.median", "verdict"] == "exact"
     counts = dict(zip(*review.table_change_counts(ch).T.values))
     assert counts == {"changed": 3, "newly computed": 1, "no longer computed": 1, "unchanged": 2,
                       "not computed": 0}
@@ -213,7 +214,7 @@ def test_claims_json_has_page_anchor_and_reason(tmp_path):
     orr = records[1]
     assert orr["url"] == "chapters/02_response.html#claim-t2a.itt.orr.pct"
     assert orr["reviewer_url"] == "reviewer.html#claim-t2a.itt.orr.pct"
-    assert orr["verdict"] == "reproduced" and orr["reproduced"] == pytest.approx(51.111, abs=1e-3)
+    assert orr["verdict"] == "exact" and orr["reproduced"] == pytest.approx(51.111, abs=1e-3)
     screen = records[-1]
     assert screen["reproduced"] is None and screen["difference"] is None and screen["url"] == ""
     assert screen["verdict"] == "not computable" and screen["reason"]

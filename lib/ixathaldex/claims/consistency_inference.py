@@ -27,7 +27,7 @@ from ixathaldex.claims.printed import (
     sum_of,
     value_of,
 )
-from ixathaldex.claims.registry import BOUND_PATTERN, compare
+from ixathaldex.claims.registry import AGREEING, BOUND_PATTERN, compare
 
 Z975 = norm.ppf(0.975)
 
@@ -121,7 +121,7 @@ WORDING = [
 # ----------------------------------------------------------------------------- the checks
 def _p_agrees(printed, p) -> bool:
     """True when ``p`` reproduces the printed p-value under the registry's p-value rule."""
-    return compare({"id": "", "rule": "pvalue", "published": printed}, p)[0] == "reproduced"
+    return compare({"id": "", "rule": "pvalue", "published": printed}, p)[0] in AGREEING
 
 
 def _reciprocal_hundredths(v: float) -> int | None:

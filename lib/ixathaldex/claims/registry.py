@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 import yaml
 
+from ixathaldex.claims.precision import is_exact
 from ixathaldex.exceptions import ClaimsError
 from ixathaldex.log import logger
 from ixathaldex.paths import Project
@@ -34,10 +35,13 @@ RULES = ("exact", "percent_printed", "printed", "median", "ci_limit", "pvalue", 
 #: come from ``_toc.yml`` (``review.chapter_pages``), where ``chapters/NN_<name>`` serves <name>
 CHAPTERS = ("patients", "response", "survival", "prognostic", "safety")
 REQUIRED = ("id", "locations", "quantity", "population", "published", "unit", "rule", "chapter")
-OPTIONAL = ("decimals", "note", "numerator", "denominator", "expected_computable")
+OPTIONAL = ("decimals", "note", "numerator", "denominator", "expected_computable", "reciprocal_decimals")
 ID_PATTERN = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 
-VERDICTS = ("reproduced", "differs", "not computable")
+#: a claim's verdict: exact at the printed precision (:func:`precision.is_exact`), else within the
+#: tolerance of its rule, else differs; not computable when nothing was reproduced
+VERDICTS = ("exact", "within tolerance", "differs", "not computable")
+AGREEING = ("exact", "within tolerance")
 RECORD_PREFIX = "application/papermill.record/"
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
 
@@ -84,9 +88,9 @@ def _check_entry(i: int, e: Any) -> list[str]:
         out.append(_problem(i, e, "published", "rule not_reached needs 'NR' or 'NC', got a number"))
     elif rule == "exact" and float(pub) != int(pub):
         out.append(_problem(i, e, "published", "rule exact needs an integer"))
-    if "decimals" in e and (isinstance(e["decimals"], bool) or not isinstance(e["decimals"], int)
-                            or e["decimals"] < 0):
-        out.append(_problem(i, e, "decimals", "must be a non-negative integer"))
+    for f in ("decimals", "reciprocal_decimals"):
+        if f in e and (isinstance(e[f], bool) or not isinstance(e[f], int) or e[f] < 0):
+            out.append(_problem(i, e, f, "must be a non-negative integer"))
     if rule in ("percent_printed", "printed") and "decimals" not in e:
         out.append(_problem(i, e, "decimals", f"required by rule {rule}"))
     if "expected_computable" in e and not isinstance(e["expected_computable"], bool):
@@ -163,8 +167,19 @@ def compare(claim: Mapping, reproduced: Any) -> tuple[str, float | None]:
     """Compare one reproduced value with its published claim; return (verdict, difference).
 
     ``difference`` is reproduced - published when both are numbers (for a p-value bound, reproduced
-    - bound), else None. Verdicts: "reproduced", "differs", "not computable" (nothing reproduced).
+    - bound), else None. Verdicts (:data:`VERDICTS`): "exact" (printed as the paper prints it, the
+    value reads as the printed figure: :func:`ixathaldex.claims.precision.is_exact`), "within
+    tolerance" (not exact, but within the claim's rule), "differs", "not computable" (nothing
+    reproduced).
     """
+    verdict, diff = within_rule(claim, reproduced)
+    if verdict != "not computable" and is_exact(claim, reproduced):
+        return "exact", diff
+    return ("within tolerance" if verdict == "reproduced" else verdict), diff
+
+
+def within_rule(claim: Mapping, reproduced: Any) -> tuple[str, float | None]:
+    """The tolerance rule of a claim alone: ("reproduced" | "differs" | "not computable", difference)."""
     rule = claim["rule"]
     pub = claim["published"]
     if rule not in RULES:

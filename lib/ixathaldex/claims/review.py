@@ -19,11 +19,12 @@ import pandas as pd
 import yaml
 
 from ixathaldex.claims.consistency import table_consistency
+from ixathaldex.claims.precision import printed_decimals
 from ixathaldex.claims.registry import CHAPTERS, VERDICTS, compare, load_claims, table_claims
 from ixathaldex.exceptions import ClaimsError
 from ixathaldex.log import logger
 from ixathaldex.paths import Project, toc_files
-from ixathaldex.values import bound_text, format_p, read_value
+from ixathaldex.values import format_p, read_value
 
 #: the reviewer page's document name; claim anchors are ``claim-<id>`` on it
 REVIEWER_PAGE = "reviewer"
@@ -82,21 +83,6 @@ def chapter_anchor(row) -> str:
 
 
 # --------------------------------------------------------------------------- formatting values
-def _decimals(claim: Mapping) -> int:
-    """The claim's printed precision: its ``decimals``, else the places of the printed value."""
-    if "decimals" in claim and claim["decimals"] is not None:
-        return int(claim["decimals"])
-    pub = claim.get("published")
-    if isinstance(pub, str):
-        value = read_value(pub)
-        text = bound_text(value.number) if value is not None and value.is_bound else ""
-    elif isinstance(pub, float):
-        text = repr(pub)
-    else:
-        return 1 if claim.get("rule") == "not_reached" else 0
-    return len(text.split(".")[1]) if "." in text else 0
-
-
 def format_value(value: Any, claim: Mapping) -> str:
     """A reproduced (or published) value at the claim's printed precision, as a reader sees it.
 
@@ -112,17 +98,17 @@ def format_value(value: Any, claim: Mapping) -> str:
     if v.is_not_reached:
         return "not reached"
     if v.is_bound or claim.get("rule") == "pvalue":
-        return format_p(v, decimals=max(_decimals(claim), 3))
+        return format_p(v, decimals=max(printed_decimals(claim), 3))
     if claim.get("rule") == "exact" and v.number.is_integer():
         return str(int(v.number))
-    return f"{v.number:.{_decimals(claim)}f}"
+    return f"{v.number:.{printed_decimals(claim)}f}"
 
 
 def format_difference(diff: Any, claim: Mapping) -> str:
     """reproduced − published at the claim's precision, signed; '' when there is none."""
     if diff is None or (isinstance(diff, float) and math.isnan(diff)):
         return ""
-    d = _decimals(claim)
+    d = printed_decimals(claim)
     if claim.get("rule") == "pvalue":
         d = max(d, 3) + 1
     text = f"{float(diff):+.{d}f}"
@@ -171,9 +157,11 @@ def _findings_by_claim(consistency: pd.DataFrame | None) -> dict[str, list[str]]
 
 def derive_reason(claim: Mapping, verdict: str, findings: list[str] | None = None) -> str:
     """The written reason shown for a claim that is not reproduced ('' when it is reproduced)."""
-    if verdict == "reproduced":
+    if verdict == "exact":
         return ""
     parts = []
+    if verdict == "within tolerance":
+        parts.append(f"within tolerance, not exact at the printed precision ({_rule_text(claim)})")
     if verdict == "not computable":
         if claim.get("expected_computable", True) is False:
             parts.append("not computable: the data model does not hold this quantity")
@@ -203,7 +191,7 @@ def table_reviewer(results: Mapping[str, Any], claims: Iterable[Mapping] | pd.Da
     none; pass ``table_consistency(claims)`` to quote them as reasons). Columns: those of
     ``table_claims`` plus anchor (``claim-<id>``), section / sections (the table or section of the
     first / of every location, '; '-joined), page ('' when the chapter is not in the book) and reason
-    (non-empty for every claim whose verdict is not "reproduced"). Registry order.
+    (non-empty for every claim whose verdict is not "exact"). Registry order.
     """
     claims = claims_list(claims)
     pages = chapter_pages() if pages is None else dict(pages)
@@ -269,7 +257,7 @@ def table_verdict_counts(reviewer: pd.DataFrame, by: str | None = None, *,
                          toc: Mapping | str | Path | None = None) -> pd.DataFrame:
     """Reviewer page, summary: claims per verdict, overall (``by=None``) or per chapter/section.
 
-    Columns: [by,] claims, then one column per verdict (reproduced, differs, not computable); counts.
+    Columns: [by,] claims, then one column per verdict (exact, within tolerance, differs, not computable).
     Chapters come in the book's order, read from ``toc`` (default: the project's ``_toc.yml``);
     chapters without a page follow in registry order.
     """
@@ -372,13 +360,13 @@ def version_of_results(path: str | Path) -> str:
 
 
 def format_summary_sentence(reviewer: pd.DataFrame) -> str:
-    """'312 of 401 claims reproduced (77.8%); 60 differ; 29 not computable.'"""
+    """'312 of 401 claims reproduced (77.8%): 290 exact, 22 within tolerance; 60 differ; 29 not computable.'"""
     counts = table_verdict_counts(reviewer).iloc[0]
     total = int(counts["claims"])
-    rep = int(counts["reproduced"])
-    pct = f" ({100.0 * rep / total:.1f}%)" if total else ""
-    return (f"{rep} of {total} claims reproduced{pct}; {int(counts['differs'])} differ; "
-            f"{int(counts['not computable'])} not computable.")
+    exact, near = int(counts["exact"]), int(counts["within tolerance"])
+    pct = f" ({100.0 * (exact + near) / total:.1f}%)" if total else ""
+    return (f"{exact + near} of {total} claims reproduced{pct}: {exact} exact, {near} within tolerance; "
+            f"{int(counts['differs'])} differ; {int(counts['not computable'])} not computable.")
 
 
 def log_unlinked(reviewer: pd.DataFrame) -> None:
