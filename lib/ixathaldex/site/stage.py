@@ -136,7 +136,7 @@ def version_config(config: dict, prov: dict, base_url: str) -> dict:
             "config": {
                 "version": prov["snapshot"],
                 "release": prov["snapshot"],
-                "html_context": {"ixathaldex_provenance": prov},
+                "html_context": {"ixathaldex_provenance": {**prov, "url": f"{base_url}{prov['snapshot']}/"}},
                 "html_theme_options": {
                     # relative to the version's root (the theme resolves it so): the site's switcher.json
                     "switcher": {"json_url": "../switcher.json", "version_match": prov["snapshot"]},
