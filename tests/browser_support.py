@@ -16,6 +16,8 @@ import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("IXATHALDEX_SITE") or ROOT / "_build" / "site")
 SCREENSHOTS = ROOT / "_build" / "screenshots"
@@ -30,6 +32,15 @@ PHONE = {"width": 375, "height": 812}
 
 def under_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(condition_reason: str | None) -> None:
+    """Skip the test for ``condition_reason`` (fail under CI, where the browser must be there)."""
+    if condition_reason is None:
+        return
+    if under_ci():
+        pytest.fail(f"browser tests cannot run under CI: {condition_reason}")
+    pytest.skip(condition_reason)
 
 
 def browser_unavailable_reason() -> str | None:

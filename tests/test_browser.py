@@ -15,7 +15,7 @@ from urllib.parse import unquote, urldefrag, urlparse
 import pytest
 
 from browser_support import (CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, SITE, StaticServer,
-                             browser_unavailable_reason, parse_page, under_ci, versions)
+                             browser_unavailable_reason, parse_page, require, under_ci, versions)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -42,18 +42,10 @@ PAPER_TABLES = {
 SCREENSHOT_PAGES = {"front": "index.html", "survival": "chapters/03_survival.html", "reviewer": "reviewer.html"}
 
 
-def _require(condition_reason):
-    if condition_reason is None:
-        return
-    if under_ci():
-        pytest.fail(f"browser tests cannot run under CI: {condition_reason}")
-    pytest.skip(condition_reason)
-
-
 @pytest.fixture(scope="module")
 def site() -> Path:
     if not (SITE / "switcher.json").is_file():
-        _require(f"no built site at {SITE} (run `make site` first)")
+        require(f"no built site at {SITE} (run `make site` first)")
     return SITE
 
 
@@ -65,7 +57,7 @@ def server(site):
 
 @pytest.fixture(scope="module")
 def browser():
-    _require(browser_unavailable_reason())
+    require(browser_unavailable_reason())
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
