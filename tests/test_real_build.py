@@ -85,7 +85,7 @@ def test_a_mapped_transfer_builds_the_publication_cut_and_leaks_nothing(tmp_path
     want = publication_values()
     differ = [(c["id"], c["reproduced"], want.get(c["id"])) for c in claims
               if not same(c["reproduced"], want.get(c["id"]))]
-    assert len(claims) == len(want) and not differ, differ
+    assert {c["id"] for c in claims} >= set(want) and not differ, differ  # missing = not computable in both
 
     site = proj / "_build" / "site"
     pages = {rel: text for rel, text in published_texts(site / CUT) if rel.endswith((".html", ".ipynb"))}
