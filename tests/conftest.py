@@ -1,10 +1,13 @@
 """Shared test hygiene."""
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
 from ixathaldex.paths import ENV_VAR
+from snapshot_factory import write_valid_snapshot
 
 
 @pytest.fixture(autouse=True)
@@ -18,3 +21,36 @@ def _project_environment_restored():
         os.environ.pop(ENV_VAR, None)
     else:
         os.environ[ENV_VAR] = saved
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
+#: the cuts of the small fixture project
+FIXTURE_CUTS = ("2019-01-31", "2020-06-30")
+
+
+def make_fixture_project(tmp_path: Path, chapters=("01_smoke",), cuts=FIXTURE_CUTS) -> Path:
+    """A small project folder under ``tmp_path``: the fixture book and ``chapters`` (files of
+    tests/fixtures), the project's _config.yml, lock file and claims registry, and one small valid
+    snapshot per cut (tests/snapshot_factory.py). Returns the project folder."""
+    proj = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "book", proj / "book")
+    (proj / "chapters").mkdir(parents=True)
+    for name in chapters:
+        shutil.copyfile(FIXTURES / f"{name}.md", proj / "chapters" / f"{name}.md")
+    toc = (FIXTURES / "_toc.yml").read_text()
+    toc = toc.replace("      - file: chapters/01_smoke\n",
+                      "".join(f"      - file: chapters/{n}\n" for n in chapters))
+    (proj / "_toc.yml").write_text(toc)
+    shutil.copyfile(ROOT / "_config.yml", proj / "_config.yml")
+    shutil.copyfile(ROOT / "requirements.lock", proj / "requirements.lock")
+    shutil.copytree(ROOT / "data" / "published", proj / "data" / "published")
+    for cut in cuts:
+        write_valid_snapshot(proj / "data" / "snapshots", cut)
+    return proj
+
+
+@pytest.fixture
+def fixture_project():
+    """:func:`make_fixture_project`, for tests that build a small project folder."""
+    return make_fixture_project

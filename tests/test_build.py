@@ -88,24 +88,6 @@ def test_subject_id_check_catches_a_planted_id(tmp_path):
 
 # ---- safety ----------------------------------------------------------------------------------
 
-def _fixture_project(tmp_path: Path, chapters=("01_smoke",), cuts=CUTS) -> Path:
-    proj = tmp_path / "proj"
-    shutil.copytree(FIXTURES / "book", proj / "book")
-    (proj / "chapters").mkdir(parents=True)
-    for name in chapters:
-        shutil.copyfile(FIXTURES / f"{name}.md", proj / "chapters" / f"{name}.md")
-    toc = (FIXTURES / "_toc.yml").read_text()
-    toc = toc.replace("      - file: chapters/01_smoke\n",
-                      "".join(f"      - file: chapters/{n}\n" for n in chapters))
-    (proj / "_toc.yml").write_text(toc)
-    shutil.copyfile(ROOT / "_config.yml", proj / "_config.yml")
-    shutil.copyfile(ROOT / "requirements.lock", proj / "requirements.lock")
-    shutil.copytree(ROOT / "data" / "published", proj / "data" / "published")
-    for cut in cuts:
-        write_valid_snapshot(proj / "data" / "snapshots", cut)
-    return proj
-
-
 def _published_site(proj: Path) -> Path:
     site = proj / "_build" / "site"
     for cut in CUTS:
@@ -115,8 +97,8 @@ def _published_site(proj: Path) -> Path:
     return site
 
 
-def test_edited_snapshot_is_refused_with_new_cut_advice(tmp_path):
-    proj = _fixture_project(tmp_path)
+def test_edited_snapshot_is_refused_with_new_cut_advice(tmp_path, fixture_project):
+    proj = fixture_project(tmp_path)
     snap = proj / "data" / "snapshots" / CUTS[0]
     (snap / "adsl.csv").write_text((snap / "adsl.csv").read_text().replace("67.3", "67.4"))
     site = _published_site(proj)
@@ -126,8 +108,8 @@ def test_edited_snapshot_is_refused_with_new_cut_advice(tmp_path):
     assert tree_digest(site) == before
 
 
-def test_unknown_snapshot_option_is_refused(tmp_path):
-    proj = _fixture_project(tmp_path)
+def test_unknown_snapshot_option_is_refused(tmp_path, fixture_project):
+    proj = fixture_project(tmp_path)
     with pytest.raises(BuildError, match="not a known snapshot"):
         b.build_site(Project(proj), snapshots=["2018-12-31"])
     with pytest.raises(BuildError, match="not a path"):
@@ -135,8 +117,8 @@ def test_unknown_snapshot_option_is_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_failing_chapter_gives_one_readable_message_and_leaves_site_identical(tmp_path, capsys):
-    proj = _fixture_project(tmp_path, chapters=("99_fails",), cuts=CUTS[:1])
+def test_failing_chapter_gives_one_readable_message_and_leaves_site_identical(tmp_path, capsys, fixture_project):
+    proj = fixture_project(tmp_path, chapters=("99_fails",), cuts=CUTS[:1])
     site = _published_site(proj)
     before = tree_digest(site)
     proc = subprocess.run([sys.executable, "-m", "ixathaldex.cli", "build"], cwd=proj, capture_output=True,
@@ -156,9 +138,9 @@ def test_failing_chapter_gives_one_readable_message_and_leaves_site_identical(tm
 # ---- one real build (slow) -------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_end_to_end_two_versions(tmp_path):
+def test_end_to_end_two_versions(tmp_path, fixture_project):
     """Two cuts of the fixture project: pages, switcher, redirect, provenance, download, cache, safety."""
-    proj = _fixture_project(tmp_path)
+    proj = fixture_project(tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "IXATHALDEX_PROJECT"}  # the project is the folder
 
     def build(*args):
@@ -279,8 +261,8 @@ def test_end_to_end_two_versions(tmp_path):
 
 # ---- paths: the project is a folder; the installed package builds it ------------------------------
 
-def test_post_pages_get_the_cut_and_relative_paths_chapters_only_the_cut(tmp_path):
-    proj = _fixture_project(tmp_path)
+def test_post_pages_get_the_cut_and_relative_paths_chapters_only_the_cut(tmp_path, fixture_project):
+    proj = fixture_project(tmp_path)
     build = b.Build.prepare(Project(proj))
     assert build.selected == list(CUTS) and build.executed_versions == list(CUTS)
     assert set(build.posts) == {"changes"}
@@ -297,15 +279,15 @@ def test_post_pages_get_the_cut_and_relative_paths_chapters_only_the_cut(tmp_pat
                                              {"snapshot": CUTS[0]})]] == [{"snapshot": CUTS[0]}]
 
 
-def test_selecting_one_version_also_executes_the_one_before(tmp_path):
-    build = b.Build.prepare(Project(_fixture_project(tmp_path)), snapshots=[CUTS[1]])
+def test_selecting_one_version_also_executes_the_one_before(tmp_path, fixture_project):
+    build = b.Build.prepare(Project(fixture_project(tmp_path)), snapshots=[CUTS[1]])
     assert build.selected == [CUTS[1]] and build.executed_versions == list(CUTS)
 
 
-def test_bench_copies_a_project_without_the_package(tmp_path):
+def test_bench_copies_a_project_without_the_package(tmp_path, fixture_project):
     from ixathaldex.site.bench import copy_project
 
-    proj = _fixture_project(tmp_path)
+    proj = fixture_project(tmp_path)
     (proj / "lib" / "ixathaldex").mkdir(parents=True)
     (proj / "lib" / "ixathaldex" / "__init__.py").write_text("")
     copy = copy_project(tmp_path / "copy", proj, snapshots=[CUTS[1]])
@@ -316,7 +298,7 @@ def test_bench_copies_a_project_without_the_package(tmp_path):
 
 
 @pytest.mark.slow
-def test_an_installed_package_builds_a_project_folder(tmp_path):
+def test_an_installed_package_builds_a_project_folder(tmp_path, fixture_project):
     """A non-editable install, with no lib/ of a checkout on the path, builds the project it runs in."""
     source = tmp_path / "source"  # a clean copy: pip would write build files into the checkout
     shutil.copytree(ROOT / "lib", source / "lib", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
@@ -326,7 +308,7 @@ def test_an_installed_package_builds_a_project_folder(tmp_path):
                           "--target", str(installed), str(source)], capture_output=True, text=True, timeout=300)
     assert pip.returncode == 0, pip.stdout + pip.stderr
     shutil.rmtree(source)  # the build can only use the installed copy
-    proj = _fixture_project(tmp_path, cuts=CUTS[:1])
+    proj = fixture_project(tmp_path, cuts=CUTS[:1])
     env = {k: v for k, v in os.environ.items() if k != "IXATHALDEX_PROJECT"}
     env["PYTHONPATH"] = str(installed)
     where = subprocess.run([sys.executable, "-c", "import ixathaldex; print(ixathaldex.__file__)"], cwd=proj,

@@ -67,3 +67,19 @@ def test_local_paths_are_found_and_papermill_paths_stripped(tmp_path, monkeypatc
     meta = json.loads((site / "x.ipynb").read_text())["metadata"]["papermill"]
     assert "output_path" not in meta and "input_path" not in meta
     st.check_no_local_paths(site, "v", paths)
+
+
+def test_plain_number_subjids_do_not_raise_false_alarms(tmp_path):
+    """A SUBJID that is a short plain number (``1007``, ``2018``) is not searched, since pages are
+    full of such numbers; the USUBJID holding it still is. A longer numeric SUBJID is found as a
+    whole token or beside letters, but not inside a decimal number."""
+    ids = leaks.load_subject_ids([_snapshot(tmp_path / "a", [("204.01.1007", "1007"), ("204.01.2018", "2018"),
+                                                             ("204.02.12345", "12345"), ("9999", "A123")])])
+    assert ids == {"204.01.1007", "204.01.2018", "204.02.12345", "12345", "9999", "A123"}
+    m = leaks.IdMatcher(ids)
+    page = "<p>In 2018, 1007 patient-days; p = 0.12345; HR 12345.6; 3.0.12345</p>"
+    assert m.find(page) == set()
+    assert m.find("<td>12345</td> and id patient-12345") == {"12345"}
+    assert m.find("subject 204.01.1007 and 204.02.12345.") == {"204.01.1007", "204.02.12345"}
+    assert m.find("<td>9999</td>") == {"9999"}  # a USUBJID is searched whatever it looks like
+    assert leaks.is_searched_id("00071", "SUBJID") and not leaks.is_searched_id("0007", "SUBJID")

@@ -18,6 +18,8 @@ import pyreadstat
 import pytest
 
 from ixathaldex import cli
+from ixathaldex.analysis.cox import derive_complete_cases
+from ixathaldex.analysis.populations import derive_adsl
 from ixathaldex.data.manifest import read_manifest
 from ixathaldex.data.schema import SCHEMA, coerce_types
 from ixathaldex.data.snapshot import add_snapshot
@@ -116,10 +118,36 @@ def _pts(groups: dict, adae: pd.DataFrame) -> list[str]:
     return out
 
 
-def make_transfer(folder: Path, groups: dict) -> Path:
-    """The sponsor's transfer of the publication cut (written into ``folder``)."""
+def sponsor_flags(adsl: pd.DataFrame) -> pd.DataFrame:
+    """The sponsor's own flags: SPHRFL (high risk, as the paper counts it) and COXFL (the complete
+    cases of the multivariate OS model), taken from the publication cut's derivations."""
+    d = derive_adsl(coerce_types("adsl", adsl))
+    return pd.DataFrame({"SPHRFL": d["HRCYTOFL"].fillna(""),
+                         "COXFL": derive_complete_cases(d).map({True: "Y", False: "N"})}, index=adsl.index)
+
+
+def reread_t1416(adsl: pd.DataFrame) -> pd.DataFrame:
+    """Another laboratory reading of t(14;16): the one positive patient (who also carries another
+    high-risk aberration) moves to a FISH patient without any, so the counts of each aberration
+    stay as published but "any of the three" gives one patient more than the paper's high-risk
+    group; only the sponsor's own flag SPHRFL then gives the paper's number."""
+    a = adsl.copy()
+    fish = a["FISHFL"] == "Y"
+    was = a.index[fish & (a["T1416"] == "Y")]
+    clean = a.index[fish & (a[["T414", "T1416", "DEL17P"]] == "N").all(axis=1)]
+    assert len(was) == 1 and ((a.loc[was, ["T414", "DEL17P"]] == "Y").any(axis=1)).all()
+    a.loc[was, "T1416"], a.loc[clean[0], "T1416"] = "N", "Y"
+    return a
+
+
+def make_transfer(folder: Path, groups: dict, other_t1416: bool = False) -> Path:
+    """The sponsor's transfer of the publication cut (written into ``folder``), with the sponsor's
+    flags SPHRFL and COXFL; ``other_t1416``: with another reading of t(14;16) (:func:`reread_t1416`)."""
     folder.mkdir(parents=True)
     t = {n: _read(PUBLICATION, n) for n in ("adsl", "adtte", "adrs", "adae")}
+    t["adsl"] = pd.concat([t["adsl"], sponsor_flags(t["adsl"])], axis=1)
+    if other_t1416:
+        t["adsl"] = reread_t1416(t["adsl"])
     for df in t.values():
         df["USUBJID"] = df["USUBJID"].map(_new_id)
         df["STUDYID"] = "MM-204"
@@ -175,6 +203,9 @@ def test_the_transfer_added_with_the_example_mapping_is_the_publication_cut(tran
     assert man["sources"]["adsl.xpt"] == {"dataset": "adsl", "format": "sas-xport",
                                          "sha256": sha256_file(transfer / "adsl.xpt")}
     assert man["mapping"]["sha256"] == sha256_file(EXAMPLE) == sha256_file(dest / "mapping.yaml")
+    assert man["definitions"]["sha256"] == sha256_file(dest / "definitions.yaml") \
+        == man["files"]["definitions.yaml"]["sha256"]
+    assert "SPHRFL" in (dest / "definitions.yaml").read_text()
     assert str(tmp_path) not in (dest / "manifest.json").read_text()
     assert "[note: extra-column]" in out and "PARAMCD 'TTP'" in out
 
@@ -191,6 +222,8 @@ def test_the_dry_run_prints_the_mapping_and_writes_nothing(transfer, tmp_path, c
     assert "ISSSTG -> ISS" in out and "PFS <- PFSINV (90 rows)" in out
     assert "kept, not analysed: TTP (90)" in out
     assert "FLTMON" in out and "SITEID" in out  # extra columns, kept
+    assert "hr_cyto <- the study's flag SPHRFL (Y = high risk)" in out
+    assert "cox_complete <- the study's condition COXFL == Y" in out
     assert "nothing was written" in out
 
 
@@ -199,4 +232,22 @@ def test_a_mapping_for_another_study_is_refused(transfer, tmp_path):
     other.write_text(EXAMPLE.read_text(encoding="utf-8").replace("study: MM-204", "study: XY-999"))
     with pytest.raises(Exception, match=r"other.yaml line \d+: adsl \(adsl.xpt\), column STUDYID"):
         add_snapshot(transfer, CUT, "x", root=tmp_path / "real", mapping=other)
+    assert not (tmp_path / "real").exists()
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("hr_cytogenetics: {flag: SPHRFL}", "unknown definition"),
+    ("cyto3: {flag: SPHRFL}", "follows from hr_cyto, gain1q_detected"),
+    ("hr_cyto: {flag: NOSUCH}", "column NOSUCH is not in ADSL"),
+    ("hr_cyto: {flag: SEX}", "flag SEX must hold Y, N or nothing"),
+    ("hr_cyto: {flag: SPHRFL, condition: 'COXFL == Y'}", "exactly one of flag"),
+])
+def test_a_wrong_definition_is_refused_naming_the_mapping_line(transfer, tmp_path, entry, message):
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start = text.index("definitions:\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text[:start] + "definitions:\n  " + entry + "\n", encoding="utf-8")
+    line = text[:start].count("\n") + 2
+    with pytest.raises(Exception, match=rf"bad.yaml line {line}: adsl \(adsl.xpt\), definitions: .*{message}"):
+        add_snapshot(transfer, CUT, "x", root=tmp_path / "real", mapping=bad)
     assert not (tmp_path / "real").exists()

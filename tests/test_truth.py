@@ -14,7 +14,6 @@ import pytest
 from ixathaldex.claims import notice
 from ixathaldex.data.manifest import read_manifest, write_manifest
 from ixathaldex.site import stage as st
-from test_build import _fixture_project
 
 SYNTH = {"cut": "2018-06-30", "cutoff_date": "2018-06-30", "label": "Synthetic cut", "synthetic": True}
 REAL = {"cut": "2021-06-30", "cutoff_date": "2021-06-30", "label": "Sponsor transfer June 2021",
@@ -81,10 +80,10 @@ def test_banner_of_real_version_does_not_say_synthetic():
 
 
 @pytest.mark.slow
-def test_real_version_never_says_synthetic(tmp_path):
+def test_real_version_never_says_synthetic(tmp_path, fixture_project):
     """A synthetic cut and a later real one: the real version's pages and files never say synthetic
     (but its what-changed page says the previous data were), the synthetic one's do."""
-    proj = _fixture_project(tmp_path)
+    proj = fixture_project(tmp_path)
     synth_cut, real_cut = "2019-01-31", "2020-06-30"
     snap = proj / "data" / "snapshots" / real_cut
     old = read_manifest(snap)

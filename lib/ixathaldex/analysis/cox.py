@@ -14,8 +14,15 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ixathaldex.analysis.populations import COX_FACTORS, SURVIVAL_FACTORS, get_subgroup, split_by
+from ixathaldex.analysis.populations import (
+    COX_FACTORS,
+    PAPER_MULTIVARIATE_FACTORS,
+    SURVIVAL_FACTORS,
+    get_subgroup,
+    split_by,
+)
 from ixathaldex.analysis.survival import PFS_SUBGROUP_POPULATIONS, derive_tte, logrank_p
+from ixathaldex.data.definitions import definition_column
 from ixathaldex.exceptions import AnalysisError
 from ixathaldex.log import logger
 
@@ -110,7 +117,8 @@ def table_cox_multivariate(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str =
     """Results text (prognostic factors): multivariate Cox model on complete cases.
 
     ``factors`` None means: the univariate screen's factors with Wald p < ``screen_p``. Same
-    columns as ``table_cox_univariate``; ``n`` / ``events`` are the complete cases used.
+    columns as ``table_cox_univariate``; ``n`` / ``events`` are the complete cases used
+    (:func:`derive_complete_cases`: a study's own complete-case flag, where declared, narrows them).
     """
     tte = derive_tte(adsl, adtte, param, population)
     if factors is None:
@@ -119,7 +127,7 @@ def table_cox_multivariate(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str =
         if not factors:
             raise AnalysisError(f"Cox multivariate: no factor with univariate p < {screen_p}")
     X, info = _design(tte, factors)
-    ok = X.notna().all(axis=1)
+    ok = derive_complete_cases(tte, X)
     sub = tte[ok]
     fit = pd.DataFrame(info).merge(fit_cox(sub["time"], sub["event"], X[ok], ties=ties),
                                    on="covariate")
@@ -127,6 +135,20 @@ def table_cox_multivariate(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str =
     fit["direction"] = fit.apply(_direction, axis=1)
     fit["ties"] = ties
     return fit
+
+
+def derive_complete_cases(d: pd.DataFrame, X: pd.DataFrame | None = None,
+                          factors=PAPER_MULTIVARIATE_FACTORS) -> pd.Series:
+    """Multivariate OS model: which rows of a derived ADSL (or of ``derive_tte``) are its complete
+    cases — every factor known (``X``, else the design of ``factors``) and, where the snapshot
+    declares the study's own ``cox_complete`` flag, that flag Y (``ixathaldex.data.definitions``)."""
+    if X is None:
+        X = _design(d, factors)[0]
+    ok = X.notna().all(axis=1)
+    study = definition_column("cox_complete")
+    if study in d.columns:
+        ok &= d[study] == "Y"
+    return ok
 
 
 def invert_hr(cox: pd.DataFrame) -> pd.DataFrame:

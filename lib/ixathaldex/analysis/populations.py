@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ixathaldex.data.definitions import definition_column
 from ixathaldex.exceptions import AnalysisError
 from ixathaldex.values import DAYS_PER_MONTH
 
@@ -75,13 +76,45 @@ def derive_adsl(adsl: pd.DataFrame) -> pd.DataFrame:
     """
     _require(adsl, ["USUBJID", "FISHFL", *HR_ABERRATIONS, "GAIN1Q", "IMIDEXFL", "PRLINES", "ISS",
                     "AGE", "FRAILTY", "GFR", "HGB", "ALB"])
-    d = adsl.copy()
+    d = derive_population_flags(adsl).copy()
     for name, column in derive_cytogenetics(d).items():
         d[name] = column
     d["IMIDNAFL"] = derive_imid_naive(d)
     for name, column in derive_baseline_groups(d).items():
         d[name] = column
+    for name, column in derive_study_groups(d).items():
+        d[name] = column
     return d
+
+
+def derive_population_flags(adsl: pd.DataFrame) -> pd.DataFrame:
+    """Every analysis: ADSL whose population flags (ITTFL, PPROTFL, FISHFL, MNTSAFFL, MNTFL) are the
+    ones in force — a study's own flag for ``itt``, ``pp``, ``fish``, ``maint`` or ``mntenter``
+    where its snapshot declares one (a copy then), else ``adsl`` itself."""
+    over = {col: definition_column(key.lower()) for key, (col, _) in POPULATIONS.items()
+            if definition_column(key.lower()) in adsl.columns}
+    if not over:
+        return adsl
+    d = adsl.copy()
+    for col, study in over.items():
+        d[col] = d[study]
+    return d
+
+
+def derive_study_groups(adsl: pd.DataFrame) -> dict[str, pd.Series]:
+    """Subgroup columns a study points at its own flags (Y = the level named in the catalogue of
+    ``ixathaldex.data.definitions``: the risk level, or Y of a Y/N column), by ADSL row; the
+    cytogenetic ones are done in :func:`derive_cytogenetics`."""
+    out = {}
+    for name, sg in SUBGROUPS.items():
+        flag = None if sg.population == "FISH" else _study_flag(adsl, name)
+        if flag is None:
+            continue
+        yes, no = ("Y", "N") if sg.levels == ("Y", "N") else (sg.risk, sg.reference)
+        out[sg.column] = pd.Series(np.nan, index=adsl.index, dtype=object)
+        out[sg.column][_bool(flag)] = yes
+        out[sg.column][(~flag.fillna(True)).astype(bool)] = no
+    return out
 
 
 def _bool(b: pd.Series) -> pd.Series:
@@ -89,29 +122,45 @@ def _bool(b: pd.Series) -> pd.Series:
     return b.fillna(False).astype(bool)
 
 
+def _study_flag(adsl: pd.DataFrame, name: str, within: pd.Series | None = None) -> pd.Series | None:
+    """A study's own flag for definition ``name`` (nullable boolean; missing outside ``within``),
+    or None when the snapshot uses the default rule (``ixathaldex.data.definitions``)."""
+    column = definition_column(name)
+    if column not in adsl.columns:
+        return None
+    flag = _flag(adsl[column])
+    return flag if within is None else flag.where(within)
+
+
 def derive_cytogenetics(adsl: pd.DataFrame) -> dict[str, pd.Series]:
     """Table 1 / Figure 3 inputs: the FISH risk columns ``HRCYTOFL``, ``GAIN1QFL``, ``GAIN1QDFL``,
-    ``HR1QFL`` and ``CYTOGR3`` of ``derive_adsl`` (defined there), by ADSL row."""
+    ``HR1QFL`` and ``CYTOGR3`` of ``derive_adsl`` (defined there), by ADSL row. A study's own flag
+    for ``hr_cyto`` or ``gain1q`` replaces the default rule (FISH-evaluable patients only), and
+    the other three columns follow from the two in force."""
     fish = adsl["FISHFL"] == "Y"
-    any_y = pd.Series(False, index=adsl.index)
-    all_known = pd.Series(True, index=adsl.index)
-    for col in HR_ABERRATIONS:
-        any_y |= adsl[col] == "Y"
-        all_known &= adsl[col].isin(["Y", "N"])
-    hr = pd.Series(pd.NA, index=adsl.index, dtype="boolean")
-    hr[fish & any_y] = True
-    hr[fish & ~any_y & all_known] = False
-    g1q = pd.Series(pd.NA, index=adsl.index, dtype="boolean")  # probe result; missing if not done
-    g1q[fish & (adsl["GAIN1Q"] == "Y")] = True
-    g1q[fish & (adsl["GAIN1Q"] == "N")] = False
+    hr = _study_flag(adsl, "hr_cyto", fish)
+    if hr is None:
+        any_y = pd.Series(False, index=adsl.index)
+        all_known = pd.Series(True, index=adsl.index)
+        for col in HR_ABERRATIONS:
+            any_y |= adsl[col] == "Y"
+            all_known &= adsl[col].isin(["Y", "N"])
+        hr = pd.Series(pd.NA, index=adsl.index, dtype="boolean")
+        hr[fish & any_y] = True
+        hr[fish & ~any_y & all_known] = False
+    g1q = _study_flag(adsl, "gain1q", fish)
+    if g1q is None:
+        g1q = pd.Series(pd.NA, index=adsl.index, dtype="boolean")  # probe result; missing if not done
+        g1q[fish & (adsl["GAIN1Q"] == "Y")] = True
+        g1q[fish & (adsl["GAIN1Q"] == "N")] = False
     g1q_det = pd.Series(pd.NA, index=adsl.index, dtype="boolean")  # detected vs not detected
-    g1q_det[fish] = adsl.loc[fish, "GAIN1Q"] == "Y"
+    g1q_det[fish] = _bool(g1q)[fish]
     det = _bool(g1q_det)
-    any_ab = pd.Series(pd.NA, index=adsl.index, dtype="boolean")
-    any_ab[fish & (any_y | det)] = True
-    any_ab[fish & ~any_y & all_known & ~det] = False
-    grp = pd.Series(np.nan, index=adsl.index, dtype=object)
     hr_t, hr_f = _bool(hr), (~hr.fillna(True)).astype(bool)
+    any_ab = pd.Series(pd.NA, index=adsl.index, dtype="boolean")
+    any_ab[fish & (hr_t | det)] = True
+    any_ab[fish & hr_f & ~det] = False
+    grp = pd.Series(np.nan, index=adsl.index, dtype=object)
     grp[hr_t] = "High risk"
     grp[hr_f & det] = "Isolated gain 1q21"
     grp[hr_f & fish & ~det] = "Neither"
@@ -165,11 +214,14 @@ def derive_population(adsl: pd.DataFrame, name: str) -> pd.DataFrame:
     """Analysis population ``name`` (ITT, PP, FISH, MAINT, MNTENTER): the ADSL rows flagged 'Y'.
 
     FISH is the FISH-evaluable subset of the ITT population; MAINT is the maintenance safety set
-    (MNTSAFFL, Table 3's n = 41); MNTENTER is every patient who entered maintenance (MNTFL).
+    (MNTSAFFL, Table 3's n = 41); MNTENTER is every patient who entered maintenance (MNTFL). A
+    study's own population flag replaces the column where its snapshot declares one
+    (:func:`derive_population_flags`).
     """
     key = name.upper()
     if key not in POPULATIONS:
         raise AnalysisError(f"unknown population {name!r} (known: {', '.join(POPULATIONS)})")
+    adsl = derive_population_flags(adsl)
     col = POPULATIONS[key][0]
     if col not in adsl.columns:
         raise AnalysisError(f"adsl: column {col} needed for population {key} is missing")

@@ -19,6 +19,8 @@ DATA_FILES = ("adsl.csv", "adtte.csv", "adrs.csv", "adae.csv")
 MANIFEST = "manifest.json"
 #: the copy of the study mapping kept in a snapshot made with ``snapshot add --map``
 MAPPING_COPY = "mapping.yaml"
+#: the study's own analysis definitions kept in a snapshot (``ixathaldex.data.definitions``)
+DEFINITIONS_COPY = "definitions.yaml"
 CUT_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -58,7 +60,8 @@ def build_manifest(folder: Path, cutoff: str, label: str, synthetic: bool, prove
 
     ``sources`` (real data): the delivered files by NAME (never a path) with dataset, format and
     sha256. A copy of the study mapping in the folder (``mapping.yaml``) is listed under ``files``
-    (so that it is immutable like the data) and under ``mapping``.
+    (so that it is immutable like the data) and under ``mapping``; the study's analysis
+    definitions (``definitions.yaml``) likewise, under ``files`` and ``definitions``.
     """
     folder = Path(folder)
     files = {}
@@ -78,10 +81,11 @@ def build_manifest(folder: Path, cutoff: str, label: str, synthetic: bool, prove
     }
     if sources is not None:
         manifest["sources"] = sources
-    if (folder / MAPPING_COPY).is_file():
-        digest = sha256_file(folder / MAPPING_COPY)
-        manifest["mapping"] = {"file": MAPPING_COPY, "sha256": digest}
-        files[MAPPING_COPY] = {"sha256": digest}
+    for key, copy in (("mapping", MAPPING_COPY), ("definitions", DEFINITIONS_COPY)):
+        if (folder / copy).is_file():
+            digest = sha256_file(folder / copy)
+            manifest[key] = {"file": copy, "sha256": digest}
+            files[copy] = {"sha256": digest}
     manifest["files"] = files
     return manifest
 

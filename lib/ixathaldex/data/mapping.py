@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from ixathaldex.data.manifest import DATA_FILES
@@ -41,6 +42,9 @@ class StudyMapping:
     study: str | None
     datasets: dict
     lines: dict = field(repr=False, default_factory=dict)
+    #: the ``definitions:`` section: analysis definitions pointed at the study's own flags
+    #: (checked by :mod:`ixathaldex.data.definitions` against the mapped ADSL)
+    definitions: dict = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -152,9 +156,11 @@ def load_mapping(path: Path) -> StudyMapping:
         raise SnapshotError(f"{path.name} {exc}") from None
     m = StudyMapping(path, text, None, {}, lines)
     _need(isinstance(data, dict), m, (), "the mapping must be a YAML mapping with study and datasets")
-    unknown = [k for k in data if k not in ("study", "datasets")]
+    unknown = [k for k in data if k not in ("study", "datasets", "definitions")]
     _need(not unknown, m, (unknown[0],) if unknown else (), f"unknown key {unknown[0] if unknown else ''!r} "
-          "(known: study, datasets)")
+          "(known: study, datasets, definitions)")
+    _need(data.get("definitions") is None or isinstance(data["definitions"], dict), m, ("definitions",),
+          "definitions: one entry per definition, e.g. hr_cyto: {flag: HRFL}")
     _need(data.get("study") is None or isinstance(data.get("study"), str), m, ("study",),
           "study must be the study id, e.g. study: ABC-123")
     _need(isinstance(data.get("datasets"), dict), m, ("datasets",) if "datasets" in data else (),
@@ -162,6 +168,7 @@ def load_mapping(path: Path) -> StudyMapping:
     for name, spec in data["datasets"].items():
         _check_dataset(m, name, spec)
     m.study, m.datasets = data.get("study"), data["datasets"]
+    m.definitions = data.get("definitions") or {}
     return m
 
 
@@ -175,3 +182,20 @@ def parse_condition(text: str):
     else:
         value = value.strip().strip("'\"")
     return col, op, value
+
+
+def evaluate_condition(values: pd.Series, op: str, value) -> pd.Series:
+    """Whether each of ``values`` satisfies ``op value`` (a parsed condition): numbers compare as
+    numbers when ``value`` is one, else as text. Missing values give False (callers blank them).
+    Raises TypeError when text is ordered against text it cannot compare with."""
+    num = pd.to_numeric(values, errors="coerce")
+    try:
+        ref = float(value) if not isinstance(value, list) else None
+    except ValueError:
+        ref = None
+    x = num if ref is not None else values
+    ref = value if ref is None else ref
+    ops = {"==": lambda a: a == ref, "!=": lambda a: a != ref, ">": lambda a: a > ref, ">=": lambda a: a >= ref,
+           "<": lambda a: a < ref, "<=": lambda a: a <= ref, "in": lambda a: a.isin(ref),
+           "not in": lambda a: ~a.isin(ref)}
+    return ops[op](x).fillna(False).astype(bool)

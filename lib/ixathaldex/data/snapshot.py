@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from ixathaldex.data.definitions import COLUMN_PREFIX, derive_definition_columns, format_definitions_file, \
+    load_definitions
 from ixathaldex.data.gitguard import check_private_destination
 from ixathaldex.data.manifest import (
     DATA_FILES,
+    DEFINITIONS_COPY,
     MAPPING_COPY,
     check_cut_id,
     list_snapshots,
@@ -40,7 +43,9 @@ from ixathaldex.paths import Project
 
 @dataclass
 class Snapshot:
-    """A loaded data cut: the four ADaM tables and the manifest."""
+    """A loaded data cut: the four ADaM tables, the manifest, and the study's own analysis
+    definitions (``definitions``, ``{}`` = the defaults; their flags are the ADSL columns
+    ``definition:<name>``, see :mod:`ixathaldex.data.definitions`)."""
 
     cut: str
     path: Path
@@ -49,6 +54,7 @@ class Snapshot:
     adtte: "object" = field(repr=False)
     adrs: "object" = field(repr=False)
     adae: "object" = field(repr=False)
+    definitions: dict = field(default_factory=dict)
 
     @property
     def cutoff(self) -> dt.date:
@@ -61,6 +67,13 @@ class Snapshot:
     @property
     def checksum(self) -> str:
         return short_checksum(self.manifest)
+
+    @property
+    def mapping_text(self) -> str | None:
+        """The study mapping this snapshot was made with (the kept copy), None if it had none."""
+        if not self.manifest.get("mapping"):
+            return None
+        return (self.path / MAPPING_COPY).read_text(encoding="utf-8")
 
 
 def load_snapshot(cut: str, root: Path | None = None, validate: bool = True) -> Snapshot:
@@ -78,7 +91,14 @@ def load_snapshot(cut: str, root: Path | None = None, validate: bool = True) -> 
         for name in DATA_FILES
     }
     tables = {k: coerce_types(k, v) for k, v in tables.items()}
-    return Snapshot(cut=cut, path=folder, manifest=manifest, **tables)
+    taken = [c for c in tables["adsl"].columns if str(c).startswith(COLUMN_PREFIX)]
+    if taken:
+        raise SnapshotError(f"{folder.name}/adsl.csv: column {taken[0]!r} uses the reserved prefix "
+                            f"{COLUMN_PREFIX!r} (docs/real-data.md)")
+    definitions = load_definitions(folder)
+    for name, column in derive_definition_columns(tables["adsl"], definitions).items():
+        tables["adsl"][name] = column
+    return Snapshot(cut=cut, path=folder, manifest=manifest, definitions=definitions, **tables)
 
 
 def _plain_sources(source: Path) -> dict[str, Path]:
@@ -110,6 +130,8 @@ def _write_mapped(mapped: dict, mapping: StudyMapping, tmp: Path) -> dict:
     for name, d in mapped.items():
         write_canonical(d.table, tmp / f"{name}.csv")
     (tmp / MAPPING_COPY).write_text(mapping.text, encoding="utf-8")
+    if mapping.definitions:
+        (tmp / DEFINITIONS_COPY).write_text(format_definitions_file(mapping.definitions), encoding="utf-8")
     return {d.source.name: {"dataset": name, "format": d.source.format, "sha256": d.source.sha256}
             for name, d in mapped.items()}
 

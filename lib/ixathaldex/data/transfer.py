@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ixathaldex.data.mapping import DATASETS, StudyMapping, parse_condition
+from ixathaldex.data.definitions import definition_problems, describe_definition
+from ixathaldex.data.mapping import DATASETS, StudyMapping, evaluate_condition, parse_condition
 from ixathaldex.data.readers import SourceTable, read_source, sas_date
 from ixathaldex.data.schema import SCHEMA, TTE_PARAM
 from ixathaldex.exceptions import SnapshotError
@@ -136,18 +137,8 @@ def _flag(m, d, keys, col, condition: str) -> None:
         _err(m, d, keys + ("flag",), src_col, f"the flag condition of {col} names a column not in the table")
         return
     s = d.table[src_col]
-    num = pd.to_numeric(s, errors="coerce")
     try:
-        ref = float(value) if not isinstance(value, list) else None
-    except ValueError:
-        ref = None
-    x = num if ref is not None else s
-    ref = value if ref is None else ref
-    ops = {"==": lambda a: a == ref, "!=": lambda a: a != ref, ">": lambda a: a > ref, ">=": lambda a: a >= ref,
-           "<": lambda a: a < ref, "<=": lambda a: a <= ref, "in": lambda a: a.isin(ref),
-           "not in": lambda a: ~a.isin(ref)}
-    try:
-        hit = ops[op](x)
+        hit = evaluate_condition(s, op, value)
     except TypeError:
         _err(m, d, keys + ("flag",), src_col, f"cannot compare text with {op} {value!r}")
         return
@@ -233,6 +224,10 @@ def derive_transfer(folder: Path, m: StudyMapping) -> dict[str, Mapped]:
     """Every dataset of the transfer mapped; raises one SnapshotError listing every mapping error."""
     out = {name: map_dataset(m, folder, name) for name in DATASETS}
     errors = [e for d in out.values() for e in d.errors]
+    adsl = out["adsl"]
+    for name, entry in m.definitions.items():
+        errors += [f"{m.at('definitions', name)}: adsl ({adsl.source.name}), {p}"
+                   for p in definition_problems({name: entry}, adsl.table)]
     if errors:
         raise SnapshotError(f"{len(errors)} mapping error(s):\n" + "\n".join(f"  - {e}" for e in errors))
     return out
@@ -246,4 +241,7 @@ def format_transfer(mapped: dict[str, Mapped], m: StudyMapping) -> str:
         lines.append(f"{d.name}.csv <- {d.source.name} ({d.source.format}, {len(d.table)} rows, "
                      f"sha256 {d.source.sha256[:12]}…)")
         lines += [f"  {k}: {v}" for k, v in d.report]
+    lines.append("definitions: " + ("; ".join(f"{n} <- {describe_definition(n, m.definitions)}"
+                                               for n in m.definitions) or "the defaults (none pointed at "
+                                    "the study's own flags)"))
     return "\n".join(lines)

@@ -7,6 +7,15 @@ separators the ids themselves use (``-``, ``.``, …), so ``204.01.0007`` is fou
 ``patient 204.01.0007.`` and ``0007A`` in ``id=0007A;``, but not inside ``X0007AB``. One pass over
 each file and a set lookup per token keeps the check linear in the site's size, whatever the number
 of patients.
+
+Purely numeric ids are ordinary numbers on a page as well (``1007`` patients-days, the year
+``2018``), so (docs/decisions.md, "Subject ids that are plain numbers"):
+
+- a ``SUBJID`` made only of digits and at most ``MAX_PLAIN_NUMBER_DIGITS`` long is not searched
+  (the subject's ``USUBJID``, which normally contains it, still is);
+- an id made only of digits is not taken from inside a longer run made only of digits and
+  separators (``0.00012345`` or ``12345.6`` are numbers, not the SUBJID ``12345``); as a whole
+  token, or inside a run with letters (``patient-12345``), it is still found.
 """
 
 from __future__ import annotations
@@ -21,13 +30,15 @@ from pathlib import Path
 MIN_ID_LENGTH = 4
 #: the columns of ``adsl.csv`` whose values are subject ids
 ID_COLUMNS = ("USUBJID", "SUBJID")
+#: a SUBJID of only digits and at most this long is an ordinary number, not searched
+MAX_PLAIN_NUMBER_DIGITS = 4
 #: paths shorter than this are not searched as local paths (``/``, ``/tmp`` are everywhere)
 MIN_PATH_LENGTH = 5
 SNIFF_BYTES = 8192
 
 
 def load_subject_ids(snapshot_folders: list[Path]) -> set[str]:
-    """Every ``USUBJID`` and ``SUBJID`` value (of at least ``MIN_ID_LENGTH`` characters) in the
+    """Every ``USUBJID`` and ``SUBJID`` value that is searched (:func:`is_searched_id`) in the
     ``adsl.csv`` of each snapshot folder (ADSL lists every subject of the cut)."""
     ids: set[str] = set()
     for folder in snapshot_folders:
@@ -37,14 +48,22 @@ def load_subject_ids(snapshot_folders: list[Path]) -> set[str]:
         with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.reader(fh)
             header = next(reader, [])
-            cols = [i for i, name in enumerate(header) if name.strip().upper() in ID_COLUMNS]
+            cols = [(i, name.strip().upper()) for i, name in enumerate(header)
+                    if name.strip().upper() in ID_COLUMNS]
             for row in reader:
-                for i in cols:
-                    if i < len(row):
-                        value = row[i].strip()
-                        if len(value) >= MIN_ID_LENGTH:
-                            ids.add(value)
+                for i, name in cols:
+                    if i < len(row) and is_searched_id(row[i].strip(), name):
+                        ids.add(row[i].strip())
     return ids
+
+
+def is_searched_id(value: str, column: str = "USUBJID") -> bool:
+    """Whether a subject id of ``column`` is searched in published files: at least
+    ``MIN_ID_LENGTH`` characters, and a SUBJID not a plain number of at most
+    ``MAX_PLAIN_NUMBER_DIGITS`` digits."""
+    if len(value) < MIN_ID_LENGTH:
+        return False
+    return not (column == "SUBJID" and value.isdigit() and len(value) <= MAX_PLAIN_NUMBER_DIGITS)
 
 
 class IdMatcher:
@@ -74,15 +93,18 @@ class IdMatcher:
         return found
 
     def inner(self, run: str) -> set[str]:
-        """Ids made of consecutive separator-delimited parts of a longer run."""
+        """Ids made of consecutive separator-delimited parts of a longer run; an id of digits only
+        is not taken from a run of digits and separators (``0.00012345``): that is a number."""
+        numeric = self.split.sub("", run).isdigit()
         starts = [0] + [m.end() for m in self.split.finditer(run)]
         ends = [m.start() for m in self.split.finditer(run)] + [len(run)]
         found = set()
         for a in range(len(starts)):
             for k in self.parts:
                 b = a + k - 1
-                if b < len(ends) and run[starts[a]:ends[b]] in self.ids:
-                    found.add(run[starts[a]:ends[b]])
+                part = run[starts[a]:ends[b]] if b < len(ends) else None
+                if part in self.ids and not (numeric and part.isdigit()):  # a number inside a number
+                    found.add(part)
         return found
 
 
