@@ -17,8 +17,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps -e .
 	@touch $(STAMP)
 
-## Build every version of the site into _build/site/ (cached, atomic per version).
+## Build every version of the site into _build/site/ (cached, atomic per version), each with its PDF
+## (printed by Debian's Chromium, which ensure-browser.sh installs when it can).
 site: $(STAMP)
+	@bash scripts/ensure-browser.sh
 	$(BIN)/ixathaldex build --jobs $(JOBS)
 
 ## Run the whole test suite (what CI runs).

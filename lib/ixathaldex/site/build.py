@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ixathaldex.claims import registry as claims
-from ixathaldex.claims.notice import is_synthetic
+from ixathaldex.claims.notice import derive_data_notice, is_synthetic
 from ixathaldex.claims.review import write_claims_json
 from ixathaldex.data.manifest import check_cut_id, list_snapshots, read_manifest, short_checksum
 from ixathaldex.data.validate import check_snapshot, manifest_problems
@@ -30,7 +30,7 @@ from ixathaldex.files import file_digest, sha256_bytes, tree_digest, write_if_ch
 from ixathaldex.log import configure, logger
 from ixathaldex.paths import Project, load_yaml, use_project
 from ixathaldex.site import execute as ex
-from ixathaldex.site import leaks
+from ixathaldex.site import leaks, pdf
 from ixathaldex.site import stage as st
 from ixathaldex.site.withdraw import load_withdrawn, refresh_site
 
@@ -90,7 +90,8 @@ def check_complete(version: str, results_path: Path, settings: dict) -> None:
 
 def version_key(project: Project, version: str, jobs: list, package: str, settings: dict) -> str:
     """What a version's pages depend on: its notebooks' keys, the code, configs, lock and book/."""
-    parts = [version, package, settings["base_url"], str(settings["allow_patient_level"])]
+    parts = [version, package, settings["base_url"], str(settings["allow_patient_level"]),
+             "pdf" if pdf.pdf_unavailable_reason() is None else "no pdf"]
     parts += [f"{j.label}={j.key}" for j in jobs]
     parts += [file_digest(project.root / n) for n in ("_config.yml", "_toc.yml", "requirements.lock")]
     parts.append(tree_digest(project.root / "book"))
@@ -160,6 +161,7 @@ class Build:
     commit: str = ""
     build_date: str = ""
     subject_ids: frozenset | None = None              # every snapshot's USUBJID/SUBJID (the check)
+    pdf_reason: str | None = None                     # why no PDF is printed (None: each version gets one)
     report: BuildReport = field(default_factory=BuildReport)
 
     @classmethod
@@ -313,6 +315,9 @@ class Build:
         publish them together; the temporary folder is always removed."""
         self.outdated = self.find_outdated()
         self.commit, self.build_date = st.code_commit(self.project.root), st.today_utc()
+        self.pdf_reason = pdf.pdf_unavailable_reason()
+        if self.pdf_reason and self.outdated:
+            logger.warning("no PDF of the versions: %s", self.pdf_reason)
         tmp_root = self.project.build_dir / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix="build-", dir=tmp_root))
@@ -346,6 +351,8 @@ class Build:
         t = time.perf_counter()
         html_dir = self.build(version, self.stage(version), out)
         self.check(version, html_dir)
+        if self.provenance[version]["pdf"]:
+            self.print_pdf(version, html_dir)
         stamp = {"key": self.outdated[version], "provenance": self.provenance[version]}
         (html_dir / st.STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
         logger.info("  %-10s %-32s %-8s %6.1f s", version, "jupyter-book build", "built", time.perf_counter() - t)
@@ -356,7 +363,8 @@ class Build:
         (in ``_static/``, read by the {claim} role) and the generated config; returns the config's path."""
         manifest = read_manifest(self.project.snapshot_root / version)
         prov = self.provenance[version] = st.provenance(version, manifest, short_checksum(manifest),
-                                                        self.commit, self.build_date)
+                                                        self.commit, self.build_date,
+                                                        "" if self.pdf_reason else pdf.pdf_name(version))
         runs = self.results[version].parent
         config = st.stage_version(
             self.project.build_dir / "stage" / version, self.project.root,
@@ -388,6 +396,16 @@ class Build:
         st.check_no_local_paths(html_dir, version, leaks.local_paths(
             self.project.root, self.project.build_dir, self.project.snapshot_root, self.project.cache,
             html_dir.parent.parent.parent))
+
+    def print_pdf(self, version: str, html_dir: Path) -> Path:
+        """The version's PDF (front page, methods, chapters), printed from its checked HTML."""
+        t = time.perf_counter()
+        manifest = read_manifest(self.project.snapshot_root / version)
+        out = pdf.make_pdf(html_dir, [f"{name}.html" for name in self.project.toc_files()],
+                           self.provenance[version], derive_data_notice(manifest)["data_notice"],
+                           str(self.config.get("title") or "IxaThalDex"), f"{self.settings['base_url']}{version}/")
+        logger.info("  %-10s %-32s %-8s %6.1f s", version, "pdf", "printed", time.perf_counter() - t)
+        return out
 
     # ---- 8. publish ----------------------------------------------------------------------------
 

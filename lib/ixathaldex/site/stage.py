@@ -85,8 +85,9 @@ def code_commit(project: Path) -> str:
     return out.stdout.strip() + ("+modified" if dirty.returncode == 0 and dirty.stdout.strip() else "")
 
 
-def provenance(cut: str, manifest: dict, checksum: str, commit: str, build_date: str) -> dict:
-    """The banner's facts of one version; ``data`` is "synthetic" or "trial", from the manifest."""
+def provenance(cut: str, manifest: dict, checksum: str, commit: str, build_date: str, pdf: str = "") -> dict:
+    """The banner's facts of one version; ``data`` is "synthetic" or "trial", from the manifest;
+    ``pdf`` the file name of the version's PDF ("" when the build does not print one)."""
     return {
         "snapshot": cut,
         "cutoff_date": manifest.get("cutoff_date", cut),
@@ -95,6 +96,7 @@ def provenance(cut: str, manifest: dict, checksum: str, commit: str, build_date:
         "commit": commit,
         "build_date": build_date,
         "data": "synthetic" if is_synthetic(manifest) else "trial",
+        "pdf": pdf,
     }
 
 
@@ -111,6 +113,8 @@ def provenance_html(prov: dict) -> str:
     parts.append(f"checksum <code>{e(prov['checksum'])}</code>")
     parts.append(f"code <code>{e(prov['commit'])}</code>")
     parts.append(f"built {e(prov['build_date'])}")
+    if prov.get("pdf") and prov.get("url"):
+        parts.append(f'<a href="{e(prov["url"] + prov["pdf"])}">PDF of this version</a>')
     return '<span class="ixathaldex-provenance">' + " · ".join(parts) + "</span>"
 
 
@@ -125,6 +129,7 @@ def _merge(base: dict, update: dict) -> dict:
 
 def version_config(config: dict, prov: dict, base_url: str) -> dict:
     """This version's Jupyter Book config: the project's, execution off, switcher, provenance."""
+    prov = {**prov, "url": f"{base_url}{prov['snapshot']}/"}
     cfg = json.loads(json.dumps(config))  # deep copy
     cfg.pop("ixathaldex", None)
     cfg["only_build_toc_files"] = True
@@ -136,7 +141,8 @@ def version_config(config: dict, prov: dict, base_url: str) -> dict:
             "config": {
                 "version": prov["snapshot"],
                 "release": prov["snapshot"],
-                "html_context": {"ixathaldex_provenance": {**prov, "url": f"{base_url}{prov['snapshot']}/"}},
+                "html_context": {"ixathaldex_provenance": prov},
+                "ixathaldex_pdf": prov.get("pdf", ""),
                 "html_theme_options": {
                     # relative to the version's root (the theme resolves it so): the site's switcher.json
                     "switcher": {"json_url": "../switcher.json", "version_match": prov["snapshot"]},

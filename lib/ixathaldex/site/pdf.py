@@ -1,0 +1,238 @@
+"""The PDF of a version: its front page, methods and every chapter, printed by Chromium.
+
+Choice (docs/decisions.md): Jupyter Book's ``pdfhtml`` builder downloads a browser and a LaTeX
+toolchain is heavy and renders the HTML tables and SVG figures differently; the build already has
+Debian's Chromium (the browser tests use it) and Playwright's Python package, so the PDF is printed
+by Chromium from the version's own built HTML (``page.pdf`` with an outline and tagged PDF).
+
+How: :func:`derive_print_document` joins the article of each page (in the order of the table of
+contents) into one HTML document beside the version's pages: a title page with the facts of the
+provenance banner and the version's data notice, a contents page whose entries link to the chapters,
+then the pages, each starting on a new sheet. Ids are made unique per page (``p<k>-<id>``), links
+between printed pages become links inside the PDF, links to pages that are not printed (the
+reviewer and what-changed pages, downloads) point at the version's address when ``base_url`` is
+absolute and otherwise become plain text. :func:`write_pdf` prints it (A4, numbered pages in the
+footer, PDF bookmarks from the headings). The print document is removed after printing.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from pathlib import Path, PurePosixPath
+from urllib.parse import urldefrag, urlparse
+
+from bs4 import BeautifulSoup
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject, TextStringObject
+
+from ixathaldex.exceptions import BuildError
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+PRINT_NAME = "_print.html"
+#: pages of a version that are not printed: interactive review tools and Sphinx's own pages
+NOT_PRINTED = ("reviewer.html", "changes.html", "search.html", "genindex.html")
+#: elements of a page that have no place on paper
+DROP = (".headerlink", "script", "button", ".ixathaldex-controls", ".toggle-details__summary",
+        ".ixathaldex-downloads", "dialog", "#jb-print-docs-body", ".onlyprint")
+FOOTER = ('<div style="font-size:8px;width:100%;text-align:center;color:#555;">'
+          '{title} · page <span class="pageNumber"></span> of <span class="totalPages"></span></div>')
+PRINT_CSS = """
+@page { size: A4; margin: 16mm 14mm 18mm 14mm; }
+html, body { background: #fff !important; color: #111; }
+body { font-size: 10.5pt; }
+.ixd-print-page { break-before: page; }
+.ixd-print-title h1 { font-size: 24pt; margin-top: 30mm; }
+.ixd-print-facts { border: 1px solid #999; padding: 4mm; margin: 8mm 0; }
+.ixd-print-facts dt { font-weight: 600; } .ixd-print-facts dd { margin: 0 0 2mm 0; }
+.ixd-print-contents { break-before: page; }
+.ixd-print-contents li { margin: 1.5mm 0; }
+img { max-width: 100% !important; height: auto !important; break-inside: avoid; }
+figure, table { break-inside: avoid; }
+table { font-size: 8.5pt; }
+a { color: inherit; text-decoration: none; }
+pre { white-space: pre-wrap; font-size: 8pt; }
+"""
+
+
+def pdf_name(version: str) -> str:
+    """The file name of a version's PDF: ``ixathaldex-<version>.pdf``."""
+    return f"ixathaldex-{version}.pdf"
+
+
+def pdf_unavailable_reason() -> str | None:
+    """Why this machine cannot print a PDF (None when it can)."""
+    if os.environ.get("IXATHALDEX_NO_PDF"):
+        return "IXATHALDEX_NO_PDF is set"
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is absent (install Debian's chromium, as `make site` does)"
+    try:
+        import playwright.sync_api  # noqa: F401  (only to test that it can be imported)
+    except ImportError as exc:  # pragma: no cover - the lock installs it
+        return f"playwright's Python package is missing ({exc})"
+    return None
+
+
+def _page_id(k: int, anchor: str) -> str:
+    return f"p{k}-{anchor}" if anchor else f"p{k}"
+
+
+def _relink(a, page: PurePosixPath, printed: dict[str, int], k: int, version_url: str) -> None:
+    """One link of page ``k``: inside the PDF, to the version's address, or plain text."""
+    href = a.get("href", "")
+    if not href or urlparse(href).scheme or href.startswith("//"):
+        return
+    path, frag = urldefrag(href)
+    target = str(PurePosixPath(os.path.normpath(str(page.parent / path)))) if path else str(page)
+    if target in printed:
+        a["href"] = "#" + _page_id(printed[target], frag)
+    elif version_url.startswith(("http://", "https://")):
+        a["href"] = version_url + target + (f"#{frag}" if frag else "")
+    else:
+        a.unwrap()
+
+
+def _page_article(html_dir: Path, rel: str, k: int, printed: dict[str, int], version_url: str):
+    """The article of one built page, made ready for the print document."""
+    soup = BeautifulSoup((html_dir / rel).read_text(encoding="utf-8"), "html.parser")
+    article = soup.select_one("article.bd-article") or soup.body
+    if article is None:
+        raise BuildError(f"{rel}: no article to print")
+    for selector in DROP:
+        for node in article.select(selector):
+            node.decompose()
+    page = PurePosixPath(rel)
+    for node in article.find_all(id=True):
+        node["id"] = _page_id(k, node["id"])
+    for img in article.find_all("img"):
+        src = img.get("src", "")
+        if src and not urlparse(src).scheme:
+            img["src"] = str(PurePosixPath(os.path.normpath(str(page.parent / src))))
+    for a in article.find_all("a"):
+        _relink(a, page, printed, k, version_url)
+    heading = article.find(["h1", "h2"])
+    title = heading.get_text(" ", strip=True).rstrip("#").strip() if heading else rel
+    return article, title
+
+
+def derive_print_document(html_dir: Path, pages: list[str], prov: dict, notice: str, title: str,
+                          version_url: str = "") -> str:
+    """One HTML document of the version's printed pages (title page, contents, pages)."""
+    printed = {rel: k for k, rel in enumerate(pages, start=1)}
+    articles = [_page_article(html_dir, rel, k, printed, version_url) for rel, k in printed.items()]
+    styles = "".join(f'<link rel="stylesheet" href="{html.escape(href)}">' for href in _stylesheets(html_dir))
+    e = html.escape
+    facts = [("Version (data snapshot)", prov.get("snapshot", "")), ("Data cut-off", prov.get("cutoff_date", "")),
+             ("Data", notice), ("Snapshot checksum", prov.get("checksum", "")),
+             ("Code commit", prov.get("commit", "")), ("Built", prov.get("build_date", ""))]
+    if version_url:
+        facts.append(("Online", version_url))
+    parts = [f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(title)} — {e(prov.get("snapshot", ""))}'
+             f'</title>{styles}<style>{PRINT_CSS}</style></head><body>',
+             f'<section class="ixd-print-title"><h1>{e(title)}</h1>'
+             f'<p>Version {e(prov.get("snapshot", ""))}, data cut-off {e(prov.get("cutoff_date", ""))}</p>'
+             '<dl class="ixd-print-facts">'
+             + "".join(f"<dt>{e(k)}</dt><dd>{e(str(v))}</dd>" for k, v in facts) + "</dl>",
+             '<nav class="ixd-print-contents" aria-label="Contents"><h2>Contents</h2><ol>'
+             + "".join(f'<li><a href="#{_page_id(k, "")}">{e(t)}</a></li>'
+                       for k, (_, t) in enumerate(articles, start=1)) + "</ol></nav></section>"]
+    for k, (article, _) in enumerate(articles, start=1):
+        parts.append(f'<section class="ixd-print-page" id="{_page_id(k, "")}">{article.decode_contents()}</section>')
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def _stylesheets(html_dir: Path) -> list[str]:
+    """The stylesheets of the version's front page (relative to the version's folder)."""
+    soup = BeautifulSoup((html_dir / "index.html").read_text(encoding="utf-8"), "html.parser")
+    return [link["href"] for link in soup.find_all("link", rel="stylesheet") if link.get("href")
+            and not urlparse(link["href"]).scheme]
+
+
+def write_pdf(document: Path, pdf: Path, title: str) -> Path:
+    """Print ``document`` (an HTML file) to ``pdf`` with Chromium: A4, page numbers, bookmarks."""
+    from playwright.sync_api import Error as PlaywrightError  # deferred: only a build that prints needs it
+    from playwright.sync_api import sync_playwright
+
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.set_default_timeout(600_000)
+                page.goto(document.resolve().as_uri(), wait_until="load")
+                page.emulate_media(media="print")
+                page.pdf(path=str(pdf), format="A4", print_background=True, outline=True, tagged=True,
+                         display_header_footer=True, header_template="<div></div>",
+                         footer_template=FOOTER.format(title=html.escape(title)),
+                         margin={"top": "16mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
+            finally:
+                browser.close()
+    except PlaywrightError as exc:
+        raise BuildError(f"PDF {pdf.name}: Chromium could not print it: {exc}") from exc
+    return pdf
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def document_headings(document: str) -> list[str]:
+    """The text of every heading of the print document, in order (what the bookmarks should say)."""
+    soup = BeautifulSoup(document, "html.parser")
+    return [h.get_text(" ", strip=True) for h in soup.find_all(re.compile(r"^h[1-6]$"))]
+
+
+def repair_outline(pdf: Path, headings: list[str]) -> int:
+    """Give each PDF bookmark its heading's text; returns how many titles were repaired.
+
+    Chromium (156) writes the first line of some headings twice into a bookmark's title
+    ("MethodsMethods"); the bookmarks come in the document's order, so each title is matched to the
+    next heading whose text (spaces aside) ends it, and replaced by that text.
+    """
+    writer = PdfWriter(clone_from=PdfReader(str(pdf)))
+    root = writer.root_object.get("/Outlines")
+    if root is None:
+        return 0
+    items, stack = [], [root.get_object().get("/First")]
+    while stack:  # depth first, in document order
+        node = stack.pop()
+        if node is None:
+            continue
+        node = node.get_object()
+        items.append(node)
+        stack.append(node.get("/Next"))
+        stack.append(node.get("/First"))
+    repaired, at = 0, 0
+    for node in items:
+        title = _squeeze(str(node.get("/Title", "")))
+        for k in range(at, len(headings)):
+            if headings[k] and title.endswith(_squeeze(headings[k])):
+                if str(node["/Title"]) != headings[k]:
+                    node[NameObject("/Title")] = TextStringObject(headings[k])
+                    repaired += 1
+                at = k + 1
+                break
+    with open(pdf, "wb") as out:
+        writer.write(out)
+    return repaired
+
+
+def make_pdf(html_dir: Path, pages: list[str], prov: dict, notice: str, title: str,
+             version_url: str = "") -> Path:
+    """Write ``<html_dir>/<pdf_name>`` from the built version in ``html_dir``; returns its path."""
+    printed = [p for p in pages if p not in NOT_PRINTED and (html_dir / p).is_file()]
+    if not printed:
+        raise BuildError(f"version {prov.get('snapshot')}: no page to print")
+    document = html_dir / PRINT_NAME
+    text = derive_print_document(html_dir, printed, prov, notice, title, version_url)
+    document.write_text(text, encoding="utf-8")
+    try:
+        out = write_pdf(document, html_dir / pdf_name(str(prov.get("snapshot"))), title)
+    finally:
+        document.unlink(missing_ok=True)
+    repair_outline(out, document_headings(text))
+    return out
