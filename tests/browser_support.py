@@ -30,6 +30,21 @@ DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 375, "height": 812}
 
 
+#: the browser's patience, in ms: a page's load and each condition waited on. It scales with how busy
+#: the machine is (the load average per core, at least 1), so a loaded two-core CI runner waits longer
+#: instead of failing; ``IXATHALDEX_BROWSER_TIMEOUT`` (seconds) sets the base.
+BASE_TIMEOUT_S = float(os.environ.get("IXATHALDEX_BROWSER_TIMEOUT", "60"))
+
+
+def browser_timeout_ms() -> int:
+    """The timeout for one browser action now: the base × max(1, load average per core)."""
+    try:
+        load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    except OSError:  # pragma: no cover - no load average on this platform
+        load = 1.0
+    return int(1000 * BASE_TIMEOUT_S * max(1.0, load))
+
+
 def under_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -62,6 +77,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         ".json": "application/json",
         ".svg": "image/svg+xml",
         ".js": "text/javascript",
+        ".pdf": "application/pdf",
     }
 
     def log_message(self, *args):  # keep pytest output clean

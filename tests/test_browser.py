@@ -15,7 +15,7 @@ from urllib.parse import unquote, urldefrag, urlparse
 import pytest
 
 from browser_support import (CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, SITE, StaticServer,
-                             browser_unavailable_reason, parse_page, require, under_ci, versions)
+                             browser_timeout_ms, browser_unavailable_reason, parse_page, require, versions)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -98,10 +98,14 @@ class PageLog:
 
 
 def open_page(browser, url, viewport=DESKTOP):
+    """A page loaded in a fresh context; every wait on it uses the load-scaled timeout."""
     context = browser.new_context(viewport=viewport)
+    context.set_default_timeout(browser_timeout_ms())
+    context.set_default_navigation_timeout(browser_timeout_ms())
     page = context.new_page()
     log = PageLog(page)
-    page.goto(url, wait_until="networkidle")
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")  # the switcher's JSON and the fonts: waited on, not timed
     return context, page, log
 
 
@@ -111,7 +115,7 @@ def test_root_lands_on_newest_version(browser, server, all_versions):
     newest = all_versions[0]
     context, page, log = open_page(browser, server.url + "/")
     try:
-        page.wait_for_url(re.compile(rf"/{re.escape(newest)}/"), timeout=15000)
+        page.wait_for_url(re.compile(rf"/{re.escape(newest)}/"))
         assert f"/{newest}/" in page.url
         # the redirect itself aborts the first document request: that is the redirect working
         errors = [e for e in log.errors if not (e.startswith(f"request failed: {server.url}/ ")
@@ -212,12 +216,12 @@ def test_switching_version_keeps_the_page(browser, server, all_versions):
     context, page, _ = open_page(browser, f"{server.url}/{older}/{rel}")
     try:
         # the theme fills the menu from switcher.json after the page loads
-        page.wait_for_selector(".version-switcher__menu a", state="attached", timeout=15000)
+        page.wait_for_selector(".version-switcher__menu a", state="attached")
         page.locator(".version-switcher__button").first.click()
         names = page.locator(".version-switcher__menu").first.locator("a").all_inner_texts()
         assert all(any(v in n for n in names) for v in all_versions), names
         page.locator(".version-switcher__menu").first.get_by_text(newest).first.click()
-        page.wait_for_url(re.compile(rf"/{re.escape(newest)}/"), timeout=15000)
+        page.wait_for_url(re.compile(rf"/{re.escape(newest)}/"))
         assert page.url.endswith(f"/{newest}/{rel}"), page.url
     finally:
         context.close()
@@ -225,12 +229,15 @@ def test_switching_version_keeps_the_page(browser, server, all_versions):
 
 def test_downloads_have_the_right_content_type(browser, server, site, all_versions):
     context = browser.new_context()
+    context.set_default_timeout(browser_timeout_ms())
     try:
         for version in all_versions:
             base = f"{server.url}/{version}/"
             checks = {f"_sources/chapters/{p.stem}.ipynb": "ipynb"
                       for p in (site / version / "chapters").glob("*.html")}
             checks["claims.json"] = "json"
+            for pdf in (site / version).glob("*.pdf"):
+                checks[pdf.name] = "pdf"
             for csv in (site / version).rglob("*.csv"):
                 checks[str(csv.relative_to(site / version))] = "csv"
             assert any(kind == "csv" for kind in checks.values()), f"{version}: no table CSV downloads"
@@ -246,6 +253,8 @@ def test_downloads_have_the_right_content_type(browser, server, site, all_versio
                 elif kind == "json":
                     assert "json" in ctype, (rel, ctype)
                     assert json.loads(body), rel
+                elif kind == "pdf":
+                    assert ctype == "application/pdf" and body.startswith(b"%PDF-"), (rel, ctype)
                 else:
                     assert ctype.startswith("text/csv"), (rel, ctype)
                     assert body.count(b"\n") >= 2, rel
@@ -318,9 +327,16 @@ def test_screenshots_for_people(browser, server, all_versions):
         for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
             context, page, _ = open_page(browser, f"{server.url}/{version}/{rel}", viewport=viewport)
             try:
+                # the viewport, not the full page: the reviewer page is tens of thousands of px tall,
+                # and a full-page capture of it is what timed out on a busy machine
                 out = SCREENSHOTS / f"{name}-{width_name}.png"
-                page.screenshot(path=str(out), full_page=True)
+                page.screenshot(path=str(out))
                 written.append(out)
+                first_table = page.locator("article table").first
+                if first_table.count():
+                    out = SCREENSHOTS / f"{name}-{width_name}-first-table.png"
+                    first_table.screenshot(path=str(out))
+                    written.append(out)
             finally:
                 context.close()
     assert all(p.stat().st_size > 10_000 for p in written), [(p.name, p.stat().st_size) for p in written]
@@ -333,7 +349,7 @@ def test_reviewer_filter_and_sort_work(browser, server, all_versions):
     context, page, log = open_page(browser, f"{server.url}/{version}/reviewer.html")
     try:
         table = page.locator("table#ixathaldex-claims[data-ixathaldex-ready='true']")
-        table.wait_for(timeout=15000)
+        table.wait_for()
         rows = table.locator("tbody tr")
         total = rows.count()
         verdicts = rows.evaluate_all("rs => rs.map(r => r.dataset.verdict)")
@@ -377,9 +393,9 @@ def test_claim_links_in_prose_reach_their_reviewer_row(browser, server, all_vers
         assert "reviewer.html#claim-" in href and "published" in title.lower()
         claim_id = href.split("#claim-", 1)[1]
         first.click()
-        page.wait_for_url(re.compile(r"reviewer\.html#claim-"), timeout=15000)
+        page.wait_for_url(re.compile(r"reviewer\.html#claim-"))
         row = page.locator(f"tr[data-claim='{claim_id}']")
-        row.wait_for(timeout=15000)
+        row.wait_for()
         assert "ixathaldex-target" in (row.get_attribute("class") or "")
     finally:
         context.close()
