@@ -212,11 +212,14 @@ def _table2b_split(by) -> list[dict]:
 def gain1q_known(by) -> tuple[int | None, str]:
     """Patients with a gain-of-1q21 result in Table 2B: the positives plus the denominator the printed
     negative percentage allows for the responders the other splits leave (None when none fits)."""
-    total = sum(_k_of(by, p, n)[0] for p, n in (("t2b.hr.pos.orr.pct", value_of(by, "t1.cyto.hr.n")),
-                                                ("t2b.hr.neg.orr.pct", sum_of(by, [(1, "fish.available.n"),
-                                                                                   (-1, "t1.cyto.hr.n")]))))
+    ks = [_k_of(by, p, n) for p, n in (("t2b.hr.pos.orr.pct", value_of(by, "t1.cyto.hr.n")),
+                                       ("t2b.hr.neg.orr.pct", sum_of(by, [(1, "fish.available.n"),
+                                                                          (-1, "t1.cyto.hr.n")])))]
     pos_n = int(value_of(by, "t1.cyto.gain1q.n"))
-    k_pos = _k_of(by, "t2b.gain1q.pos.orr.pct", pos_n)[0]
+    k_pos = _k_of(by, "t2b.gain1q.pos.orr.pct", pos_n)
+    if not all(ks) or not k_pos:
+        return None, "the high-risk split or the gain-positive percentage allows no whole count of responders"
+    total, k_pos = ks[0][0] + ks[1][0], k_pos[0]
     dens = allowed_denominators(total - k_pos, float(value_of(by, "t2b.gain1q.neg.orr.pct")),
                                 printed_decimals(by["t2b.gain1q.neg.orr.pct"]), int(value_of(by, "fish.available.n")))
     if not dens:
