@@ -97,10 +97,11 @@ def test_unprinted_statistic_becomes_checkable_once_printed(registries):
 # ----------------------------------------------------------------------------- no finding is constant
 def perturbations(v):
     if isinstance(v, str):
-        return [5.0, 0.5, 0.00001]
+        return [5.0, 0.5, 0.00001, 99.0]
     if isinstance(v, int):
-        return [v + 1, v - 1, v + 7, 2 * v + 3]
-    return [round(v + 0.1, 6), v * 1.5 + 0.05, v * 0.5, v + 5, 0.5, 0.001]
+        return [v + 1, v - 1, v + 2, v - 2, v + 7, 2 * v + 3, 10 * v + 100, 0]
+    return [round(v + d, 6) for d in (0.1, -0.1, 0.2, -0.2)] + [v * 1.5 + 0.05, v * 0.5, v + 5, 0.5, 0.001, 0.0,
+                                                                 99.0, 10 * v + 100]
 
 
 def family_functions(by):

@@ -113,7 +113,8 @@ def _percentage_row(by, cid, k, n, ids, fid, note="") -> dict:
                      else f"; no denominator near {n:g} gives {show(by, cid)}% for {k:g}")
         explanation = {"consistent": "The printed percentage is the count over its denominator.",
                        "rounding": "The count and denominator are right; the percentage was printed with a slip.",
-                       "inconsistent": "The printed percentage is not the printed count over its denominator."}
+                       "inconsistent": "The printed percentage is not the printed count over its denominator.",
+                       "not checkable": "The denominator is not a positive count."}
         return finding(fid, "percentage", [cid] + ids, by, published, text, verdict, explanation[verdict] + note,
                        c.get("note", "") if verdict != "consistent" else "")
     return _grim_row(by, cid, n, ids, fid, published)

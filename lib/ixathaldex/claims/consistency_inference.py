@@ -128,8 +128,12 @@ def _reciprocal_hundredths(v: float) -> int | None:
 
 
 def _hr_rows(by, hid, lid, uid, pid) -> list[dict]:
-    hr, lo, hi = (float(value_of(by, x)) for x in (hid, lid, uid))
+    hr, lo, hi = (median_value(value_of(by, x)) for x in (hid, lid, uid))
     p_pr = by[pid]["published"]
+    if not (0 < lo < hi < math.inf and 0 < hr < math.inf):
+        return [finding("hr.wald." + hid, "hazard ratio", [hid, lid, uid, pid], by, f"HR {show(by, hid)} "
+                        f"({show(by, lid)}-{show(by, uid)})", "not a positive HR inside a positive interval",
+                        "inconsistent", "A hazard ratio and its CI are positive, with the HR inside the CI.")]
     se = (math.log(hi) - math.log(lo)) / (2 * Z975)
     z = math.log(hr) / se
     p_wald = 2 * norm.sf(abs(z))

@@ -45,8 +45,6 @@ SUMS = [
     ("fish.partition", _terms("fish.hr_or_gain1q.n", "t1.cyto.none.n"), "==", _terms("fish.available.n")),
     ("fish.hr_union", _terms("fish.t414.n", "fish.del17p.n"), ">=", _terms("t1.cyto.hr.n")),
     ("fish.hr_union_max", _terms("t1.cyto.hr.n"), ">=", _terms("fish.t414.n")),
-    ("fish.risk3_partition", _terms("t1.cyto.gain1q.n", "t1.cyto.hr.n", "t1.cyto.none.n"), "==",
-     _terms("fish.available.n")),
     ("fish.union_le_sum", _terms("fish.hr_or_gain1q.n"), "<=", _terms("t1.cyto.hr.n", "t1.cyto.gain1q.n")),
     ("fish.union_ge_gain", _terms("fish.hr_or_gain1q.n"), ">=", _terms("t1.cyto.gain1q.n")),
     ("t1.prior.union", [(1, "t1.prior.pi.n"), (1, "t1.prior.imid.n"), (-1, "t1.prior.pi_and_imid.n")], "<=",

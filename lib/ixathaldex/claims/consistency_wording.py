@@ -83,7 +83,7 @@ def _largest_row(by, a) -> dict:
     if presence(by, ids) != "all":
         return finding("wording." + a["id"], "wording", ids, by, a["statement"], "missing claims", "not checkable",
                        "The check needs hazard ratios the registry does not hold.", section=section_of(a["location"]))
-    strength = {i: max(float(value_of(by, i)), 1 / float(value_of(by, i))) for i in ids}
+    strength = {i: max(float(value_of(by, i)), 1 / max(float(value_of(by, i)), 1e-12)) for i in ids}
     ok = all(strength[a["statistic"]] > strength[o] for o in a["others"])
     text = "; ".join(f"{i}: HR {show(by, i)} (strength {strength[i]:.2f})" for i in ids)
     return finding("wording." + a["id"], "wording", ids, by, a["statement"], text,
