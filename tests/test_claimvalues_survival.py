@@ -128,8 +128,7 @@ def test_every_registry_claim_of_both_chapters_has_a_value(values):
     claims = yaml.safe_load((ROOT / "data" / "published" / "claims.yaml").read_text())["claims"]
     ids = {c["id"] for c in claims if c["chapter"] in ("survival", "prognostic")}
     assert not set(surv) & set(prog), "a claim would be glued by both pages"
-    # os.gfr.p is computed for the chapter but not printed by the paper (an assertion, issue 11)
-    assert (set(surv) | set(prog)) - {"os.gfr.p"} == ids
+    assert set(surv) | set(prog) == ids
     for k, v in {**surv, **prog}.items():
         assert v == "NR" or (type(v) in (int, float) and math.isfinite(v)), (k, v)
 

@@ -172,11 +172,13 @@ def test_every_contradiction_has_an_explanation_and_most_a_reading(real):
     assert (bad["recomputed"].str.len() > 0).all()
 
 
-def test_os_gfr_is_an_assertion_not_a_claim():
+def test_os_gfr_is_an_assertion_not_a_printed_p(real):
     ids = {c["id"] for c in load_claims()}
-    assert "os.gfr.p" not in ids
     assert any(a["id"] == "discussion.os.gfr.shorter" and a["statistic"] is None
                for a in load_assertions(claim_ids=ids))
+    # no finding treats the unprinted OS p by GFR as a printed number
+    assert not any("os.gfr.p" in c for c in real["claims"])
+    assert verdict_of(real, "selection.os.univ.gfr60.p") == "not checkable"
 
 
 def test_consistency_json_round_trips(real, tmp_path):

@@ -183,6 +183,8 @@ def derive_hazard_ratio_checks(by: Mapping[str, Mapping]) -> list[dict]:
             text = ("HR > 1 expected: the group has the shorter median" if m_exp < m_ref else
                     "HR < 1 expected: the group has the longer median")
         lo, hi = float(value_of(by, lid)), float(value_of(by, uid))
+        if min(hr, lo, hi) <= 0:
+            continue  # reported by the Wald finding
         rows.append(finding("hr.direction." + hid, "hazard ratio", [hid, *medians], by,
                             f"HR {show(by, hid)}; medians {show(by, medians[0])} vs {show(by, medians[1])}", text,
                             verdict, "A group with the shorter median has the higher hazard.",
