@@ -1,14 +1,23 @@
 """The recheck of the paper's printed arithmetic: hand-made mini registries and the real registry."""
 
-import pytest
+import copy
+import json
 
-from ixathaldex.claims.consistency import table_consistency
-from ixathaldex.claims.printed import COLUMNS, grim_counts, pct_matches
+import pytest
+import yaml
+
+from ixathaldex.claims.assertions import load_assertions, validate_assertions
+from ixathaldex.claims.consistency import table_consistency, write_consistency_json
+from ixathaldex.claims.consistency_readings import BEGIN, END, format_findings_markdown
+from ixathaldex.claims.printed import COLUMNS, RECHECK_VERDICTS, allowed_denominators, grim_counts, pct_matches
+from ixathaldex.claims.registry import ID_PATTERN, load_claims
+from ixathaldex.exceptions import ClaimsError
+from ixathaldex.paths import Project
 
 
 def claim(id, published, rule="exact", **kw):
-    return {"id": id, "locations": ["somewhere"], "quantity": id, "population": "ITT", "published": published,
-            "unit": "count", "rule": rule, "chapter": "patients", **kw}
+    return {"id": id, "locations": ["Table 9, somewhere"], "quantity": id, "population": "ITT",
+            "published": published, "unit": "count", "rule": rule, "chapter": "patients", **kw}
 
 
 def pct(id, published, numerator=None, denominator=None, decimals=1):
@@ -21,84 +30,81 @@ def pct(id, published, numerator=None, denominator=None, decimals=1):
     return c
 
 
-def rows_for(df, cid):
-    return df[df["claims"].str.split(", ").apply(lambda ids: cid in ids)]
+def verdict_of(df, fid):
+    return df.set_index("id").loc[fid, "verdict"]
 
 
 # ----------------------------------------------------------------------------- helpers
-def test_grim_counts():
+def test_grim_counts_and_allowed_denominators():
     assert grim_counts(51.1, 90, 1) == [46]
     assert grim_counts(69.2, 29, 1) == []
     assert grim_counts(69.2, 26, 1) == [18]
     assert grim_counts(19.9, 90, 1) == []
     assert pct_matches(26, 90, 28.9, 1) and not pct_matches(26, 90, 28.8, 1)
+    assert 41 in allowed_denominators(5, 12.2, 1) and 43 not in allowed_denominators(5, 12.2, 1)
 
 
 # ----------------------------------------------------------------------------- mini registries
-def test_planted_wrong_percentage_is_flagged_and_right_one_is_not():
+def test_percentages_four_ways():
     mini = [claim("flow.itt.n", 90),
             claim("t.a.n", 46), pct("t.a.pct", 51.1, "t.a.n", "flow.itt.n"),     # right
             claim("t.b.n", 46), pct("t.b.pct", 52.1, "t.b.n", "flow.itt.n"),     # planted wrong
-            pct("t.c.pct", 19.9, denominator="flow.itt.n"),                      # GRIM impossible
-            pct("t.d.pct", 20.0, denominator="flow.itt.n")]                      # GRIM possible
-    df = table_consistency(mini)
+            claim("t.c.n", 23), pct("t.c.pct", 25.5, "t.c.n", "flow.itt.n"),     # truncated
+            pct("t.d.pct", 19.9, denominator="flow.itt.n"),                      # GRIM impossible
+            pct("t.e.pct", 20.0, denominator="flow.itt.n")]                      # GRIM possible
+    df = table_consistency(mini, assertions=[])
     assert list(df.columns) == COLUMNS
-    v = {r["claims"].split(", ")[0]: r["verdict"] for _, r in df.iterrows()}
-    assert v["t.a.pct"] == "consistent"
-    assert v["t.b.pct"] == "inconsistent"
-    assert v["t.c.pct"] == "inconsistent"
-    assert v["t.d.pct"] == "consistent"
+    assert verdict_of(df, "pct.t.a.pct") == "consistent"
+    assert verdict_of(df, "pct.t.b.pct") == "inconsistent"
+    assert verdict_of(df, "pct.t.c.pct") == "rounding"
+    assert "truncated" in df.set_index("id").loc["pct.t.c.pct", "recomputed"]
+    assert verdict_of(df, "pct.t.d.pct") == "inconsistent"
+    assert verdict_of(df, "pct.t.e.pct") == "consistent"
+    assert df.set_index("id").loc["pct.t.a.pct", "section"] == "Table 9"
+    assert df.set_index("id").loc["pct.t.a.pct", "claims"][0] == "t.a.pct"
 
 
-def test_truncated_percentage_is_explained():
-    mini = [claim("flow.itt.n", 90), claim("t.iii.n", 23), pct("t.iii.pct", 25.5, "t.iii.n", "flow.itt.n")]
-    row = table_consistency(mini).iloc[0]
-    assert row["verdict"] == "inconsistent" and "truncated" in row["implied"]
-
-
-def test_restated_quantity_and_sums_on_a_mini_registry():
-    mini = [claim("flow.itt.n", 90), claim("flow.pp.n", 76),
-            claim("flow.early_stop.pd.n", 9), claim("flow.early_stop.toxicity.n", 2),
-            claim("flow.early_stop.withdrawal.n", 1), claim("flow.early_stop.physician.n", 3),  # planted: 15 != 14
-            claim("flow.mnt.n", 43), claim("flow.mnt.n_discussion", 43)]
-    df = table_consistency(mini)
-    flow = df[df["printed"] == "stopped before two cycles = ITT - PP"]
-    assert flow["verdict"].tolist() == ["inconsistent"]
-    rest = df[df["check"] == "same quantity printed twice"]
-    assert rest["verdict"].tolist() == ["consistent"]
-
-
-def test_hazard_ratio_checks_on_a_mini_registry():
-    base = [claim("pfs.gain1q.pos.median", 7.0, "median"), claim("pfs.gain1q.neg.median", 11.6, "median"),
-            claim("pfs.cox.gain1q.hr.ci_low", 0.88, "hr"), claim("pfs.cox.gain1q.hr.ci_high", 3.03, "hr")]
-    good = base + [claim("pfs.cox.gain1q.hr", 1.64, "hr"), claim("pfs.cox.gain1q.p", 0.11, "pvalue")]
-    df = table_consistency(good)
-    assert set(df["verdict"]) == {"consistent"}
-    assert set(df["check"]) >= {"HR CI vs p (Wald, log scale)", "HR direction vs medians",
-                                "HR CI symmetric on the log scale"}
-    bad = base + [claim("pfs.cox.gain1q.hr", 1.64, "hr"), claim("pfs.cox.gain1q.p", 0.001, "pvalue")]
-    df = table_consistency(bad)
-    assert df.set_index("check").loc["HR CI vs p (Wald, log scale)", "verdict"] == "inconsistent"
+def test_same_count_printed_with_two_percentages():
+    mini = [claim("flow.itt.n", 90), claim("t.a.n", 23), pct("t.a.pct", 25.5, "t.a.n", "flow.itt.n"),
+            claim("t.b.n", 23), pct("t.b.pct", 25.6, "t.b.n", "flow.itt.n")]
+    assert verdict_of(table_consistency(mini, assertions=[]), "twice.t.a.pct") == "rounding"
+    mini[2]["published"] = 25.6
+    assert verdict_of(table_consistency(mini, assertions=[]), "twice.t.a.pct") == "consistent"
+    mini[2]["published"] = 25.2
+    assert verdict_of(table_consistency(mini, assertions=[]), "twice.t.a.pct") == "inconsistent"
 
 
 def test_fisher_check_on_a_mini_registry():
     def mini(p):
         return [claim("fish.available.n", 61), claim("t1.cyto.hr.n", 18),
-                pct("t2b.hr.pos.orr.pct", 61.1, denominator="t1.cyto.hr.n"),
-                pct("t2b.hr.neg.orr.pct", 51.2),
+                pct("t2b.hr.pos.orr.pct", 61.1, denominator="t1.cyto.hr.n"), pct("t2b.hr.neg.orr.pct", 51.2),
                 claim("t2b.hr.p", p, "pvalue")]
-    ok = table_consistency(mini(0.5778))
-    assert ok[ok["check"] == "Fisher p vs implied 2x2"]["verdict"].tolist() == ["consistent"]
-    bad = table_consistency(mini(0.01))
-    assert bad[bad["check"] == "Fisher p vs implied 2x2"]["verdict"].tolist() == ["inconsistent"]
+    assert verdict_of(table_consistency(mini(0.5778), assertions=[]), "fisher.t2b.hr.p") == "consistent"
+    assert verdict_of(table_consistency(mini(0.01), assertions=[]), "fisher.t2b.hr.p") == "inconsistent"
 
 
-def test_pooled_median_check_on_a_mini_registry():
-    def mini(pooled):
-        return [claim("pfs.itt.median", pooled, "median"), claim("pfs.pp.median", 9.4, "median"),
-                claim("pfs.lines.one.median", 10.3, "median"), claim("pfs.lines.more.median", 8.3, "median")]
-    assert table_consistency(mini(8.5))["verdict"].tolist() == ["consistent"]
-    assert table_consistency(mini(11.0))["verdict"].tolist() == ["inconsistent"]
+def test_partial_spec_is_not_checkable():
+    mini = [claim("flow.itt.n", 90), claim("flow.pp.n", 76), claim("flow.early_stop.pd.n", 9)]
+    assert verdict_of(table_consistency(mini, assertions=[]), "sum.flow.early_stop") == "not checkable"
+
+
+def test_wording_assertion_without_printed_statistic_is_not_checkable():
+    a = [{"id": "x.claimed", "kind": "significance", "location": "Discussion, here", "statement": "said significant",
+          "statistic": None, "asserts": "significant"}]
+    df = table_consistency([claim("flow.itt.n", 90)], assertions=a)
+    assert verdict_of(df, "wording.x.claimed") == "not checkable"
+    assert df.set_index("id").loc["wording.x.claimed", "section"] == "Discussion"
+
+
+def test_assertions_are_validated_with_entry_and_field():
+    bad = [{"id": "a.b", "kind": "significance", "location": "x", "statement": "y", "statistic": "no.such",
+            "asserts": "maybe"}]
+    with pytest.raises(ClaimsError) as exc:
+        validate_assertions(bad, claim_ids={"t.a"})
+    text = str(exc.value)
+    assert "assertion #0 (a.b), field 'asserts'" in text and "field 'statistic'" in text
+    with pytest.raises(ClaimsError, match="field 'kind'"):
+        validate_assertions([{"id": "a.c", "kind": "vibe"}])
 
 
 # ----------------------------------------------------------------------------- the real registry
@@ -107,65 +113,88 @@ def real():
     return table_consistency()
 
 
-def verdicts(df, cid):
-    return set(rows_for(df, cid)["verdict"])
+def test_findings_have_stable_unique_dotted_ids_and_known_verdicts(real):
+    assert real["id"].is_unique
+    assert all(ID_PATTERN.match(i) for i in real["id"])
+    assert set(real["verdict"]) <= set(RECHECK_VERDICTS)
+    assert all(isinstance(c, list) and c or v == "not checkable" for c, v in zip(real["claims"], real["verdict"]))
 
 
-@pytest.mark.parametrize("cid", [
-    "flow.mnt.n_discussion",              # 43 vs 41 patients in maintenance
-    "t3.all.constipation.g12.pct",        # 26/90 printed 28.8
-    "t3.mnt.anaemia.g3plus.pct",          # 4/41 printed 9.6
-    "t1.iss.iii.pct",                     # 23/90 printed 25.5
-    "t1.prior.pi_and_imid.pct",           # 50/90 printed 55.5
-    "safety.infection.g34.pct",           # 19.9 is not k/90
-    "mnt.upgrade.pct_abstract",           # 12.4 vs 12.2
-    "resp.imid.p",                        # p < 0.0001 vs Fisher 0.03
-    "resp.imid_exposed.n",                # 53 vs Table 1 54
-    "t2b.gain1q.neg.orr.pct",             # 69.2% is not k/29
-    "pfs.cox.gain1q.hr",                  # HR 0.61 with the shorter median
-    "pfs.iss.i.median",                   # both subgroups above the ITT median
-    "pfs.age.lt75.median",
-    "pfs.frailty.fit.median",
-    "pfs.gfr.ge60.median",
-    "safety.neuropathy.g34.pct_discussion",  # 5% vs 4.4%
-    "pfs.imid.p",                         # called no difference at p = 0.026
+@pytest.mark.parametrize("fid, verdict", [
+    ("restated.flow.mnt.n", "inconsistent"),                     # 43 vs 41 in maintenance
+    ("pct.mnt.upgrade.pct.of.flow.mnt.n", "inconsistent"),       # 12.2% beside 43 is 5/41
+    ("pct.mnt.upgrade.pct_abstract", "inconsistent"),            # 12.4 is 5/n for no n
+    ("pct.t3.all.constipation.g12.pct", "rounding"),             # 26/90 truncated to 28.8
+    ("twice.t3.all.constipation.g12.pct", "rounding"),           # ... and 28.9 for oedema
+    ("pct.t1.iss.iii.pct", "rounding"),                          # 23/90 truncated to 25.5
+    ("twice.t1.iss.iii.pct", "rounding"),                        # ... and 25.6 for light chain
+    ("pct.t1.prior.pi_and_imid.pct", "rounding"),                # 50/90 truncated
+    ("pct.t3.mnt.anaemia.g3plus.pct", "inconsistent"),           # 4/41 printed 9.6
+    ("twice.t3.mnt.fatigue.g12.pct", "inconsistent"),            # 4/41 printed 9.8 and 9.6
+    ("total.safety.infection.g34.pct", "rounding"),              # 19.9 = sum of rounded rows
+    ("total.safety.infection.g34.pct_discussion", "consistent"),  # 20 = 18/90
+    ("restated.t3.all.polyneuropathy.g3plus.pct", "inconsistent"),  # 4.4 vs 5
+    ("pct.t2b.gain1q.neg.orr.pct", "inconsistent"),              # 69.2 not k/29
+    ("split.t2b", "inconsistent"),                               # no responder split fits all six
+    ("n.cox.gain1q", "inconsistent"),                            # 60 in the Cox model, 58 with a 1q21 result
+    ("fisher.resp.imid.p", "inconsistent"),                      # p < 0.0001 vs 0.034
+    ("restated.t1.prior.imid.n", "inconsistent"),                # 54 vs 53
+    ("hr.direction.pfs.cox.gain1q.hr", "inconsistent"),          # HR 0.61 with the shorter median
+    ("hr.reciprocal.os.cox.gain1q.hr", "rounding"),              # 14.29 = 1/0.07
+    ("pooled.pfs.iss.i.median.ii_iii", "inconsistent"),          # both above the ITT median
+    ("same.pfs.risk3.gain1q.median", "inconsistent"),            # 6.2 vs 7.0
+    ("wording.results.pfs.imid.no_difference", "inconsistent"),  # "no difference" at p = 0.026
+    ("wording.abstract.pfs.gain1q.shorter", "inconsistent"),     # "significantly shorter" at p = 0.111
+    ("wording.discussion.os.gfr.shorter", "not checkable"),      # no p printed
+    ("grouping.pfs.iss", "inconsistent"),
+    ("grouping.pfs.frailty", "inconsistent"),
+    ("definition.hr_fish", "inconsistent"),                      # t(14;16) in the methods, not in the 18
+    ("pct.t2a.itt.orr.pct", "consistent"),
+    ("fisher.t2b.hr.p", "consistent"),
+    ("fisher.t2b.gain1q.p", "consistent"),                       # 15/32 vs 18/26 gives 0.1133
+    ("split.imid", "consistent"),                                # 24 + 22 = 46 responders
+    ("hr.wald.os.cox.hb100.hr", "consistent"),
+    ("pooled.pfs.lines.one.median.more", "consistent"),
+    ("wording.results.os.lines.tendency", "consistent"),
 ])
-def test_known_contradictions_are_found(real, cid):
-    assert "inconsistent" in verdicts(real, cid), cid
-
-
-@pytest.mark.parametrize("cid", [
-    "t3.all.oedema.g12.pct", "t2a.itt.orr.pct", "t2a.pp.cbr.pct", "fish.hr_or_gain1q.pct", "t2b.hr.p",
-    "t2b.hr_or_gain1q.p", "os.cox.hb100.p", "flow.mnt_complete.pct", "pfs.lines.one.median",
-])
-def test_sound_numbers_are_not_flagged(real, cid):
-    assert verdicts(real, cid) == {"consistent"}, cid
+def test_known_findings(real, fid, verdict):
+    assert verdict_of(real, fid) == verdict, real.set_index("id").loc[fid].to_dict()
 
 
 def test_gain1q_fisher_fit_is_reported(real):
-    row = real[(real["check"] == "Fisher p vs implied 2x2") & real["claims"].str.contains("t2b.gain1q.p")].iloc[0]
-    assert "18/26" in row["implied"]
+    assert "18/26" in real.set_index("id").loc["fisher.t2b.gain1q.p", "recomputed"]
 
 
-def test_cox_reciprocal_printing_noted(real):
-    notes = real[real["check"] == "HR printed as a reciprocal"]
-    assert any("1/0.07" in s for s in notes["implied"])
+def test_every_contradiction_has_an_explanation_and_most_a_reading(real):
+    bad = real[real["verdict"].isin(["inconsistent", "rounding"])]
+    assert len(bad) >= 20
+    assert (bad["explanation"].str.len() > 0).all()
+    assert (bad["recomputed"].str.len() > 0).all()
 
 
-def test_every_inconsistency_has_a_reading(real):
-    bad = real[real["verdict"] == "inconsistent"]
-    assert len(bad) >= 15
-    assert (bad["reading"].str.len() > 0).all(), bad[bad["reading"] == ""][["check", "claims"]]
+def test_os_gfr_is_an_assertion_not_a_printed_p(real):
+    ids = {c["id"] for c in load_claims()}
+    assert any(a["id"] == "discussion.os.gfr.shorter" and a["statistic"] is None
+               for a in load_assertions(claim_ids=ids))
+    # no finding treats the unprinted OS p by GFR as a printed number
+    assert not any("os.gfr.p" in c for c in real["claims"])
+    assert verdict_of(real, "selection.os.univ.gfr60.p") == "not checkable"
 
 
-def test_range_and_cox_selection_checks_on_a_mini_registry():
-    mini = [claim("pfs.itt.median", 8.5, "median"), claim("pfs.itt.median.ci_low", 9.0, "ci_limit"),  # planted
-            claim("pfs.itt.median.ci_high", 10.3, "ci_limit"),
-            claim("os.univ.lines.p", "<0.2", "pvalue"), claim("os.lines.p", 0.064, "pvalue"),
-            claim("os.age.p", 0.15, "pvalue")]                                                      # planted
-    df = table_consistency(mini)
-    rng = df[df["check"] == "value within its range"]
-    assert rng["verdict"].tolist() == ["inconsistent"]
-    sel = df[df["check"] == "Cox selection at p < 0.2"].set_index("claims")["verdict"]
-    assert sel["os.univ.lines.p, os.lines.p"] == "consistent"
-    assert sel["os.age.p"] == "inconsistent"
+def test_consistency_json_round_trips(real, tmp_path):
+    path = write_consistency_json(tmp_path / "consistency.json", real)
+    records = json.loads(path.read_text(encoding="utf-8"))
+    assert len(records) == len(real) and set(records[0]) == set(COLUMNS)
+    assert isinstance(records[0]["claims"], list)
+
+
+def test_paper_readings_document_matches_the_findings(real):
+    text = (Project.current().root / "docs" / "paper-readings.md").read_text(encoding="utf-8")
+    start, stop = text.index(BEGIN), text.index(END) + len(END)
+    assert text[start:stop] == format_findings_markdown(real), \
+        "docs/paper-readings.md is out of date: run PYTHONPATH=lib python scripts/paper_readings.py"
+
+
+def test_assertions_file_is_valid_yaml_with_known_claims():
+    data = yaml.safe_load((Project.current().root / "data" / "published" / "assertions.yaml").read_text())
+    validate_assertions(copy.deepcopy(data["assertions"]), claim_ids={c["id"] for c in load_claims()})

@@ -82,10 +82,11 @@ def test_every_claim_not_reproduced_has_a_written_reason(reviewer):
 
 def test_consistency_findings_become_reasons():
     findings = pd.DataFrame([
-        {"check": "percentage vs count", "claims": "t2a.itt.orr.pct, t2a.itt.orr.n, flow.itt.n",
-         "printed": "52.0%", "implied": "46/90 = 51.11%", "verdict": "inconsistent", "reading": "46/90"},
-        {"check": "sum", "claims": "flow.itt.n", "printed": "90", "implied": "90", "verdict": "consistent",
-         "reading": ""}])
+        {"id": "pct.t2a.itt.orr.pct", "family": "percentage", "section": "Table 2A", "verdict": "inconsistent",
+         "claims": ["t2a.itt.orr.pct", "t2a.itt.orr.n", "flow.itt.n"], "published": "52.0%",
+         "recomputed": "46/90 = 51.11%", "explanation": "e", "reading": "46/90"},
+        {"id": "sum.x", "family": "sum", "section": "Results", "verdict": "consistent", "claims": ["flow.itt.n"],
+         "published": "90", "recomputed": "90", "explanation": "e", "reading": ""}])
     t = review.table_reviewer({"t2a.itt.orr.pct": 40.0, "flow.itt.n": 91}, MINI, pages={}, consistency=findings)
     r = t.set_index("id")
     assert "46/90 = 51.11%" in r.loc["t2a.itt.orr.pct", "reason"]
@@ -186,10 +187,12 @@ def test_changes_and_consistency_html():
     assert p.tables[0]["id"] == "ixathaldex-changes"
     assert p.rows[0]["data-claim"] == "flow.itt.n" and p.rows[0]["data-status"] == "changed"
     assert "ixathaldex-changes-filter-status" in p.ids
-    findings = pd.DataFrame([{"check": "c", "claims": "flow.itt.n", "printed": "1", "implied": "2",
-                              "verdict": "inconsistent", "reading": "r"}])
+    findings = pd.DataFrame([{"id": "sum.c", "family": "sum", "section": "Results", "verdict": "rounding",
+                              "claims": ["flow.itt.n"], "published": "1", "recomputed": "2", "explanation": "e",
+                              "reading": "r"}])
     text = review_html.format_consistency_html(findings)
     assert 'href="#claim-flow.itt.n"' in text and 'id="ixathaldex-consistency"' in text
+    assert "ixathaldex-verdict-rounding" in text and 'id="finding-sum.c"' in text
 
 
 def test_real_registry_with_no_results_explains_every_claim():

@@ -139,15 +139,15 @@ def _rule_text(claim: Mapping) -> str:
 
 
 def _findings_by_claim(consistency: pd.DataFrame | None) -> dict[str, list[str]]:
-    """claim id -> the arithmetic findings (inconsistent or note) that name it, subject first."""
+    """claim id -> the arithmetic findings (any verdict but consistent) that name it, subject first."""
     out: dict[str, list[tuple[int, str]]] = {}
     if consistency is None or len(consistency) == 0:
         return {}
     for row in consistency.to_dict("records"):
         if row.get("verdict") == "consistent":
             continue
-        ids = [s.strip() for s in str(row.get("claims", "")).split(",") if s.strip()]
-        text = f"{row['check']}: printed {row['printed']}, implies {row['implied']}"
+        ids = list(row.get("claims") or [])
+        text = f"{row['family']} ({row['verdict']}): printed {row['published']}; recomputed {row['recomputed']}"
         if row.get("reading"):
             text += f"; reading used: {row['reading']}"
         for pos, cid in enumerate(ids):

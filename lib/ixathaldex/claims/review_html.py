@@ -197,29 +197,31 @@ def format_changes_html(changes: pd.DataFrame, claims: Iterable[Mapping] | pd.Da
 
 def format_consistency_html(consistency: pd.DataFrame, table_id: str = CONSISTENCY_TABLE_ID,
                             link_claims: bool = True) -> str:
-    """Reviewer page, arithmetic recheck: every finding (check, claims, printed, implied, verdict, reading).
+    """Reviewer page, arithmetic recheck: every finding (family, claims, published, recomputed, verdict,
+    explanation and reading).
 
     Findings that are not "consistent" come first; claim ids link to their row of the claims table.
     """
-    order = {"inconsistent": 0, "note": 1, "consistent": 2}
-    frame = consistency.assign(_o=consistency["verdict"].map(lambda v: order.get(v, 3))) \
+    order = {"inconsistent": 0, "rounding": 1, "not checkable": 2, "consistent": 3}
+    frame = consistency.assign(_o=consistency["verdict"].map(lambda v: order.get(v, 4))) \
         .sort_values("_o", kind="stable")
-    checks = list(dict.fromkeys(frame["check"]))
-    verdicts = [v for v in ("inconsistent", "note", "consistent") if v in set(frame["verdict"])]
-    controls = _controls(table_id, [("check", "Check", checks), ("verdict", "Verdict", verdicts)],
+    families = list(dict.fromkeys(frame["family"]))
+    verdicts = [v for v in order if v in set(frame["verdict"])]
+    controls = _controls(table_id, [("family", "Check", families), ("verdict", "Verdict", verdicts)],
                          "findings", len(frame))
-    cols = [("check", "Check", "text"), ("claims", "Claims", "text"), ("printed", "Printed", "text"),
-            ("implied", "Implied", "text"), ("verdict", "Verdict", "text"), ("reading", "Reading used", "text")]
+    cols = [("family", "Check", "text"), ("claims", "Claims", "text"), ("published", "Printed", "text"),
+            ("recomputed", "Recomputed", "text"), ("verdict", "Verdict", "text"), ("reading", "Reading used", "text")]
     body = []
     for rank, r in enumerate(frame.to_dict("records")):
-        ids = [s.strip() for s in str(r["claims"]).split(",") if s.strip()]
+        ids = list(r["claims"])
         codes = [f"<code>{_breakable(i)}</code>" for i in ids]
         if link_claims:
             codes = [f'<a href="#{_e(claim_anchor(i))}">{code}</a>' for i, code in zip(ids, codes)]
         body.append(
-            f'<tr data-check="{_e(r["check"])}" data-verdict="{_e(r["verdict"])}">'
-            f'<td>{_e(r["check"])}</td><td data-sort="{_e(r["claims"])}">{", ".join(codes)}</td>'
-            f'<td>{_e(r["printed"])}</td><td>{_e(r["implied"])}</td>'
+            f'<tr id="finding-{_e(r["id"])}" data-family="{_e(r["family"])}" data-verdict="{_e(r["verdict"])}">'
+            f'<td>{_e(r["family"])}</td><td data-sort="{_e(", ".join(ids))}">{", ".join(codes)}</td>'
+            f'<td>{_e(r["published"])}</td><td>{_e(r["recomputed"])}<div class="ixathaldex-reason">'
+            f'{_e(r["explanation"])}</div></td>'
             + _badge("verdict", r["verdict"], f"{rank:05d}") + f'<td>{_e(r["reading"])}</td></tr>')
     return _wrap(table_id, controls, "findings", "The paper's printed numbers checked against each other "
                  "(no patient data used); contradictions first.", cols, body)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ixathaldex.claims import registry as claims
+from ixathaldex.claims.consistency import table_consistency, write_consistency_json
 from ixathaldex.claims.notice import derive_data_notice, is_synthetic
 from ixathaldex.claims.review import write_claims_json
 from ixathaldex.data.manifest import check_cut_id, list_snapshots, read_manifest, short_checksum
@@ -128,7 +129,7 @@ def code_digest(project: Project) -> str:
 
 
 #: the files of ``_build/runs/<version>/`` staged in ``_static/`` and offered for download
-RUN_FILES = ("results.json", "claims.json")
+RUN_FILES = ("results.json", "claims.json", "consistency.json")
 
 
 @dataclass
@@ -256,13 +257,14 @@ class Build:
         runs.mkdir(parents=True, exist_ok=True)
         path, marker = runs / "results.json", runs / "results.key"
         key = sha256_bytes("".join(j.key for j in jobs).encode())
-        if path.is_file() and (runs / "claims.json").is_file() and marker.is_file() \
+        if all((runs / name).is_file() for name in RUN_FILES) and marker.is_file() \
                 and marker.read_text().strip() == key:
             return path
         try:
             results = claims.collect_results([j.output for j in jobs])
             write_if_changed(path, json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
             write_claims_json(runs / "claims.json", results, toc=self.project.toc_path)
+            write_consistency_json(runs / "consistency.json", table_consistency())
         except IxaThalDexError as exc:
             text = str(exc)
             for j in jobs:  # name chapters, not cache files
