@@ -75,26 +75,33 @@ def write_ard(ard: pd.DataFrame, folder: str | Path) -> tuple[Path, Path]:
     the statistic has none) into ``folder``; each file only when its content changed."""
     folder = Path(folder)
     csv_path, json_path = folder / "ard.csv", folder / "ard.json"
-    write_if_changed(csv_path, ard[COLUMNS].to_csv(index=False, lineterminator="\n"))
+    table = ard[COLUMNS].copy()
+    table["stat"] = pd.Series([_json_record(r)["stat"] for r in ard.to_dict("records")], index=table.index,
+                              dtype=object)  # a count as 43, not 43.0
+    write_if_changed(csv_path, table.to_csv(index=False, lineterminator="\n"))
     records = [json.dumps(_json_record(r), ensure_ascii=False) for r in ard.to_dict("records")]
     write_if_changed(json_path, "[\n" + ",\n".join(records) + "\n]\n")
     return csv_path, json_path
 
 
 def load_ard(path: str | Path) -> pd.DataFrame:
-    """A version's ard.csv (as written by :func:`write_ard`) with the ARD's dtypes; a ClaimsError
-    naming the file when it cannot be read or lacks a column."""
+    """A version's ard.csv or ard.json (as written by :func:`write_ard`) with the ARD's dtypes; a
+    ClaimsError naming the file when it cannot be read or lacks a column."""
     path = Path(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if path.suffix == ".json":
+            frame = pd.DataFrame(json.loads(path.read_text(encoding="utf-8")))
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            frame["stat_integer"] = frame.get("stat_integer", pd.Series(dtype=str)) == "True"
     except (OSError, ValueError) as exc:
         raise ClaimsError(f"{path}: cannot read the ARD: {exc}") from None
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise ClaimsError(f"{path}: not an ARD, missing column(s) {', '.join(missing)}")
-    frame["stat"] = pd.to_numeric(frame["stat"].replace("", math.nan), errors="coerce")
-    frame["n"] = pd.to_numeric(frame["n"].replace("", math.nan), errors="coerce")
-    frame["stat_integer"] = frame["stat_integer"] == "True"
+    for col in ("stat", "n"):
+        frame[col] = pd.to_numeric(frame[col].replace("", math.nan), errors="coerce")
+    frame["stat_integer"] = frame["stat_integer"].astype(bool)
     return frame_of(frame[COLUMNS].to_dict("records"))
 
 

@@ -284,7 +284,7 @@ class Build:
 
     def post_parameters(self, version: str, source: Path) -> dict:
         """A post page's parameters: the cut, and this and the previous version's results.json,
-        claims.json and ard.csv, relative to the page's folder (its kernel's working folder): no local path is
+        claims.json and ard.json, relative to the page's folder (its kernel's working folder): no local path is
         published in the downloadable notebook."""
         prev = self.previous[version]
 
@@ -293,8 +293,8 @@ class Build:
 
         return {"snapshot": version, "results_json": rel(version, "results.json"),
                 "previous_results_json": rel(prev, "results.json"), "claims_json": rel(version, "claims.json"),
-                "previous_claims_json": rel(prev, "claims.json"), "ard_csv": rel(version, "ard.csv"),
-                "previous_ard_csv": rel(prev, "ard.csv")}
+                "previous_claims_json": rel(prev, "claims.json"), "ard_json": rel(version, "ard.json"),
+                "previous_ard_json": rel(prev, "ard.json")}
 
     def execute_posts(self) -> None:
         """Execute the post pages of ``book/`` (MyST notebooks with a parameters cell) per selected version."""
