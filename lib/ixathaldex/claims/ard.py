@@ -47,6 +47,8 @@ def table_ard(snap, claims: Iterable[Mapping] | None = None, pages: Iterable[str
     unknown = [p for p in names if p not in PAGES]
     if unknown:
         raise ClaimsError(f"ARD: unknown page(s) {', '.join(unknown)} (known: {', '.join(PAGES)})")
+    if not names:
+        return frame_of([])
     ard = pd.concat([PAGES[p](snap, registry) for p in names], ignore_index=True)
     dup = ard[ard.duplicated(KEY, keep=False)]
     if len(dup):

@@ -137,16 +137,16 @@ def derive_claim_values_patients(snap) -> dict[str, Any]:
     """Claims of the patients chapter (flow, FISH, treatment exposure and Table 1), read from the
     page's ARD rows (:func:`ixathaldex.claims.ard_patients.table_ard_patients`, where the readings
     are stated)."""
-    return derive_ard_claim_values(table_ard_patients(snap))
+    return derive_ard_claim_values(table_ard_patients(snap, claims=()))
 
 
 def derive_claim_values_response(snap) -> dict[str, Any]:
     """Claims of the response chapter (Table 2A, ≥VGPR, IMiD split, Table 2B, upgrades), read from
     the page's ARD rows (:func:`ixathaldex.claims.ard_response.table_ard_response`)."""
-    return derive_ard_claim_values(table_ard_response(snap))
+    return derive_ard_claim_values(table_ard_response(snap, claims=()))
 
 
 def derive_claim_values_safety(snap) -> dict[str, Any]:
     """Claims of the safety chapter (every Table 3 cell and the infection / neuropathy text), read
     from the page's ARD rows (:func:`ixathaldex.claims.ard_safety.table_ard_safety`)."""
-    return derive_ard_claim_values(table_ard_safety(snap))
+    return derive_ard_claim_values(table_ard_safety(snap, claims=()))

@@ -151,9 +151,10 @@ def add_cox(ard: ArdRows, context: str, model: str, table: pd.DataFrame, param: 
                     claim=logrank.get(r["factor"], ()), **groups)
 
 
-def table_ard_survival(snap, claims: Iterable[Mapping] | None = None) -> pd.DataFrame:
+def table_ard_survival(snap, claims: Iterable[Mapping] | None = None, supplementary: bool = True) -> pd.DataFrame:
     """ard.csv, survival page: follow-up, Figure 1 (PFS and OS, ITT and PP), every subgroup
-    comparison (PFS per ``PFS_SUBGROUP_POPULATIONS`` and ITT, OS ITT) and the PFS subgroup HRs."""
+    comparison (PFS per ``PFS_SUBGROUP_POPULATIONS``, OS ITT) and, with ``supplementary``, the
+    supplementary displays that no claim names (PFS subgroups in ITT, the PFS subgroup HRs)."""
     a, t = snap.adsl, snap.adtte
     ard = ArdRows("survival", registry_by_id(claims))
     fu = table_followup(a, t, "OS", "ITT").iloc[0]
@@ -166,6 +167,8 @@ def table_ard_survival(snap, claims: Iterable[Mapping] | None = None) -> pd.Data
     pfs, os_ = derive_subgroup_tables(snap)
     add_subgroups(ard, "pfs_subgroups", pfs, PFS_CLAIMS)
     add_subgroups(ard, "os_subgroups", os_, OS_CLAIMS)
+    if not supplementary:
+        return ard.frame()
     add_subgroups(ard, "pfs_subgroups_itt", table_subgroup_survival(a, t, "PFS", PFS_SUBGROUP_FACTORS,
                                                                     population="ITT"))
     add_cox(ard, "pfs_subgroup_hr", "univariate Cox per subgroup factor",
@@ -173,17 +176,20 @@ def table_ard_survival(snap, claims: Iterable[Mapping] | None = None) -> pd.Data
     return ard.frame()
 
 
-def table_ard_prognostic(snap, claims: Iterable[Mapping] | None = None) -> pd.DataFrame:
+def table_ard_prognostic(snap, claims: Iterable[Mapping] | None = None, supplementary: bool = True) -> pd.DataFrame:
     """ard.csv, prognostic page: the univariate OS screen (Cox and log-rank), the paper's
-    multivariate OS model, the model of the factors the screen selects, and the PFS HR of 1q21."""
+    multivariate OS model, the PFS HR of 1q21 and, with ``supplementary``, the model of the factors
+    the screen selects (no claim names it)."""
     a, t = snap.adsl, snap.adtte
     ard = ArdRows("prognostic", registry_by_id(claims))
     screen = table_univariate_screen(a, t, "OS", population="ITT")
     add_cox(ard, "screen", "univariate screen", screen, "OS",
             logrank={factor: f"os.univ.{suffix}.p" for suffix, factor in SCREEN_CLAIMS.items()})
-    for model, factors, stems in (("multivariate, the paper's six factors", PAPER_MULTIVARIATE_FACTORS,
-                                   {f: f"os.cox.{s}" for s, f in COX_CLAIMS.items()}),
-                                  ("multivariate, the factors the screen selects", selected_factors(screen), {})):
+    models = [("multivariate, the paper's six factors", PAPER_MULTIVARIATE_FACTORS,
+               {f: f"os.cox.{s}" for s, f in COX_CLAIMS.items()})]
+    if supplementary:
+        models.append(("multivariate, the factors the screen selects", selected_factors(screen), {}))
+    for model, factors, stems in models:
         multi = table_cox_multivariate(a, t, "OS", factors=factors)
         add_cox(ard, "multivariate", model, multi, "OS", stems)
         if len(multi):
@@ -197,14 +203,15 @@ def table_ard_prognostic(snap, claims: Iterable[Mapping] | None = None) -> pd.Da
 
 def derive_claim_values_survival(snap) -> dict[str, float | int | str]:
     """Survival page: claim id -> value (Figure 1, PP medians, follow-up, every subgroup comparison),
-    read from the page's ARD rows."""
-    return derive_ard_claim_values(table_ard_survival(snap))
+    read from the page's ARD rows (the rows that claims name: no supplementary display, no registry
+    needed for the display texts)."""
+    return derive_ard_claim_values(table_ard_survival(snap, claims=(), supplementary=False))
 
 
 def derive_claim_values_prognostic(snap) -> dict[str, float | int | str]:
     """Prognostic page: claim id -> value (univariate screen, multivariate OS Cox, PFS HR of 1q21),
-    read from the page's ARD rows."""
-    return derive_ard_claim_values(table_ard_prognostic(snap))
+    read from the page's ARD rows (those that claims name, as for the survival page)."""
+    return derive_ard_claim_values(table_ard_prognostic(snap, claims=(), supplementary=False))
 
 
 # ---- prose of the prognostic page ------------------------------------------------------------

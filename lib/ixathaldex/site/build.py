@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ixathaldex.claims import registry as claims
-from ixathaldex.claims.ard import check_ard_results, table_ard, write_ard
+from ixathaldex.claims.ard import PAGES as ARD_PAGES, check_ard_results, table_ard, write_ard
 from ixathaldex.claims.notice import is_synthetic
-from ixathaldex.claims.review import write_claims_json
+from ixathaldex.claims.review import chapter_pages, write_claims_json
 from ixathaldex.data.manifest import check_cut_id, list_snapshots, read_manifest, short_checksum
 from ixathaldex.data.snapshot import load_snapshot
 from ixathaldex.data.validate import check_snapshot, manifest_problems
@@ -265,7 +265,7 @@ class Build:
             results = claims.collect_results([j.output for j in jobs])
             registry = claims.load_claims(self.project.claims_path)
             t = time.perf_counter()
-            ard = table_ard(load_snapshot(version, root=self.project.snapshot_root, validate=False), registry)
+            ard = self.compute_ard(version, registry)
             logger.info("  %-10s %-32s %-8s %6.1f s", version, f"ARD ({len(ard)} statistics)", "computed",
                         time.perf_counter() - t)
             check_ard_results(results, ard, [c["id"] for c in registry])
@@ -279,6 +279,19 @@ class Build:
             raise BuildError(f"version {version}: {text}") from None
         marker.write_text(key + "\n")
         return path
+
+    def compute_ard(self, version: str, registry: list):
+        """The version's ARD: the statistics of the pages of the book's chapters (those of
+        ``_toc.yml`` that serve a registry chapter), from the snapshot."""
+        pages = [p for p in ARD_PAGES if p in chapter_pages(self.project.toc_path)]
+        snap = load_snapshot(version, root=self.project.snapshot_root, validate=False)
+        try:
+            return table_ard(snap, registry, pages)
+        except IxaThalDexError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one readable line, never a traceback
+            raise BuildError(f"the analysis-results dataset (ARD) could not be computed: "
+                             f"{type(exc).__name__}: {exc}") from None
 
     # ---- 4. post pages -------------------------------------------------------------------------
 
