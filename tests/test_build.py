@@ -272,9 +272,12 @@ def test_post_pages_get_the_cut_and_relative_paths_chapters_only_the_cut(tmp_pat
                       "results_json": "../_build/runs/2020-06-30/results.json",
                       "previous_results_json": "../_build/runs/2019-01-31/results.json",
                       "claims_json": "../_build/runs/2020-06-30/claims.json",
-                      "previous_claims_json": "../_build/runs/2019-01-31/claims.json"}
+                      "previous_claims_json": "../_build/runs/2019-01-31/claims.json",
+                      "ard_json": "../_build/runs/2020-06-30/ard.json",
+                      "previous_ard_json": "../_build/runs/2019-01-31/ard.json"}
     first = build.post_parameters(CUTS[0], proj / "book" / "changes.md")
     assert first["previous_results_json"] == "" and first["previous_claims_json"] == ""
+    assert first["previous_ard_json"] == ""
     assert [j.parameters for j in [build.job(CUTS[0], "chapters/01_smoke.md", proj / "chapters" / "01_smoke.md",
                                              {"snapshot": CUTS[0]})]] == [{"snapshot": CUTS[0]}]
 

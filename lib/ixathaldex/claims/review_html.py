@@ -239,3 +239,47 @@ def format_counts_html(counts: pd.DataFrame, caption: str, first_label: str | No
         rows.append(f"<tr>{cells}</tr>")
     return (f'<table class="ixathaldex-summary"><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+ARD_CHANGES_TABLE_ID = "ixathaldex-ard-changes"
+
+
+def _ard_label(name: str, level: str) -> str:
+    return f"{name} = {level}" if name and level else (name or level)
+
+
+def format_ard_changes_html(changes: pd.DataFrame, table_id: str = ARD_CHANGES_TABLE_ID,
+                            reviewer_page: str = "reviewer.html") -> str:
+    """What changed, every statistic that moved: the interactive table of
+    :func:`ixathaldex.claims.ard.table_ard_changes` (statistics as each ARD displays them; every
+    value escaped)."""
+    statuses = list(dict.fromkeys(changes["status"]))
+    chapters = list(dict.fromkeys(changes["chapter"]))
+    populations = sorted(dict.fromkeys(changes["population"]))
+    controls = _controls(table_id, [("status", "Change", statuses), ("chapter", "Page", chapters),
+                                    ("population", "Population", populations)], "statistics", len(changes))
+    cols = [("chapter", "Page", "text"), ("population", "Population", "text"), ("groups", "Group", "text"),
+            ("variable", "Variable", "text"), ("stat_name", "Statistic", "text"),
+            ("previous", "Previous version", "number"), ("stat", "This version", "number"),
+            ("relative_change", "Relative change", "number"), ("status", "Status", "text"),
+            ("claim_id", "Claim", "text")]
+    body = []
+    for rank, r in enumerate(changes.to_dict("records")):
+        groups = "; ".join(x for x in (_ard_label(r["group1"], r["group1_level"]),
+                                       _ard_label(r["group2"], r["group2_level"])) if x)
+        rel = r["relative_change"]
+        rel_text = "" if pd.isna(rel) else ("kind changed" if rel == float("inf") else f"{100 * rel:.1f}%")
+        claims = [c for c in str(r["claim_id"]).split("; ") if c]
+        claim_cell = " ".join(f'<a href="{_e(reviewer_page)}#{_e(claim_anchor(c))}"><code>{_breakable(c)}</code></a>'
+                              for c in claims)
+        body.append(
+            f'<tr data-claim="{_e(r["claim_id"])}" data-status="{_e(r["status"])}" data-chapter="{_e(r["chapter"])}" '
+            f'data-population="{_e(r["population"])}">'
+            f'<td>{_e(r["chapter"])}</td><td>{_e(r["population"])}</td><td>{_e(groups)}</td>'
+            f'<td>{_e(_ard_label(r["variable"], r["variable_level"]))}</td><td><code>{_e(r["stat_name"])}</code></td>'
+            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["previous"])}">{_e(r["previous_display"])}</td>'
+            f'<td class="ixathaldex-num" data-sort="{_sort_number(r["stat"])}">{_e(r["stat_display"])}</td>'
+            f'<td class="ixathaldex-num" data-sort="{_sort_number(rel)}">{_e(rel_text)}</td>'
+            + _badge("status", r["status"], f"{rank:05d}") + f'<td data-sort="{_e(r["claim_id"])}">{claim_cell}</td></tr>')
+    return _wrap(table_id, controls, "statistics", "Every statistic of the analysis-results dataset whose value "
+                 "moved between the previous version and this one, the largest relative change first.", cols, body)

@@ -1,5 +1,9 @@
-"""Survival and prognostic-factor claims: the values the survival pages glue under registry ids.
+"""ard.csv, survival and prognostic pages: their statistics as ARD rows, and the claim values glued
+from those rows.
 
+``table_ard_survival(snap)`` / ``table_ard_prognostic(snap)`` give every statistic the two pages
+compute, one row each (columns: :mod:`ixathaldex.claims.ard_rows`, docs/ard.md); the claim values
+below are read from those rows (``ard_rows.derive_ard_claim_values``).
 ``derive_claim_values_survival(snap)`` returns every claim shown on the Survival page
 (chapters/03_survival.md): the registry's ``survival`` claims (Figure 1, PP medians, follow-up)
 **and** the subgroup comparisons of the results text (``pfs.iss.*`` … ``os.risk3.*``, which the
@@ -27,22 +31,27 @@ the orientation the paper prints. Readings:
 
 from __future__ import annotations
 
+from typing import Iterable, Mapping
+
 import pandas as pd
 
 from ixathaldex.analysis.cox import (
+    selected_factors,
     table_cox_multivariate,
     table_pfs_gain1q_hr,
+    table_subgroup_hr,
     table_univariate_screen,
 )
 from ixathaldex.analysis.populations import PAPER_MULTIVARIATE_FACTORS
 from ixathaldex.analysis.survival import (
     OS_SUBGROUP_FACTORS,
+    PFS_SUBGROUP_FACTORS,
     PFS_SUBGROUP_POPULATIONS,
-    derive_tte,
+    table_endpoint_summary,
     table_followup,
-    table_km_summary,
     table_subgroup_survival,
 )
+from ixathaldex.claims.ard_rows import ArdRows, derive_ard_claim_values, registry_by_id
 from ixathaldex.values import Value
 
 #: (claim prefix, factor, {level: claim suffix}) of the PFS subgroup comparisons
@@ -84,22 +93,6 @@ def months(v) -> float | str:
     return value.number if value.is_number else "NR"
 
 
-def _median_claims(out: dict, prefix: str, summary: pd.DataFrame, ci: bool = False) -> None:
-    r = summary.iloc[0]
-    out[f"{prefix}.median"] = months(r["median"])
-    if ci:
-        out[f"{prefix}.median.ci_low"] = months(r["ci_lower"])
-        out[f"{prefix}.median.ci_high"] = months(r["ci_upper"])
-
-
-def _subgroup_claims(out: dict, table: pd.DataFrame, spec) -> None:
-    for prefix, factor, levels in spec:
-        rows = table[table["factor"] == factor].set_index("level")
-        for level, suffix in levels.items():
-            out[f"{prefix}.{suffix}.median"] = months(rows.loc[level, "median"])
-        out[f"{prefix}.p"] = float(rows["p_value"].iloc[0])
-
-
 def derive_subgroup_tables(snap) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Survival page, subgroup table: (PFS, OS) frames of ``table_subgroup_survival`` with the
     populations stated above (PFS per ``PFS_SUBGROUP_POPULATIONS``, OS ITT)."""
@@ -109,42 +102,116 @@ def derive_subgroup_tables(snap) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pfs, os_
 
 
-def derive_claim_values_survival(snap) -> dict[str, float | int | str]:
-    """Survival page: claim id -> value (Figure 1, PP medians, follow-up, every subgroup comparison)."""
+# ---- ARD rows ----------------------------------------------------------------------------------
+
+def add_km(ard: ArdRows, context: str, population: str, variable: str, r: Mapping, claim_stem: str | None = None,
+           ci_claims: bool = False, **groups) -> None:
+    """One Kaplan–Meier summary: n, events, median and its 95 % CI limits (months; "NR" when not
+    reached); claims ``<stem>.median`` (and ``.median.ci_low`` / ``.ci_high`` with ``ci_claims``)."""
+    n = int(r["n"])
+    ard.add(context, population, variable, "n", n, n, **groups)
+    ard.add(context, population, variable, "events", int(r["events"]), n, **groups)
+    for stat, col, suffix in (("median", "median", ".median"), ("ci_low", "ci_lower", ".median.ci_low"),
+                              ("ci_high", "ci_upper", ".median.ci_high")):
+        claimed = claim_stem and (stat == "median" or ci_claims)
+        ard.add(context, population, variable, stat, months(r[col]), n,
+                claim=f"{claim_stem}{suffix}" if claimed else (), **groups)
+
+
+def add_subgroups(ard: ArdRows, context: str, table: pd.DataFrame, spec=()) -> None:
+    """A subgroup table: per level its KM summary, per factor the log-rank p (over the patients
+    of the comparison); the claims of ``spec`` (``PFS_CLAIMS`` / ``OS_CLAIMS``)."""
+    claims = {factor: (prefix, levels) for prefix, factor, levels in spec}
+    for factor, rows in table.groupby("factor", sort=False):
+        prefix, levels = claims.get(factor, (None, {}))
+        pop, param = rows["population"].iloc[0], rows["param"].iloc[0]
+        for r in rows.to_dict("records"):
+            stem = f"{prefix}.{levels[r['level']]}" if r["level"] in levels else None
+            add_km(ard, context, pop, param, r, stem, group1=factor, group1_level=r["level"])
+        ard.add(context, pop, param, "p_logrank", float(rows["p_value"].iloc[0]), int(rows["n"].sum()),
+                group1=factor, claim=f"{prefix}.p" if prefix else ())
+
+
+def add_cox(ard: ArdRows, context: str, model: str, table: pd.DataFrame, param: str, claims=None,
+            logrank: Mapping | None = None) -> None:
+    """A Cox table: per compared level (``level vs reference``) HR, its 95 % CI and Wald p, each on
+    the model's n; ``claims``: factor -> claim stem (``<stem>.hr`` …); ``logrank``: factor -> claim id
+    of the factor's log-rank p (a univariate screen)."""
+    claims, groups = claims or {}, {"group2": "model", "group2_level": model}
+    for r in table.to_dict("records"):
+        stem, pop = claims.get(r["factor"]), r.get("population", "ITT")
+        level = {"group1": r["factor"], "group1_level": f"{r['level']} vs {r['reference']}"}
+        for stat, col, suffix in (("hr", "hr", ".hr"), ("hr_ci_low", "hr_lower", ".hr.ci_low"),
+                                  ("hr_ci_high", "hr_upper", ".hr.ci_high"), ("p_wald", "p_value", ".p")):
+            ard.add(context, pop, param, stat, float(r[col]), r["n"], claim=f"{stem}{suffix}" if stem else (),
+                    **level, **groups)
+        ard.add(context, pop, param, "events", int(r["events"]), r["n"], **level, **groups)
+        if logrank is not None:  # once per factor: the rows of a factor's levels merge
+            ard.add(context, pop, param, "p_logrank", float(r["logrank_p"]), r["n"], group1=r["factor"],
+                    claim=logrank.get(r["factor"], ()), **groups)
+
+
+def table_ard_survival(snap, claims: Iterable[Mapping] | None = None, supplementary: bool = True) -> pd.DataFrame:
+    """ard.csv, survival page: follow-up, Figure 1 (PFS and OS, ITT and PP), every subgroup
+    comparison (PFS per ``PFS_SUBGROUP_POPULATIONS``, OS ITT) and, with ``supplementary``, the
+    supplementary displays that no claim names (PFS subgroups in ITT, the PFS subgroup HRs)."""
     a, t = snap.adsl, snap.adtte
-    out: dict[str, float | int | str] = {}
-    out["followup.median"] = months(table_followup(a, t, "OS", "ITT")["median"].iloc[0])
-    for param in ("PFS", "OS"):
-        key = param.lower()
-        _median_claims(out, f"{key}.itt", table_km_summary(derive_tte(a, t, param, "ITT")), ci=True)
-        _median_claims(out, f"{key}.pp", table_km_summary(derive_tte(a, t, param, "PP")))
+    ard = ArdRows("survival", registry_by_id(claims))
+    fu = table_followup(a, t, "OS", "ITT").iloc[0]
+    for stat, col in (("median", "median"), ("ci_low", "ci_lower"), ("ci_high", "ci_upper")):
+        ard.add("followup", "ITT", "OS follow-up (reverse Kaplan-Meier)", stat, months(fu[col]), fu["n"],
+                claim="followup.median" if stat == "median" else ())
+    for r in table_endpoint_summary(a, t).to_dict("records"):
+        add_km(ard, "figure1", r["population"], r["param"], r, f"{r['param'].lower()}.{r['population'].lower()}",
+               ci_claims=r["population"] == "ITT")
     pfs, os_ = derive_subgroup_tables(snap)
-    _subgroup_claims(out, pfs, PFS_CLAIMS)
-    _subgroup_claims(out, os_, OS_CLAIMS)
-    return out
+    add_subgroups(ard, "pfs_subgroups", pfs, PFS_CLAIMS)
+    add_subgroups(ard, "os_subgroups", os_, OS_CLAIMS)
+    if not supplementary:
+        return ard.frame()
+    add_subgroups(ard, "pfs_subgroups_itt", table_subgroup_survival(a, t, "PFS", PFS_SUBGROUP_FACTORS,
+                                                                    population="ITT"))
+    add_cox(ard, "pfs_subgroup_hr", "univariate Cox per subgroup factor",
+            table_subgroup_hr(a, t, "PFS", PFS_SUBGROUP_FACTORS, population=PFS_SUBGROUP_POPULATIONS), "PFS")
+    return ard.frame()
+
+
+def table_ard_prognostic(snap, claims: Iterable[Mapping] | None = None, supplementary: bool = True) -> pd.DataFrame:
+    """ard.csv, prognostic page: the univariate OS screen (Cox and log-rank), the paper's
+    multivariate OS model, the PFS HR of 1q21 and, with ``supplementary``, the model of the factors
+    the screen selects (no claim names it)."""
+    a, t = snap.adsl, snap.adtte
+    ard = ArdRows("prognostic", registry_by_id(claims))
+    screen = table_univariate_screen(a, t, "OS", population="ITT")
+    add_cox(ard, "screen", "univariate screen", screen, "OS",
+            logrank={factor: f"os.univ.{suffix}.p" for suffix, factor in SCREEN_CLAIMS.items()})
+    models = [("multivariate, the paper's six factors", PAPER_MULTIVARIATE_FACTORS,
+               {f: f"os.cox.{s}" for s, f in COX_CLAIMS.items()})]
+    if supplementary:
+        models.append(("multivariate, the factors the screen selects", selected_factors(screen), {}))
+    for model, factors, stems in models:
+        multi = table_cox_multivariate(a, t, "OS", factors=factors)
+        add_cox(ard, "multivariate", model, multi, "OS", stems)
+        if len(multi):
+            ard.add("multivariate", "ITT", "OS", "n", int(multi["n"].iloc[0]), int(multi["n"].iloc[0]),
+                    group2="model", group2_level=model, claim="os.cox.n" if stems else ())
+    hr = table_pfs_gain1q_hr(a, t)
+    add_cox(ard, "pfs_hr", "univariate Cox, gain of 1q21", hr.iloc[[0]], "PFS")
+    add_cox(ard, "pfs_hr", "univariate Cox, gain of 1q21", hr.iloc[[1]], "PFS", {"gain1q": "pfs.cox.gain1q"})
+    return ard.frame()
+
+
+def derive_claim_values_survival(snap) -> dict[str, float | int | str]:
+    """Survival page: claim id -> value (Figure 1, PP medians, follow-up, every subgroup comparison),
+    read from the page's ARD rows (the rows that claims name: no supplementary display, no registry
+    needed for the display texts)."""
+    return derive_ard_claim_values(table_ard_survival(snap, claims=(), supplementary=False))
 
 
 def derive_claim_values_prognostic(snap) -> dict[str, float | int | str]:
-    """Prognostic page: claim id -> value (univariate screen, multivariate OS Cox, PFS HR of 1q21)."""
-    a, t = snap.adsl, snap.adtte
-    out: dict[str, float | int | str] = {}
-    screen = table_univariate_screen(a, t, "OS").set_index("factor")
-    for suffix, factor in SCREEN_CLAIMS.items():
-        out[f"os.univ.{suffix}.p"] = float(screen.loc[factor, "logrank_p"])
-    multi = table_cox_multivariate(a, t, "OS", factors=PAPER_MULTIVARIATE_FACTORS).set_index("factor")
-    out["os.cox.n"] = int(multi["n"].iloc[0])
-    for suffix, factor in COX_CLAIMS.items():
-        r = multi.loc[factor]
-        out[f"os.cox.{suffix}.hr"] = float(r["hr"])
-        out[f"os.cox.{suffix}.hr.ci_low"] = float(r["hr_lower"])
-        out[f"os.cox.{suffix}.hr.ci_high"] = float(r["hr_upper"])
-        out[f"os.cox.{suffix}.p"] = float(r["p_value"])
-    printed = table_pfs_gain1q_hr(a, t).iloc[1]
-    out["pfs.cox.gain1q.hr"] = float(printed["hr"])
-    out["pfs.cox.gain1q.hr.ci_low"] = float(printed["hr_lower"])
-    out["pfs.cox.gain1q.hr.ci_high"] = float(printed["hr_upper"])
-    out["pfs.cox.gain1q.p"] = float(printed["p_value"])
-    return out
+    """Prognostic page: claim id -> value (univariate screen, multivariate OS Cox, PFS HR of 1q21),
+    read from the page's ARD rows (those that claims name, as for the survival page)."""
+    return derive_ard_claim_values(table_ard_prognostic(snap, claims=(), supplementary=False))
 
 
 # ---- prose of the prognostic page ------------------------------------------------------------

@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ixathaldex.claims import registry as claims
+from ixathaldex.claims.ard import PAGES as ARD_PAGES, check_ard_results, table_ard, write_ard
 from ixathaldex.claims.consistency import table_consistency, write_consistency_json
 from ixathaldex.claims.notice import derive_data_notice, is_synthetic
-from ixathaldex.claims.review import write_claims_json
+from ixathaldex.claims.review import chapter_pages, write_claims_json
 from ixathaldex.data.manifest import check_cut_id, list_snapshots, read_manifest, short_checksum
+from ixathaldex.data.snapshot import load_snapshot
 from ixathaldex.data.validate import check_snapshot, manifest_problems
 from ixathaldex.exceptions import BuildError, IxaThalDexError, ValidationError
 from ixathaldex.files import file_digest, sha256_bytes, tree_digest, write_if_changed
@@ -129,7 +131,7 @@ def code_digest(project: Project) -> str:
 
 
 #: the files of ``_build/runs/<version>/`` staged in ``_static/`` and offered for download
-RUN_FILES = ("results.json", "claims.json", "consistency.json")
+RUN_FILES = ("results.json", "claims.json", "consistency.json", "ard.csv", "ard.json")
 
 
 @dataclass
@@ -249,9 +251,11 @@ class Build:
             check_complete(v, self.results[v], self.settings)
 
     def collect_version(self, version: str) -> Path:
-        """``_build/runs/<version>/results.json`` from the glued values, and ``claims.json`` beside it
-        (every claim, published vs reproduced, with its verdict: computed here, once); re-collected
-        only when a chapter's key changed."""
+        """``_build/runs/<version>/results.json`` from the glued values, ``claims.json`` beside it
+        (every claim, published vs reproduced, with its verdict: computed here, once) and the
+        version's ARD (``ard.csv``, ``ard.json``: every statistic, computed here from the snapshot,
+        once; every glued claim value must equal its ARD value); re-collected only when a
+        chapter's key changed."""
         jobs = self.chapter_jobs[version]
         runs = self.project.runs(version)
         runs.mkdir(parents=True, exist_ok=True)
@@ -262,9 +266,16 @@ class Build:
             return path
         try:
             results = claims.collect_results([j.output for j in jobs])
+            registry = claims.load_claims(self.project.claims_path)
+            t = time.perf_counter()
+            ard = self.compute_ard(version, registry)
+            logger.info("  %-10s %-32s %-8s %6.1f s", version, f"ARD ({len(ard)} statistics)", "computed",
+                        time.perf_counter() - t)
+            check_ard_results(results, ard, [c["id"] for c in registry])
             write_if_changed(path, json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
             write_claims_json(runs / "claims.json", results, toc=self.project.toc_path)
             write_consistency_json(runs / "consistency.json", table_consistency())
+            write_ard(ard, runs)
         except IxaThalDexError as exc:
             text = str(exc)
             for j in jobs:  # name chapters, not cache files
@@ -273,11 +284,24 @@ class Build:
         marker.write_text(key + "\n")
         return path
 
+    def compute_ard(self, version: str, registry: list):
+        """The version's ARD: the statistics of the pages of the book's chapters (those of
+        ``_toc.yml`` that serve a registry chapter), from the snapshot."""
+        pages = [p for p in ARD_PAGES if p in chapter_pages(self.project.toc_path)]
+        snap = load_snapshot(version, root=self.project.snapshot_root, validate=False)
+        try:
+            return table_ard(snap, registry, pages)
+        except IxaThalDexError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one readable line, never a traceback
+            raise BuildError(f"the analysis-results dataset (ARD) could not be computed: "
+                             f"{type(exc).__name__}: {exc}") from None
+
     # ---- 4. post pages -------------------------------------------------------------------------
 
     def post_parameters(self, version: str, source: Path) -> dict:
-        """A post page's parameters: the cut, and this and the previous version's results.json and
-        claims.json, relative to the page's folder (its kernel's working folder): no local path is
+        """A post page's parameters: the cut, and this and the previous version's results.json,
+        claims.json and ard.json, relative to the page's folder (its kernel's working folder): no local path is
         published in the downloadable notebook."""
         prev = self.previous[version]
 
@@ -286,7 +310,8 @@ class Build:
 
         return {"snapshot": version, "results_json": rel(version, "results.json"),
                 "previous_results_json": rel(prev, "results.json"), "claims_json": rel(version, "claims.json"),
-                "previous_claims_json": rel(prev, "claims.json")}
+                "previous_claims_json": rel(prev, "claims.json"), "ard_json": rel(version, "ard.json"),
+                "previous_ard_json": rel(prev, "ard.json")}
 
     def execute_posts(self) -> None:
         """Execute the post pages of ``book/`` (MyST notebooks with a parameters cell) per selected version."""

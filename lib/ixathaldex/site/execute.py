@@ -26,9 +26,10 @@ from ixathaldex.log import logger
 #: the installed package's own code (its digest enters every cache key); never a project path
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: the parameters a notebook of the site may receive, and nothing else
-ALLOWED_PARAMETERS = ("snapshot", "results_json", "previous_results_json", "claims_json", "previous_claims_json")
+ALLOWED_PARAMETERS = ("snapshot", "results_json", "previous_results_json", "claims_json", "previous_claims_json",
+                      "ard_json", "previous_ard_json")
 #: the path parameters that must name a file ("" is allowed for the previous version's, absent for the oldest)
-REQUIRED_PATHS = ("results_json", "claims_json")
+REQUIRED_PATHS = ("results_json", "claims_json", "ard_json")
 
 
 # ---- hashing ---------------------------------------------------------------------------------
