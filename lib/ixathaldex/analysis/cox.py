@@ -31,6 +31,10 @@ Z95 = 1.959963984540054
 SCREEN_P = 0.2
 
 
+#: the columns of a Cox fit (:func:`fit_cox`), besides ``covariate``
+FIT_COLUMNS = ("coef", "se", "hr", "hr_lower", "hr_upper", "z", "p_value", "estimable")
+
+
 def fit_cox(time, event, X: pd.DataFrame, ties: str = "breslow") -> pd.DataFrame:
     """Cox PH fit by statsmodels PHReg: per covariate ``coef``, ``se``, ``hr``, ``hr_lower``,
     ``hr_upper`` (95 %), ``z``, ``p_value`` (Wald). ``ties``: 'breslow' (default) or 'efron'."""
@@ -40,9 +44,15 @@ def fit_cox(time, event, X: pd.DataFrame, ties: str = "breslow") -> pd.DataFrame
     X = pd.DataFrame(X).astype(float)
     if len(X) == 0 or np.asarray(event).sum() == 0:
         raise AnalysisError("Cox model: no events or no patients")
+    constant = [c for c in X.columns if X[c].nunique() < 2]
+    if constant:
+        raise AnalysisError(f"Cox model: covariate(s) {', '.join(constant)} do not vary")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = PHReg(np.asarray(time, float), X, status=np.asarray(event, int), ties=ties).fit()
+        try:
+            res = PHReg(np.asarray(time, float), X, status=np.asarray(event, int), ties=ties).fit()
+        except np.linalg.LinAlgError as exc:
+            raise AnalysisError(f"Cox model: cannot be fitted ({exc})") from None
     b = np.asarray(res.params, float)
     se = np.asarray(res.bse, float)
     z = b / se
@@ -97,9 +107,10 @@ def table_cox_univariate(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str = "
         sub = tte[ok]
         try:
             fit = fit_cox(sub["time"], sub["event"], X[ok], ties=ties)
-        except AnalysisError as exc:
-            logger.info("Cox univariate %s skipped: %s", f, exc)
-            continue
+        except AnalysisError as exc:  # kept as a row without estimates: "not computable" downstream
+            logger.info("Cox univariate %s not computable: %s", f, exc)
+            fit = pd.DataFrame({"covariate": list(X.columns)}).reindex(columns=["covariate", *FIT_COLUMNS])
+            fit["estimable"] = False
         fit = pd.DataFrame(info).merge(fit, on="covariate")
         fit["n"], fit["events"] = int(ok.sum()), int(sub["event"].sum())
         out.append(fit)
@@ -129,8 +140,20 @@ def table_cox_multivariate(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str =
     X, info = _design(tte, factors)
     ok = derive_complete_cases(tte, X)
     sub = tte[ok]
-    fit = pd.DataFrame(info).merge(fit_cox(sub["time"], sub["event"], X[ok], ties=ties),
-                                   on="covariate")
+    varying = [c for c in X.columns if X.loc[ok, c].nunique() > 1]
+    if not varying or int(sub["event"].sum()) == 0:
+        # e.g. a factor the data do not hold (every value missing): no complete case, no model
+        logger.warning("Cox multivariate (%s): %d complete case(s), %d event(s), %d covariate(s) that vary: "
+                       "not computable", param, int(ok.sum()), int(sub["event"].sum()), len(varying))
+        fitted = pd.DataFrame({"covariate": list(X.columns)}).reindex(columns=["covariate", *FIT_COLUMNS])
+    else:
+        fitted = fit_cox(sub["time"], sub["event"], X.loc[ok, varying], ties=ties)
+        if len(varying) < X.shape[1]:
+            logger.warning("Cox multivariate (%s): covariate(s) %s do not vary among the complete cases: "
+                           "not estimated", param, ", ".join(c for c in X.columns if c not in varying))
+    fit = pd.DataFrame(info).merge(fitted, on="covariate", how="left")
+    fit["estimable"] = fit["estimable"].astype("boolean").fillna(False).astype(bool) \
+        if "estimable" in fit else False
     fit["n"], fit["events"] = int(ok.sum()), int(sub["event"].sum())
     fit["direction"] = fit.apply(_direction, axis=1)
     fit["ties"] = ties

@@ -107,6 +107,7 @@ def derive_subgroup_tables(snap) -> tuple[pd.DataFrame, pd.DataFrame]:
 def add_km(ard: ArdRows, context: str, population: str, variable: str, r: Mapping, claim_stem: str | None = None,
            ci_claims: bool = False, **groups) -> None:
     """One Kaplan–Meier summary: n, events, median and its 95 % CI limits (months; "NR" when not
+    reached; missing for a group with no patient, whose median is not computable rather than not
     reached); claims ``<stem>.median`` (and ``.median.ci_low`` / ``.ci_high`` with ``ci_claims``)."""
     n = int(r["n"])
     ard.add(context, population, variable, "n", n, n, **groups)
@@ -114,7 +115,7 @@ def add_km(ard: ArdRows, context: str, population: str, variable: str, r: Mappin
     for stat, col, suffix in (("median", "median", ".median"), ("ci_low", "ci_lower", ".median.ci_low"),
                               ("ci_high", "ci_upper", ".median.ci_high")):
         claimed = claim_stem and (stat == "median" or ci_claims)
-        ard.add(context, population, variable, stat, months(r[col]), n,
+        ard.add(context, population, variable, stat, months(r[col]) if n > 0 else None, n,
                 claim=f"{claim_stem}{suffix}" if claimed else (), **groups)
 
 
