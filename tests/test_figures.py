@@ -14,7 +14,8 @@ from matplotlib.colors import to_rgba  # noqa: E402
 
 from ixathaldex.exceptions import AnalysisError  # noqa: E402
 from ixathaldex.report.figures import (alt_text_km, figure_ae_profile, figure_flow,  # noqa: E402
-                                       figure_forest, figure_km, figure_km_panels)
+                                       figure_km, figure_km_panels)
+from ixathaldex.report.figures_forest import figure_forest  # noqa: E402
 from ixathaldex.analysis.populations import table_flow  # noqa: E402
 from ixathaldex.analysis.safety import table_adverse_events  # noqa: E402
 from ixathaldex.analysis.cox import table_subgroup_hr  # noqa: E402
