@@ -29,7 +29,7 @@ GRADE_COLOURS = {"1-2": "#9ECAE1", ">=3": "#08519C"}
 #: published at ``PANEL_WIDTH_IN`` shows it no smaller than the page's small print at 1280 px
 SMALL_PT = 9
 #: the width of one published panel (inches); the site shows it at the content column's width
-PANEL_WIDTH_IN = 6.4
+PANEL_WIDTH_IN = 6.0
 #: the book's departures from seaborn's style and context; ``svg.hashsalt`` fixes the ids of
 #: an SVG so that the same data give the same file (with ``metadata={"Date": None}``)
 BOOK_RC = {
