@@ -194,7 +194,7 @@ def _panel_html(p: Panel) -> str:
             f'<p class="ixd-panel-label"><a class="ixd-panel-anchor" href="#{p.slug}">'
             f'<strong>Figure {e(p.label)}</strong></a> {e(p.title)}</p>'
             f'<a class="ixd-enlarge" href="{src}.svg" title="Figure {e(p.label)} full size (opens the image)">'
-            f'<img src="{src}.svg" alt="{e(p.alt)}" width="{width}" height="{height}" loading="lazy"></a>'
+            f'<img src="{src}.svg" alt="{e(p.alt)}" width="{width}" height="{height}"></a>'
             f'<p class="ixd-downloads">Figure {e(p.label)}: '
             f'<a href="{src}.svg" type="image/svg+xml" download>SVG</a> · '
             f'<a href="{src}.png" type="image/png" download>PNG</a> · ' + " · ".join(csv_links)
