@@ -14,7 +14,8 @@ from matplotlib.colors import to_rgba  # noqa: E402
 
 from ixathaldex.exceptions import AnalysisError  # noqa: E402
 from ixathaldex.report.figures import (alt_text_km, figure_ae_profile, figure_flow,  # noqa: E402
-                                       figure_forest, figure_km, figure_km_panels)
+                                       figure_km, figure_km_panels)
+from ixathaldex.report.figures_forest import figure_forest  # noqa: E402
 from ixathaldex.analysis.populations import table_flow  # noqa: E402
 from ixathaldex.analysis.safety import table_adverse_events  # noqa: E402
 from ixathaldex.analysis.cox import table_subgroup_hr  # noqa: E402
@@ -230,3 +231,121 @@ def test_alt_text_and_no_backend_choice():
         source = Path(module.__file__).read_text()
         assert "matplotlib.use(" not in source and "set_theme(" not in source
     assert not hasattr(figs, "fmt_p") and not hasattr(figs, "fmt_months")  # one formatter
+
+
+# ---- the published figures: panels, data, files ----------------------------------------------
+
+def test_km_curve_csv_agrees_with_an_independent_lifelines_fit():
+    """The data behind a curve (steps, 95 % CI, at risk, events, censored) equal lifelines'."""
+    from lifelines import KaplanMeierFitter
+
+    from ixathaldex.report.figure_data import KM_CURVE_COLUMNS, table_km_curve
+
+    curve = table_km_curve(gehan(), "arm", endpoint="remission", population="all")
+    assert list(curve.columns) == KM_CURVE_COLUMNS
+    assert set(curve["endpoint"]) == {"remission"} and set(curve["population"]) == {"all"}
+    for arm, t, e in (("6-MP", ref.GEHAN_6MP_TIME, ref.GEHAN_6MP_EVENT),
+                      ("Placebo", ref.GEHAN_CONTROL_TIME, ref.GEHAN_CONTROL_EVENT)):
+        mine = curve[curve["group"] == arm].set_index("time")
+        kmf = KaplanMeierFitter().fit(t, e)  # CI: exponential Greenwood = log(-log) transform
+        sf = kmf.survival_function_.iloc[:, 0]
+        ci = kmf.confidence_interval_
+        table = kmf.event_table
+        assert list(mine.index) == [float(x) for x in sf.index]
+        assert np.allclose(mine["survival"], sf.to_numpy())
+        inner = (sf > 0) & (sf < 1)
+        assert np.allclose(mine["ci_lower"][inner.to_numpy()], ci.iloc[:, 0][inner].to_numpy())
+        assert np.allclose(mine["ci_upper"][inner.to_numpy()], ci.iloc[:, 1][inner].to_numpy())
+        assert mine["events"].tolist() == table["observed"].astype(int).tolist()
+        assert mine["censored"].tolist() == table["censored"].astype(int).tolist()
+        assert mine["at_risk"].iloc[1:].tolist() == table["at_risk"].iloc[1:].astype(int).tolist()
+
+
+def test_at_risk_csv_is_the_hand_count():
+    from ixathaldex.report.figure_data import table_km_at_risk
+
+    t = table_km_at_risk(gehan(), [0, 10, 20, 30, 40], "arm")
+    assert t[t["group"] == "6-MP"]["at_risk"].tolist() == [21, 15, 8, 4, 0]
+    assert t[t["group"] == "Placebo"]["at_risk"].tolist() == [21, 8, 2, 0, 0]
+
+
+def test_forest_csv_holds_the_drawn_estimates():
+    from ixathaldex.report.figure_data import table_forest
+
+    adsl, adtte, *_ = ref.toy_frames()
+    hr = table_subgroup_hr(adsl, adtte, "PFS", factors=["age75", "gfr60"])
+    data = table_forest(hr)
+    assert list(data.columns)[:7] == ["factor", "level", "reference", "population", "hr", "ci_low", "ci_high"]
+    assert {"p", "n", "logrank_p"} <= set(data.columns)
+    ok = hr["estimable"].to_numpy(bool)
+    assert np.allclose(data["hr"][ok], hr["hr"][ok]) and np.allclose(data["ci_low"][ok], hr["hr_lower"][ok])
+
+
+def _km_panel(label="3e", tte=None, group="arm"):
+    from ixathaldex.report.figure_publish import KmPanel, km_panel
+
+    return km_panel(KmPanel(label, "Remission by arm", gehan() if tte is None else tte, group,
+                            "remission", "all"), step=10)
+
+
+def test_panel_svg_is_byte_reproducible_and_text_is_text():
+    import re
+
+    a, b = _km_panel(), _km_panel()
+    assert a.svg == b.svg and a.png == b.png
+    assert "<dc:date>" not in a.svg
+    assert "6-MP (n=21)" in a.svg  # text kept as text (searchable, sizes measurable)
+    sizes = [float(x) for x in re.findall(r"font-size: ([0-9.]+)px", a.svg)]
+    assert sizes and min(sizes) >= 9
+
+
+def test_panel_is_as_wide_as_planned_whatever_its_labels():
+    import re
+
+    from ixathaldex.report.theme import PANEL_WIDTH_IN
+
+    adsl, adtte, *_ = ref.toy_frames()
+    for p in (_km_panel(), _km_panel(tte=derive_tte(adsl, adtte, "OS"), group="cyto3")):
+        width_pt = float(re.search(r'viewBox="0 0 ([0-9.]+) ', p.svg).group(1))
+        assert width_pt == pytest.approx(PANEL_WIDTH_IN * 72, abs=1.5)
+
+
+def test_published_figure_names_each_panel_and_links_its_files():
+    from ixathaldex.report.figure_publish import FILES_MIME, PublishedFigure
+
+    fig = PublishedFigure([_km_panel("3e"), _km_panel("1, OS")])
+    html = fig.to_html()
+    assert 'id="figure-3e"' in html and "<strong>Figure 3e</strong>" in html
+    assert 'id="figure-1-os"' in html and "Figure 1, OS" in html
+    for name in ("figure-3e.svg", "figure-3e.png", "figure-3e.csv", "figure-3e-at-risk.csv"):
+        assert f'href="figures/{name}"' in html
+    assert '<a class="ixd-enlarge" href="figures/figure-3e.svg"' in html
+    files = fig.files()
+    assert sorted(files) == sorted(f"{s}{x}" for s in ("figure-3e", "figure-1-os")
+                                   for x in (".svg", ".png", ".csv", "-at-risk.csv"))
+    assert files["figure-3e.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    bundle = fig._repr_mimebundle_()
+    assert bundle[FILES_MIME]["folder"] == "figures" and "text/html" in bundle
+    assert repr(fig) == "PublishedFigure(figure-3e, figure-1-os)"  # no address: notebooks stay stable
+
+
+def test_large_cohort_is_thinned_and_says_so():
+    from ixathaldex.report.figure_data import THIN_ABOVE, THIN_BINS, table_km_curve
+    from ixathaldex.report.figures import TICK_BINS
+
+    rng = np.random.default_rng(12)
+    n = THIN_ABOVE * 3
+    big = pd.DataFrame({"time": np.round(rng.exponential(20, n), 4), "event": rng.integers(0, 2, n)})
+    curve = table_km_curve(big)
+    assert len(curve) <= THIN_BINS + 1 and curve.attrs["thinned"] == ["All patients"]
+    assert curve["events"].sum() == big["event"].sum()  # summed, not dropped
+    assert curve["censored"].sum() == (1 - big["event"]).sum()
+    assert curve["time"].iloc[0] == 0 and curve["at_risk"].iloc[0] == n
+    ax = figure_km(big, step=12)
+    ticks = next(ln for ln in ax.get_lines() if ln.get_gid() == "censored")
+    assert len(ticks.get_xdata()) <= TICK_BINS + 1
+    panel = _km_panel(tte=big, group=None)
+    assert "thinned" in panel.note and len(panel.svg) < 150_000
+    small = _km_panel()
+    distinct = len(np.unique(ref.GEHAN_6MP_TIME)) + len(np.unique(ref.GEHAN_CONTROL_TIME))
+    assert small.note == "" and len(table_km_curve(gehan(), "arm")) == distinct + 2  # untouched, + t = 0

@@ -1,19 +1,21 @@
-"""All plots of the book, in one theme: Kaplan–Meier with numbers at risk, forest, flow, AE profile.
+"""The book's plots in one theme: Kaplan–Meier with numbers at risk, patient flow, AE profile.
 
 Every ``figure_*`` takes ``ax=None`` (a new figure is made when None) and returns the Axes it drew
 on. The numbers drawn are computed here from the data (nothing typed by hand) and are also kept on
 the Axes for tests and alt text: ``ax.km_summary_``, ``ax.at_risk_``, ``ax.logrank_p_``,
-``ax.flow_``, ``ax.forest_``, ``ax.ae_``. The library never selects a matplotlib backend.
+``ax.flow_``, ``ax.ae_``. The library never selects a matplotlib backend. The forest plot is in
+``report.figures_forest``; how a figure reaches the site (one image per panel, downloads) is in
+``report.figure_publish``.
 
 The look comes from seaborn (``report.theme``: style, context, palette), applied to the figure
-being drawn and never to matplotlib's global state. seaborn draws where it has the plot: the
-forest plot's intervals and points (seaborn objects ``Range`` and ``Dot``, which take precomputed
-limits) and the AE profile's bars (``sns.barplot``, stacked the seaborn way: the total bar, then
-the grade 1–2 part over it). The Kaplan–Meier curves stay matplotlib ``step`` lines: seaborn has
-no estimator for censored times (``ecdfplot(complementary=True)`` ignores censoring and would
-drop too fast), no censoring marks and no numbers-at-risk table. The flow chart is boxes and
-arrows, which seaborn does not draw either. P-values and months are written by the package's
-one formatter (``values.format_p``, ``values.format_months``).
+being drawn and never to matplotlib's global state. seaborn draws where it has the plot: the AE
+profile's bars (``sns.barplot``, stacked the seaborn way: the total bar, then the grade 1–2 part
+over it). The Kaplan–Meier curves stay matplotlib ``step`` lines: seaborn has no estimator for
+censored times (``ecdfplot(complementary=True)`` ignores censoring and would drop too fast), no
+censoring marks and no numbers-at-risk table. A group of more than ``figure_data.THIN_ABOVE``
+patients is drawn from its thinned steps, with at most ``TICK_BINS`` censoring ticks. The flow
+chart is boxes and arrows, which seaborn does not draw either. P-values and months are written
+by the package's one formatter (``values.format_p``, ``values.format_months``).
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import seaborn as sns
-import seaborn.objects as so
 
 from ixathaldex.analysis.survival import KaplanMeier, at_risk_counts, logrank_p, split_groups
 from ixathaldex.exceptions import AnalysisError
-from ixathaldex.report.theme import GRADE_COLOURS, PALETTE, style_axes, theme, theme_rc
+from ixathaldex.report.figure_data import THIN_ABOVE, thin_km_curve
+from ixathaldex.report.theme import GRADE_COLOURS, PALETTE, SMALL_PT, style_axes, theme
 from ixathaldex.values import format_months, format_p
+
+#: a thinned curve (more than ``figure_data.THIN_ABOVE`` patients) keeps one censoring tick per
+#: 1/TICK_BINS of its time axis
+TICK_BINS = 250
 
 
 def _new_ax(figsize):
@@ -113,17 +119,20 @@ def _draw_km_curve(ax, level, label, g: pd.DataFrame, colour) -> dict:
     """One group's step curve (legend: label, n, median and 95 % CI) and censoring ticks;
     returns its summary row."""
     km = KaplanMeier().fit(g["time"], g["event"])
-    c = km.curve_
+    thinned = km.n_ > THIN_ABOVE
+    c = thin_km_curve(km.curve_) if thinned else km.curve_
     x = np.r_[0.0, c["time"].to_numpy()]
     y = np.r_[1.0, c["survival"].to_numpy()]
     med = (f"median {format_months(km.median_)} (95% CI {format_months(km.ci_[0], 'NC')}–"
            f"{format_months(km.ci_[1], 'NC')})")
     ax.step(x, y, where="post", color=colour, lw=1.6, label=f"{label} (n={km.n_}): {med}")
     cens = c[c["censored"] > 0]
+    if thinned:  # at most one tick per 1/TICK_BINS of the time axis
+        cens = cens.groupby((cens["time"] / max(c["time"].max(), 1e-9) * TICK_BINS).astype(int)).last()
     ax.plot(cens["time"], cens["survival"], linestyle="none", marker="|", markersize=7,
             markeredgewidth=1.2, color=colour, gid="censored")
     return {"group": level, "label": label, "n": km.n_, "events": km.events_,
-            "median": km.median_, "ci_lower": km.ci_[0], "ci_upper": km.ci_[1]}
+            "median": km.median_, "ci_lower": km.ci_[0], "ci_upper": km.ci_[1], "thinned": thinned}
 
 
 def _km_legend(ax, p, legend_loc: str, title: str | None, n_groups: int) -> None:
@@ -135,7 +144,7 @@ def _km_legend(ax, p, legend_loc: str, title: str | None, n_groups: int) -> None
     else:
         leg = ax.legend(loc=legend_loc, frameon=False, title=legend_title)
     if legend_title:
-        leg.get_title().set_fontsize(8.5)
+        leg.get_title().set_fontsize(SMALL_PT)
         leg._legend_box.align = "left"
     if title:
         n_lines = n_groups + (1 if legend_title else 0)
@@ -229,100 +238,15 @@ def _draw_at_risk(ax, table: pd.DataFrame, times) -> None:
     trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
     top = -0.2
     ax.text(-0.06, top, "No. at risk", transform=ax.transAxes, ha="right", va="center",
-            fontweight="bold", fontsize=8.5, gid="at_risk_header")
+            fontweight="bold", fontsize=SMALL_PT, gid="at_risk_header")
     for i, (label, counts) in enumerate(table.iterrows()):
         y = top - 0.085 * (i + 1)
         colour = PALETTE[i % len(PALETTE)]
         ax.text(-0.06, y, str(label), transform=ax.transAxes, ha="right", va="center",
-                fontsize=8.5, color=colour, gid="at_risk_label")
+                fontsize=SMALL_PT, color=colour, gid="at_risk_label")
         for t, n in zip(times, counts):
-            ax.text(t, y, str(int(n)), transform=trans, ha="center", va="center", fontsize=8.5,
+            ax.text(t, y, str(int(n)), transform=trans, ha="center", va="center", fontsize=SMALL_PT,
                     gid="at_risk")
-
-
-# --------------------------------------------------------------------------------------------
-# Forest plot
-# --------------------------------------------------------------------------------------------
-
-def figure_forest(hr: pd.DataFrame, ax=None, title: str | None = None,
-                  xlabel: str = "Hazard ratio (95% CI); HR < 1: lower hazard in the first-named level"):
-    """Beyond the paper: forest plot of hazard ratios (``survival.table_subgroup_hr``).
-
-    One row per covariate, labelled "level vs reference"; point and 95 % CI on a log axis (drawn
-    by seaborn objects ``Dot`` and ``Range``), a line at HR = 1, and the HR (CI) and log-rank p
-    printed at the right; when the rows come from more than one population (column
-    ``population``), each label names its population. Non-estimable rows are labelled as such
-    and not drawn. Returns the Axes.
-    """
-    if hr.empty:
-        raise AnalysisError("figure_forest: empty hazard-ratio table")
-    hr = hr.reset_index(drop=True)
-    n = len(hr)
-    est = hr.get("estimable", pd.Series(True, index=hr.index)).to_numpy(bool)
-    ok = est & np.isfinite(hr["hr"].to_numpy(float))
-    with theme():
-        if ax is None:
-            ax = _new_ax((9.0, 1.2 + 0.38 * n))
-            ax.figure.subplots_adjust(left=0.34, right=0.62, bottom=0.9 / (1.2 + 0.38 * n))
-        style_axes(ax)
-        drawn = hr.assign(row=np.arange(n)[::-1].astype(float))[ok]
-        if len(drawn):
-            (so.Plot(drawn, x="hr", xmin="hr_lower", xmax="hr_upper", y="row")
-             .add(so.Range(color="0.3", linewidth=1.2), orient="y")
-             .add(so.Dot(marker="s", pointsize=5.5, color=PALETTE[0]), orient="y")
-             .theme(theme_rc()).on(ax).plot())
-        ax.axvline(1.0, color="0.5", lw=0.8, ls="--")
-        _forest_axes(ax, hr, ok, xlabel)
-        _forest_columns(ax, hr, ok)
-        if title:
-            ax.set_title(title, loc="left")
-        ax.forest_ = hr
-    return ax
-
-
-def _forest_axes(ax, hr: pd.DataFrame, ok, xlabel: str) -> None:
-    """Row labels (with the population when rows mix populations) and the log HR axis."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    n = len(hr)
-    ax.set_yscale("linear")
-    ax.set_xscale("log")
-    ax.set_yticks(np.arange(n)[::-1])
-    pop = hr["population"] if "population" in hr and hr["population"].nunique() > 1 else None
-    ax.set_yticklabels([f"{r['level']} vs {r['reference']}" + (f" ({pop[i]})" if pop is not None else "")
-                        for i, r in hr.iterrows()])
-    ax.set_ylim(-0.7, n - 0.3)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("")
-    lo, hi = hr["hr_lower"].to_numpy(float)[ok], hr["hr_upper"].to_numpy(float)[ok]
-    lim_lo = np.nanmin(lo) if ok.any() else 0.1
-    lim_hi = np.nanmax(hi) if ok.any() else 10
-    ax.set_xlim(min(0.5, lim_lo / 1.3), max(2.0, lim_hi * 1.3))
-    wide = ax.get_xlim()[1] / ax.get_xlim()[0] > 200
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1,) if wide else (1, 2, 5)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(NullFormatter())  # log minor ticks unlabelled (no overlap)
-
-
-def _forest_columns(ax, hr: pd.DataFrame, ok) -> None:
-    """The printed columns at the right: HR (95 % CI) and, when present, the log-rank p."""
-    import matplotlib.transforms as mtransforms
-
-    ax.text(1.02, 1.0, "HR (95% CI)", transform=ax.transAxes, ha="left", va="bottom",
-            fontweight="bold")
-    has_p = "logrank_p" in hr
-    if has_p:
-        ax.text(1.62, 1.0, "log-rank p", transform=ax.transAxes, ha="left", va="bottom",
-                fontweight="bold")
-    trans = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
-    for yi, (i, r) in zip(np.arange(len(hr))[::-1], hr.iterrows()):
-        txt = (f"{r['hr']:.2f} ({r['hr_lower']:.2f}–{r['hr_upper']:.2f})" if ok[i]
-               else "not estimable")
-        ax.text(1.02, yi, txt, transform=trans, ha="left", va="center", fontsize=8.5,
-                gid="forest_hr")
-        if has_p:
-            ax.text(1.62, yi, format_p(r["logrank_p"]), transform=trans, ha="left", va="center",
-                    fontsize=8.5, gid="forest_p")
 
 
 # --------------------------------------------------------------------------------------------

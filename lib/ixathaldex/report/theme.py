@@ -25,12 +25,19 @@ FONT_SCALE = 10 / 12
 PALETTE = tuple(sns.color_palette("colorblind").as_hex())
 #: adverse-event grade colours (ColorBrewer Blues: light for grade 1–2, dark for grade ≥ 3)
 GRADE_COLOURS = {"1-2": "#9ECAE1", ">=3": "#08519C"}
-#: the book's departures from seaborn's style and context
+#: the smallest text of a figure (legends, numbers at risk, tick labels), in points: a panel
+#: published at ``PANEL_WIDTH_IN`` shows it no smaller than the page's small print at 1280 px
+SMALL_PT = 9
+#: the width of one published panel (inches); the site shows it at the content column's width
+PANEL_WIDTH_IN = 6.0
+#: the book's departures from seaborn's style and context; ``svg.hashsalt`` fixes the ids of
+#: an SVG so that the same data give the same file (with ``metadata={"Date": None}``)
 BOOK_RC = {
     "axes.spines.top": False, "axes.spines.right": False,
-    "axes.titlesize": 11, "legend.fontsize": 8.5, "legend.title_fontsize": 8.5,
-    "xtick.labelsize": 9, "ytick.labelsize": 9,
-    "font.family": "DejaVu Sans", "svg.fonttype": "none", "figure.dpi": 110, "savefig.dpi": 200,
+    "axes.titlesize": 11, "legend.fontsize": SMALL_PT, "legend.title_fontsize": SMALL_PT,
+    "xtick.labelsize": SMALL_PT, "ytick.labelsize": SMALL_PT,
+    "font.family": "DejaVu Sans", "svg.fonttype": "none", "svg.hashsalt": "ixathaldex",
+    "figure.dpi": 110, "savefig.dpi": 200,
 }
 
 

@@ -12,6 +12,8 @@ The paths in ``_toc.yml`` are relative to that staged root.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import html
 import json
@@ -29,6 +31,7 @@ from ixathaldex.claims.notice import is_synthetic
 from ixathaldex.exceptions import BuildError
 from ixathaldex.files import write_if_changed
 from ixathaldex.paths import toc_files
+from ixathaldex.report.figure_publish import FILES_MIME, FOLDER
 from ixathaldex.site import leaks
 
 #: a USUBJID-like subject id (docs/data-model.md: IXATHALDEX-<site>-<nnn>)
@@ -232,29 +235,71 @@ def table_downloads(notebook: Path) -> dict[str, str]:
     return found
 
 
+#: a figure file: SVG, PNG or the CSV of the data it plots (``report.figure_publish``)
+SAFE_FIGURE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.(svg|png|csv)$")
+
+
+def figure_downloads(notebook: Path) -> dict[str, bytes]:
+    """``{file name: content}`` of every figure file a notebook emitted under ``FILES_MIME``
+    (glued figures included): each panel's SVG, PNG and data CSV."""
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    found = {}
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data") or {}
+            for key in [k for k in data if _is_figure_files(k)]:
+                found.update(_figure_files(notebook, data[key]))
+    return found
+
+
+def _is_figure_files(mime: str) -> bool:
+    """``FILES_MIME``, also as myst-nb's ``glue(..., display=False)`` stores it (prefixed)."""
+    return mime == FILES_MIME or mime.endswith("/" + FILES_MIME)
+
+
+def _figure_files(notebook: Path, payload: dict) -> dict[str, bytes]:
+    found = {}
+    for name, b64 in (payload.get("files") or {}).items():
+        if payload.get("folder") != FOLDER or not SAFE_FIGURE_FILE.match(name):
+            raise BuildError(f"{notebook.name}: a figure file has no safe name "
+                             f"({payload.get('folder')!r}/{name!r})")
+        try:
+            found[name] = base64.b64decode(b64, validate=True)
+        except (binascii.Error, TypeError) as exc:
+            raise BuildError(f"{notebook.name}: figure file {name} is not base64 ({exc})") from exc
+    return found
+
+
 def without_table_downloads(notebook: Path) -> dict:
-    """The notebook minus its ``text/csv`` outputs: the build writes those as files, and myst-nb
-    would warn about a MIME type it cannot render (a warning fails the build)."""
+    """The notebook minus its ``text/csv`` and figure-file outputs: the build writes those as
+    files, and myst-nb would warn about a MIME type it cannot render (a warning fails the build)."""
     nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
-            (out.get("data") or {}).pop(CSV_MIME, None)
-            (out.get("metadata") or {}).pop(CSV_MIME, None)
+            for part in (out.get("data") or {}, out.get("metadata") or {}):
+                for mime in [k for k in part if k == CSV_MIME or _is_figure_files(k)]:
+                    part.pop(mime)
     return nb
 
 
 def write_downloads(html_dir: Path, notebooks: dict[str, Path], extra_files: list[Path]) -> None:
     """Put the downloads beside the pages: each chapter's table CSVs in ``chapters/tables/``
-    (linked from the tables as ``tables/<name>.csv``) and ``extra_files`` (results.json,
-    claims.json) at the version's root."""
+    (linked from the tables as ``tables/<name>.csv``), its figure files (SVG, PNG, data CSV of
+    each panel) in ``chapters/figures/`` (linked as ``figures/<name>``) and ``extra_files``
+    (results.json, claims.json) at the version's root."""
     for label, executed in notebooks.items():
         tables = table_downloads(executed)
-        if not tables:
-            continue
-        folder = html_dir / Path(label).parent / "tables"
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, text in tables.items():
-            (folder / name).write_text(text, encoding="utf-8")
+        if tables:
+            folder = html_dir / Path(label).parent / "tables"
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, text in tables.items():
+                (folder / name).write_text(text, encoding="utf-8")
+        figures = figure_downloads(executed)
+        if figures:
+            folder = html_dir / Path(label).parent / FOLDER
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, content in figures.items():
+                (folder / name).write_bytes(content)
     for path in extra_files:
         if Path(path).is_file():
             shutil.copyfile(path, html_dir / Path(path).name)
