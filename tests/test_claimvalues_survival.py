@@ -161,7 +161,6 @@ PFS_PAIRS = [  # claim prefix, population, [(suffix, group)]
     ("pfs.hr_or_gain1q", "PP", [("pos", "any"), ("neg", "neither")]),
     ("pfs.risk3", "PP", [("gain1q", "isolated"), ("hr", "hr"), ("neither", "neither")]),
     ("os.iss", "ITT", [("i_ii", "iss.I-II"), ("iii", "iss.III")]),
-    ("os.gfr", "ITT", [("", "gfr.>=60"), ("", "gfr.<60")]),
     ("os.lines", "ITT", [("one", "lines.1"), ("more", "lines.>1")]),
     ("os.frailty", "ITT", [("fit", "fit"), ("unfit_frail", "unfit")]),
     ("os.age", "ITT", [("lt75", "age.<75"), ("ge75", "age.>=75")]),

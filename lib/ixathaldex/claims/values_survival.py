@@ -67,10 +67,10 @@ PFS_CLAIMS = (
     ("pfs.hr_or_gain1q", "hr_or_1q", {"Y": "pos", "N": "neg"}),
     ("pfs.risk3", "cyto3", {"Isolated gain 1q21": "gain1q", "High risk": "hr", "Neither": "neither"}),
 )
-#: the same for OS (os.gfr has only its p-value in the registry)
+#: the same for OS (OS by GFR has no claim: the paper prints neither its medians nor its p-value,
+#: only that OS was shorter below 60 mL/min — an assertion, data/published/assertions.yaml)
 OS_CLAIMS = (
     ("os.iss", "iss_12_vs_3", {"I–II": "i_ii", "III": "iii"}),
-    ("os.gfr", "gfr60", {}),
     ("os.lines", "prior_lines", {"1": "one", ">1": "more"}),
     ("os.frailty", "frailty", {"Fit": "fit", "Unfit/frail": "unfit_frail"}),
     ("os.age", "age75", {"<75": "lt75", "≥75": "ge75"}),
