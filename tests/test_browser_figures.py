@@ -168,3 +168,29 @@ def test_phone_stacks_panels_and_a_tap_opens_the_image(browser, server, all_vers
         page.wait_for_url(re.compile(r"/figures/figure-3e\.svg$"), timeout=TIMEOUT)
     finally:
         context.close()
+
+
+#: the supplementary figures drawn as one image each (page, figure id): their smallest text is 9 pt
+#: (report.theme.SMALL_PT; the flow chart's boxes are 9 pt too), drawn at 96 px per inch
+WHOLE_FIGURES = [("chapters/01_patients.html", "fig-flow"), ("chapters/05_safety.html", "fig-ae-profile")]
+
+
+@pytest.mark.parametrize("page_path, figure_id", WHOLE_FIGURES)
+def test_supplementary_figures_read_as_small_print(browser, server, all_versions, page_path, figure_id):
+    from ixathaldex.report.theme import SMALL_PT
+
+    version = all_versions[0]
+    context, page = open_page(browser, f"{server.url}/{version}/{page_path}", WIDE)
+    try:
+        small = page.evaluate(f"() => Math.min(...[...document.querySelectorAll({SMALL_PRINT!r})]"
+                              ".map(e => parseFloat(getComputedStyle(e).fontSize)))")
+        img = page.locator(f"#{figure_id} img")
+        img.wait_for()
+        page.wait_for_function(f"() => document.querySelector('#{figure_id} img').complete")
+        shown, natural = img.evaluate("i => [i.getBoundingClientRect().width, i.naturalWidth]")
+        column = page.evaluate("() => document.querySelector('article section').getBoundingClientRect().width")
+        smallest = SMALL_PT * 96 / 72 * shown / natural
+        assert smallest >= small - 0.05, f"{figure_id}: smallest text {smallest:.1f}px < small print {small}px"
+        assert shown >= column - 40, f"{figure_id}: {shown:.0f}px wide in a {column:.0f}px column"
+    finally:
+        context.close()

@@ -275,7 +275,7 @@ def figure_flow(flow: pd.DataFrame, ax=None, title: str | None = None):
         ax.set_ylim(0, 10)
         ax.axis("off")
 
-        def box(x, y, text, w=3.6, h=0.9, fc="#EAF2FB"):
+        def box(x, y, text, w=5.0, h=0.9, fc="#EAF2FB"):
             ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.05",
                                         fc=fc, ec="0.3", lw=0.9))
             ax.text(x, y, text, ha="center", va="center", fontsize=9, gid="flow_box")
@@ -287,16 +287,16 @@ def figure_flow(flow: pd.DataFrame, ax=None, title: str | None = None):
         lab = lambda s: f"{f.loc[s, 'label']}\nn = {int(f.loc[s, 'n'])}"  # noqa: E731
         ys = {"enrolled": 9.2, "pp": 7.4, "indcmp": 5.6, "mnt": 3.8, "mntcmp": 1.6}
         for s, y in ys.items():
-            box(3.0, y, lab(s))
-        box(7.6, 1.6, lab("ongoing"), w=3.0)
+            box(2.6, y, lab(s))
+        box(7.9, 1.6, lab("ongoing"), w=3.6)
         for a, b in (("enrolled", "pp"), ("pp", "indcmp"), ("indcmp", "mnt"), ("mnt", "mntcmp")):
-            arrow(3.0, ys[a] - 0.5, 3.0, ys[b] + 0.5)
-        arrow(4.4, ys["mnt"] - 0.5, 7.0, 2.1)
+            arrow(2.6, ys[a] - 0.5, 2.6, ys[b] + 0.5)
+        arrow(4.6, ys["mnt"] - 0.5, 7.4, 2.1)
         lines = [f"Not per-protocol: n = {int(f.loc['nonpp', 'n'])}"]
         lines += [f"  {r['label']}: {int(r['n'])}" for _, r in reasons.iterrows()]
-        box(7.6, 7.4 + 0.9 - 0.22 * len(lines), "\n".join(lines), w=3.6,
+        box(7.9, 7.4 + 0.9 - 0.22 * len(lines), "\n".join(lines), w=4.0,
             h=0.45 + 0.3 * len(lines), fc="#FDF1E3")
-        arrow(3.0 + 1.8, 8.3, 5.8, 8.0)
+        arrow(2.6 + 2.5, 8.3, 5.85, 8.0)
         if title:
             ax.set_title(title, loc="left")
         ax.flow_ = flow.reset_index(drop=True)
