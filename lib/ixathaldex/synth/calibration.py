@@ -104,16 +104,27 @@ def precision_penalty(t: dict) -> float:
 #: a value within tolerance that is not exact at the printed precision costs EXACT_MISS plus
 #: EXACT_SLOPE per tolerance unit from the printed figure; outside tolerance costs at least 1 (today's
 #: bound stays the stronger pull)
-EXACT_MISS, EXACT_SLOPE = 0.5, 0.5
+EXACT_MISS, EXACT_SLOPE, OUTSIDE = 0.5, 0.5, 3.0
 #: headline results weigh more in the objective (not in the pass/fail count)
 WEIGHTS = {"pfs_itt_median": 3.0, "pfs_itt_ci_lo": 2.0, "pfs_itt_ci_hi": 2.0, "pfs_pp_median": 3.0,
            "os_itt_nr": 2.0, "os_itt_ci_lo": 2.0, "followup": 3.0}
 
 
-def objective(lat, cut=S.CUT_PUBLICATION) -> tuple[float, list]:
-    """The search's objective (lower is better) and the targets it was computed from."""
+def objective(lat, cut=S.CUT_PUBLICATION, precision: bool = True) -> tuple[float, list]:
+    """The search's objective (lower is better) and the targets it was computed from.
+
+    With ``precision``, a value not exact at the printed precision costs ``precision_penalty`` and a
+    value outside its tolerance ``OUTSIDE`` more, so that no exact figure is bought with a value
+    leaving today's tolerance.
+    """
     T = targets.targets_and_values(targets.compute(lat, cut))
-    return sum(WEIGHTS.get(t["id"], 1.0) * (score(t)[0] + precision_penalty(t)) for t in T), T
+    total = 0.0
+    for t in T:
+        pen, ok = score(t)
+        if precision:
+            pen += precision_penalty(t) + (0.0 if ok else OUTSIDE)
+        total += WEIGHTS.get(t["id"], 1.0) * pen
+    return total, T
 
 
 # ---- hard constraints -------------------------------------------------------------------------
@@ -279,8 +290,9 @@ def revert(lat, undo) -> None:
         getattr(lat, attr)[idx] = old
 
 
-#: annealing schedule: (share of the moves, start temperature, end temperature, restart from best)
-SCHEDULE = ((0.5, 2.0, 0.02, False), (0.25, 0.5, 0.01, True), (0.25, 0.5, 0.01, True))
+#: annealing schedule: (share of the moves, start temperature, end temperature, restart from best,
+#: printed precision in the objective); the first phase reaches the tolerances, the others the figures
+SCHEDULE = ((0.5, 2.0, 0.02, False, False), (0.25, 0.5, 0.01, True, True), (0.25, 0.5, 0.01, True, True))
 
 
 def calibrate(lat, moves: int = DEFAULT_MOVES, seed: int = 0, progress=None):
@@ -292,13 +304,15 @@ def calibrate(lat, moves: int = DEFAULT_MOVES, seed: int = 0, progress=None):
     lat = lat.copy()
     repair(lat)
     rng = np.random.default_rng(seed + 1)
-    cur, T = objective(lat)
+    cur, T = objective(lat, precision=SCHEDULE[0][4])
     best, best_lat, best_T = cur, lat.copy(), T
     step, every = 0, max(moves // 200, 1)
-    for share, t0, t1, restart in SCHEDULE:
+    for share, t0, t1, restart, precision in SCHEDULE:
         n_phase = int(round(moves * share))
         if restart:
-            lat, cur = best_lat.copy(), best
+            lat = best_lat.copy()
+            best, best_T = objective(lat, precision=precision)  # the objective may have changed
+            cur = best
         for j in range(n_phase):
             temp = t0 * (t1 / t0) ** (j / max(n_phase - 1, 1))
             step += 1
@@ -310,7 +324,7 @@ def calibrate(lat, moves: int = DEFAULT_MOVES, seed: int = 0, progress=None):
             if not valid(lat):
                 revert(lat, undo)
                 continue
-            new, T_new = objective(lat)
+            new, T_new = objective(lat, precision=precision)
             if new <= cur or rng.random() < math.exp((cur - new) / temp):
                 cur = new
                 if new < best:
