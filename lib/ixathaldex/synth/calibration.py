@@ -1,7 +1,9 @@
 """Calibration of the synthetic cohort to the paper's survival results (Fig. 1-3, Cox model).
 
-The latent cohort of ``ixathaldex.synth.cohort`` has every printed count by construction. This module
-holds the survival targets, an objective (sum over targets of a score of error / tolerance), hard
+The latent cohort of ``ixathaldex.synth.cohort`` has every printed count by construction. The survival
+targets and their claims are in ``ixathaldex.synth.targets``. This module holds the objective (sum
+over targets of a score of error / tolerance, plus a cost for each value that does not read as the
+printed figure by ``claims.precision.is_exact``), hard
 constraints (the treatment course must stay what the counts say), and a seeded simulated-annealing
 search over times, enrolment dates and count-preserving swaps of covariate blocks. The count
 checks of a cut and the calibration report are in ``ixathaldex.synth.calibration_report``. Readings
@@ -10,192 +12,19 @@ of the paper are in ``docs/calibration.md``.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
+from ixathaldex.claims.precision import is_exact, printed_decimals
 from ixathaldex.exceptions import CalibrationError
-from ixathaldex.log import logger
 from ixathaldex.synth import cohort as S
-from ixathaldex.synth import fastsurv as fs
+from ixathaldex.synth import targets
 
 MONTH = S.MONTH
 DEFAULT_MOVES = 120_000
 TOL_MEDIAN, TOL_CI = 0.3, 0.5
-
-
-# ---- derived groups ---------------------------------------------------------------------------
-
-def groups(lat) -> dict:
-    """Boolean masks of the analysis populations and subgroups (ITT-length arrays)."""
-    fish = lat.fishfl
-    hr = fish & ((lat.t414 == 1) | (lat.del17p == 1) | (lat.t1416 == 1))
-    g1 = fish & (lat.gain1q == 1)
-    g0 = fish & (lat.gain1q == 0)
-    anyr = hr | g1
-    neither = fish & ~anyr
-    iso = g1 & ~hr
-    three = np.where(iso, 0, np.where(hr, 1, 2))
-    return {
-        "pp": lat.pp, "fish": fish, "hr": hr, "g1": g1, "g0": g0, "any": anyr, "neither": neither,
-        "three": three, "iss1": lat.iss == 1, "iss3": lat.iss == 3, "line1": lat.prlines == 1,
-        "old": lat.age >= 75, "fit": lat.frail == 0, "gfrlow": lat.gfr < 60,
-        "hblow": lat.hgb < 100, "alblow": lat.alb < 35, "albna": np.isnan(lat.alb),
-        "lenthal": lat.len_ | lat.thal,
-    }
-
-
-def observed(lat, cut):
-    """(PFS time, event, OS time, event, follow-up) in days at ``cut``."""
-    fu = (cut - S.ACCRUAL_START).days - lat.enrol + 1
-    pe = lat.pfs <= fu
-    oe = lat.os <= fu
-    return np.where(pe, lat.pfs, fu), pe, np.where(oe, lat.os, fu), oe, fu
-
-
-# ---- targets ----------------------------------------------------------------------------------
-# kind: med (months), ci_lo/ci_hi (months), nr (median not reached), p (two-sided p), p_lt (p
-# below a bound), hr (hazard ratio with CI sides), fu (median follow-up). pop: ITT / PP.
-# Each target: (id, label, kind, value, extra)
-
-def _pairs():
-    """The two-group comparisons of the results text: (id, endpoint, pop, mask_a, mask_b, ...)."""
-    return [
-        # PFS subgroups: per-protocol population (see docs/calibration.md), IMiD: ITT
-        ("pfs_iss", "PFS", "PP", "ISS I", "ISS II-III", lambda g: g["iss1"], lambda g: ~g["iss1"], 10.3, 9.4, 0.967),
-        ("pfs_lines", "PFS", "PP", "1 prior line", ">1 prior lines", lambda g: g["line1"], lambda g: ~g["line1"], 10.3, 8.3, 0.319),
-        ("pfs_age", "PFS", "PP", "age <75", "age >=75", lambda g: ~g["old"], lambda g: g["old"], 10.2, 9.4, 0.339),
-        ("pfs_fit", "PFS", "PP", "fit", "unfit/frail", lambda g: g["fit"], lambda g: ~g["fit"], 9.2, 10.9, 0.810),
-        ("pfs_gfr", "PFS", "PP", "GFR >=60", "GFR <60", lambda g: ~g["gfrlow"], lambda g: g["gfrlow"], 9.4, 9.3, 0.188),
-        ("pfs_hr", "PFS", "PP", "HR", "SR", lambda g: g["hr"], lambda g: g["fish"] & ~g["hr"], 10.3, 9.0, 0.466),
-        ("pfs_imid", "PFS", "ITT", "IMiD naive", "IMiD exposed", lambda g: ~g["lenthal"], lambda g: g["lenthal"], 10.2, 6.2, 0.026),
-        ("pfs_1q", "PFS", "PP", "gain 1q21", "no gain 1q21", lambda g: g["g1"], lambda g: g["g0"], 7.0, 11.6, 0.111),
-        ("pfs_any", "PFS", "PP", "HR and/or gain 1q21", "neither", lambda g: g["any"], lambda g: g["neither"], 7.0, 10.8, 0.159),
-        # OS subgroups: ITT
-        ("os_iss", "OS", "ITT", "ISS I-II", "ISS III", lambda g: ~g["iss3"], lambda g: g["iss3"], None, 14.8, "<0.0001"),
-        ("os_lines", "OS", "ITT", "1 prior line", ">1 prior lines", lambda g: g["line1"], lambda g: ~g["line1"], None, 22.9, 0.064),
-        ("os_fit", "OS", "ITT", "fit", "unfit/frail", lambda g: g["fit"], lambda g: ~g["fit"], None, None, 0.880),
-        ("os_age", "OS", "ITT", "age >=75", "age <75", lambda g: g["old"], lambda g: ~g["old"], None, None, 0.287),
-        ("os_hr", "OS", "ITT", "HR", "SR", lambda g: g["hr"], lambda g: g["fish"] & ~g["hr"], None, None, 0.913),
-        ("os_1q", "OS", "ITT", "gain 1q21", "no gain 1q21", lambda g: g["g1"], lambda g: g["g0"], 19.6, None, 0.0009),
-        ("os_any", "OS", "ITT", "HR and/or gain 1q21", "neither", lambda g: g["any"], lambda g: g["neither"], 19.6, None, 0.003),
-    ]
-
-
-COX_FACTORS = ("gain1q", "lines>1", "ISS II-III", "Hb<100", "Alb<35", "GFR<60")
-
-
-def compute(lat, cut=S.CUT_PUBLICATION) -> dict:
-    """Every survival quantity the targets need, at ``cut`` (months where a time)."""
-    pt, pe, ot, oe, fu = observed(lat, cut)
-    g = groups(lat)
-    out = {}
-    pp = g["pp"]
-    out["pfs_itt"] = fs.median_ci(pt, pe)
-    out["pfs_pp"] = fs.median_ci(pt[pp], pe[pp])
-    out["os_itt"] = fs.median_ci(ot, oe)
-    out["os_pp"] = fs.median_ci(ot[pp], oe[pp])
-    out["fu"] = fs.followup_median(ot, oe)
-    for pid, ep, pop, _la, _lb, fa, fb, _ma, _mb, _p in _pairs():
-        a, b = fa(g), fb(g)
-        if pop == "PP":
-            a, b = a & pp, b & pp
-        t, e = (pt, pe) if ep == "PFS" else (ot, oe)
-        sel = a | b
-        ga = np.where(a[sel], 0, 1)
-        stat, p = fs.logrank(t[sel], e[sel], ga)
-        out[pid] = (fs.median_ci(t[a], e[a]), fs.median_ci(t[b], e[b]), p)
-    # three groups: isolated gain 1q21 / HR / neither (FISH patients)
-    for ep, t, e, sel in (("PFS", pt, pe, g["fish"] & pp), ("OS", ot, oe, g["fish"])):
-        gr = g["three"][sel]
-        res = [fs.median_ci(t[sel][gr == k], e[sel][gr == k]) for k in range(3)]
-        out[f"{ep.lower()}_three"] = (res, fs.logrank(t[sel], e[sel], gr)[1])
-    # PFS hazard ratio, no gain vs gain (the printed direction), PP FISH with known 1q
-    sel = (g["g1"] | g["g0"]) & pp
-    b, se, p = fs.cox_breslow(pt[sel], pe[sel], g["g0"][sel][:, None].astype(float))
-    out["pfs_1q_hr"] = (math.exp(b[0]), math.exp(b[0] - fs.Z95 * se[0]), math.exp(b[0] + fs.Z95 * se[0]))
-    # OS GFR <60 vs >=60 (direction and significance) and the univariate screen (p < 0.2)
-    for key, mask in (("os_gfr", g["gfrlow"]), ("os_uni_iss23", ~g["iss1"]), ("os_uni_hb", g["hblow"]),
-                      ("os_uni_alb", g["alblow"] & ~g["albna"])):
-        sel = ~g["albna"] if key == "os_uni_alb" else np.ones(lat.n, bool)
-        t, e, gg = ot[sel], oe[sel], mask[sel]
-        stat, p = fs.logrank(t, e, np.where(gg, 0, 1))
-        obs = e[gg].sum()
-        # expected under H0 via the sign of (observed - expected) of the flagged group
-        out[key] = (p, _oe_sign(t, e, gg))
-    # Cox, OS, 60 complete cases, six factors
-    cc = g["fish"] & ~g["albna"]
-    X = np.column_stack([g["g1"], ~g["line1"], ~g["iss1"], g["hblow"], g["alblow"], g["gfrlow"]])[cc]
-    b, se, p = fs.cox_breslow(ot[cc], oe[cc], X.astype(float))
-    out["cox"] = {"n": int(cc.sum()), "beta": b, "se": se, "p": p}
-    return out
-
-
-def _oe_sign(t, e, flag) -> float:
-    """Observed minus expected events of the flagged group (log-rank sense); > 0 = worse."""
-    ev_times = np.unique(t[e])
-    n_all = len(t) - np.searchsorted(np.sort(t), ev_times, side="left")
-    tf = np.sort(t[flag])
-    n_f = len(tf) - np.searchsorted(tf, ev_times, side="left")
-    d_all = np.bincount(np.searchsorted(ev_times, t[e]), minlength=len(ev_times))
-    return float(e[flag].sum() - (d_all * n_f / n_all).sum())
-
-
-def _m(days):
-    return days / MONTH if np.isfinite(days) else math.inf
-
-
-def targets_and_values(c: dict) -> list[dict]:
-    """Every survival target with its achieved value and tolerance (one dict each)."""
-    T = []
-
-    def add(tid, label, kind, target, value, extra=None):
-        T.append({"id": tid, "label": label, "kind": kind, "target": target, "value": value,
-                  "extra": extra or {}})
-
-    m, lo, hi, last, half = c["pfs_itt"]
-    add("pfs_itt_median", "PFS median, ITT (Fig. 1)", "med", 8.5, _m(m), {"last": last, "med2": _m(half)})
-    add("pfs_itt_ci_lo", "PFS median 95% CI lower, ITT", "ci", 6.4, _m(lo))
-    add("pfs_itt_ci_hi", "PFS median 95% CI upper, ITT", "ci", 10.3, _m(hi))
-    m, lo, hi, last, half = c["pfs_pp"]
-    add("pfs_pp_median", "PFS median, PP", "med", 9.4, _m(m), {"last": last, "med2": _m(half)})
-    m, lo, hi, last, _ = c["os_itt"]
-    add("os_itt_nr", "OS median not reached, ITT", "nr", None, _m(m), {"last": last})
-    add("os_itt_ci_lo", "OS median 95% CI lower, ITT", "ci", 22.9, _m(lo))
-    m, lo, hi, last, _ = c["os_pp"]
-    add("os_pp_nr", "OS median not reached, PP", "nr", None, _m(m), {"last": last})
-    add("followup", "Median follow-up (reverse KM, OS)", "med", 19.1, _m(c["fu"]))
-    for pid, ep, pop, la, lb, _fa, _fb, ma, mb, p in _pairs():
-        ra, rb, pv = c[pid]
-        for lab, tgt, r in ((la, ma, ra), (lb, mb, rb)):
-            kind = "nr" if tgt is None else "med"
-            add(f"{pid}_{'a' if r is ra else 'b'}", f"{ep} median, {lab} ({pop})", kind, tgt, _m(r[0]),
-                {"last": r[3], "med2": _m(r[4])})
-        if isinstance(p, str):
-            add(f"{pid}_p", f"{ep} log-rank p, {la} vs {lb} ({pop})", "p_lt", float(p[1:]), pv)
-        else:
-            add(f"{pid}_p", f"{ep} log-rank p, {la} vs {lb} ({pop})", "p", p, pv)
-    hr, lo_, hi_ = c["pfs_1q_hr"]
-    add("pfs_1q_hr", "PFS HR no gain vs gain 1q21 (PP)", "hr", 0.61, hr, {"lo": lo_, "hi": hi_, "tlo": 0.33, "thi": 1.13})
-    for ep, labels, meds, p in (("pfs", "PP", (6.2, 10.3, 10.8), 0.044), ("os", "ITT", (15.6, None, None), 0.001)):
-        res, pv = c[f"{ep}_three"]
-        for k, (lab, tgt) in enumerate(zip(("isolated gain 1q21", "HR", "neither"), meds)):
-            add(f"{ep}_three_{k}", f"{ep.upper()} median, {lab} ({labels}, three groups)",
-                "nr" if tgt is None else "med", tgt, _m(res[k][0]), {"last": res[k][3], "med2": _m(res[k][4])})
-        add(f"{ep}_three_p", f"{ep.upper()} log-rank p, three groups ({labels})", "p", p, pv)
-    p, sign = c["os_gfr"]
-    add("os_gfr_p", "OS GFR <60 shorter, log-rank p < 0.05 (ITT)", "p_lt", 0.05, p, {"sign": sign})
-    for key, lab in (("os_uni_iss23", "ISS II-III"), ("os_uni_hb", "Hb <100 g/L"), ("os_uni_alb", "albumin <35 g/L")):
-        p, sign = c[key]
-        add(key, f"OS univariate screen {lab}: p < 0.2, worse (ITT)", "p_lt", 0.2, p, {"sign": sign})
-    cox = c["cox"]
-    for j, tgt, tlo, thi, tp in ((0, 14.29, 1.69, 100.0, 0.014), (3, 5.00, 1.11, 25.0, 0.034)):
-        b, se = cox["beta"][j], cox["se"][j]
-        name = COX_FACTORS[j]
-        add(f"cox_{j}_hr", f"Cox OS HR {name} (n={cox['n']}, 6 factors)", "hr", tgt, math.exp(b),
-            {"lo": math.exp(b - fs.Z95 * se), "hi": math.exp(min(b + fs.Z95 * se, 700)), "tlo": tlo, "thi": thi})
-        add(f"cox_{j}_p", f"Cox OS p {name}", "p", tp, float(cox["p"][j]))
-    return T
 
 
 def _f(x: float) -> float:
@@ -203,29 +32,48 @@ def _f(x: float) -> float:
     return 0.05 * x * x if x <= 1 else 1.0 + min((x - 1.0) ** 2, 9.0) + 0.5 * (x - 1.0)
 
 
-def score(t: dict) -> tuple[float, bool]:
-    """(penalty, within tolerance) of one target."""
+@functools.lru_cache(maxsize=None)
+def _half_unit(claim_id: str) -> float:
+    """Half a unit of the printed precision of a claim."""
+    return 0.5 * 10.0 ** -printed_decimals(targets.registry()[claim_id])
+
+
+def _scaled(t: dict) -> tuple[float, float, bool]:
+    """(x = error in tolerances, half a printed unit in the same units, sides of 1 and 0.05 right)."""
     k, v, tgt, ex = t["kind"], t["value"], t["target"], t["extra"]
+    claim = targets.registry().get(t["claim"]) if t.get("claim") else None
+    half = _half_unit(t["claim"]) if claim else 0.0
     if k in ("med", "ci"):
         tol = TOL_MEDIAN if k == "med" else TOL_CI
         if not math.isfinite(v):
-            last = ex.get("last", 0.6)
-            x = 2.0 + max(0.0, (last - 0.5)) / 0.02
+            return 2.0 + max(0.0, (ex.get("last", 0.6) - 0.5)) / 0.02, half / tol, True
+        x = (v - tgt) / tol
+        m2 = ex.get("med2", v)
+        if k == "med" and m2 != v:  # S = 0.5 on an interval: every median rule must pass
+            x2 = (m2 - tgt) / tol if math.isfinite(m2) else 2.0 + abs(x)
+            x = math.copysign(max(abs(x), abs(x2)), x)
+        return x, half / tol, True
+    if k == "p":
+        return math.log2(max(v, 1e-300) / tgt), math.log2(1 + half / tgt), (v < 0.05) == (tgt < 0.05)
+    if k in ("hr", "hrci"):
+        if claim and claim.get("reciprocal_decimals") is not None:  # printed as 1/round(1/x)
+            half = 0.5 * 10.0 ** -claim["reciprocal_decimals"] * tgt
+        x = math.log(max(v, 1e-9) / tgt) / math.log(1.2)
+        if k == "hr":
+            side = ((ex["lo"] > 1) == (ex["tlo"] > 1)) and ((ex["hi"] > 1) == (ex["thi"] > 1))
         else:
-            x = (v - tgt) / tol
-            m2 = ex.get("med2", v)
-            if k == "med" and m2 != v:  # S = 0.5 on an interval: every median rule must pass
-                x2 = (m2 - tgt) / tol if math.isfinite(m2) else 2.0 + abs(x)
-                x = max(abs(x), abs(x2))
-        return _f(x), abs(x) <= 1.0
+            side = (v > 1) == (tgt > 1)
+        return x, math.log(1 + half / tgt) / math.log(1.2), side
+    raise ValueError(k)
+
+
+def score(t: dict) -> tuple[float, bool]:
+    """(penalty, within tolerance) of one target, before the printed-precision term."""
+    k, v, tgt, ex = t["kind"], t["value"], t["target"], t["extra"]
     if k == "nr":
         if not math.isfinite(v):
             return 0.0, True
         return _f(1.0 + (0.5 - ex.get("last", 0.5)) / 0.03 + 0.5), False
-    if k == "p":
-        x = math.log2(max(v, 1e-300) / tgt)
-        wrong = (v < 0.05) != (tgt < 0.05)
-        return _f(x) + (3.0 if wrong else 0.0), (abs(x) <= 1.0 and not wrong)
     if k == "p_lt":
         x = max(0.0, math.log2(max(v, 1e-300) / tgt))
         pen = _f(x * 2 + (1.0 if x > 0 else 0.0))
@@ -234,21 +82,49 @@ def score(t: dict) -> tuple[float, bool]:
             pen += 2.0 + 0.5 * min(-ex["sign"], 10.0)
             ok = False
         return pen, ok
-    if k == "hr":
-        x = math.log(max(v, 1e-9) / tgt) / math.log(1.2)
-        side_ok = ((ex["lo"] > 1) == (ex["tlo"] > 1)) and ((ex["hi"] > 1) == (ex["thi"] > 1))
-        return _f(x) + (0.0 if side_ok else 3.0), abs(x) <= 1.0 and side_ok
-    raise ValueError(k)
+    x, _half, side = _scaled(t)
+    ok = abs(x) <= 1.0 and side
+    return _f(x) + (0.0 if side else 3.0), ok
 
 
+def exact(t: dict) -> bool | None:
+    """True when the target's value reads as the printed figure (``claims.precision.is_exact``)."""
+    claim = targets.registry().get(t["claim"]) if t.get("claim") else None
+    return None if claim is None else is_exact(claim, targets.claim_value(t))
+
+
+def precision_penalty(t: dict) -> float:
+    """The cost of a value that does not read as the printed figure: a step plus the distance to it."""
+    if t["kind"] in ("nr", "p_lt") or exact(t) is not False:
+        return 0.0
+    x, half, _side = _scaled(t)
+    return EXACT_MISS + EXACT_SLOPE * min(max(abs(x) - half, 0.0), 2.0)
+
+
+#: a value within tolerance that is not exact at the printed precision costs EXACT_MISS plus
+#: EXACT_SLOPE per tolerance unit from the printed figure; outside tolerance costs at least 1 (today's
+#: bound stays the stronger pull)
+EXACT_MISS, EXACT_SLOPE, OUTSIDE = 0.5, 0.5, 3.0
 #: headline results weigh more in the objective (not in the pass/fail count)
 WEIGHTS = {"pfs_itt_median": 3.0, "pfs_itt_ci_lo": 2.0, "pfs_itt_ci_hi": 2.0, "pfs_pp_median": 3.0,
            "os_itt_nr": 2.0, "os_itt_ci_lo": 2.0, "followup": 3.0}
 
 
-def objective(lat, cut=S.CUT_PUBLICATION) -> tuple[float, list]:
-    T = targets_and_values(compute(lat, cut))
-    return sum(WEIGHTS.get(t["id"], 1.0) * score(t)[0] for t in T), T
+def objective(lat, cut=S.CUT_PUBLICATION, precision: bool = True) -> tuple[float, list]:
+    """The search's objective (lower is better) and the targets it was computed from.
+
+    With ``precision``, a value not exact at the printed precision costs ``precision_penalty`` and a
+    value outside its tolerance ``OUTSIDE`` more, so that no exact figure is bought with a value
+    leaving today's tolerance.
+    """
+    T = targets.targets_and_values(targets.compute(lat, cut))
+    total = 0.0
+    for t in T:
+        pen, ok = score(t)
+        if precision:
+            pen += precision_penalty(t) + (0.0 if ok else OUTSIDE)
+        total += WEIGHTS.get(t["id"], 1.0) * pen
+    return total, T
 
 
 # ---- hard constraints -------------------------------------------------------------------------
@@ -414,41 +290,49 @@ def revert(lat, undo) -> None:
         getattr(lat, attr)[idx] = old
 
 
-#: annealing schedule: (share of the moves, start temperature, end temperature, restart from best)
-SCHEDULE = ((0.5, 2.0, 0.02, False), (0.25, 0.5, 0.01, True), (0.25, 0.5, 0.01, True))
+#: annealing schedule: (share of the moves, start temperature, end temperature, restart from best,
+#: printed precision in the objective); the first phase reaches the tolerances, the others the figures
+SCHEDULE = ((0.5, 2.0, 0.02, False, False), (0.25, 0.5, 0.01, True, True), (0.25, 0.5, 0.01, True, True))
 
 
-def calibrate(lat, moves: int = DEFAULT_MOVES, seed: int = 0):
-    """Simulated annealing (geometric cooling, reheats from the best state); (best latent, targets)."""
+def calibrate(lat, moves: int = DEFAULT_MOVES, seed: int = 0, progress=None):
+    """Simulated annealing (geometric cooling, reheats from the best state); (best latent, targets).
+
+    ``progress(step, moves, current, best, best_targets, temperature)`` is called every 0.5 % of the
+    moves and at the end (the command line draws a bar on stderr with it).
+    """
     lat = lat.copy()
     repair(lat)
     rng = np.random.default_rng(seed + 1)
-    cur, T = objective(lat)
+    cur, T = objective(lat, precision=SCHEDULE[0][4])
     best, best_lat, best_T = cur, lat.copy(), T
-    step = 0
-    for share, t0, t1, restart in SCHEDULE:
+    step, every = 0, max(moves // 200, 1)
+    for share, t0, t1, restart, precision in SCHEDULE:
         n_phase = int(round(moves * share))
         if restart:
-            lat, cur = best_lat.copy(), best
+            lat = best_lat.copy()
+            best, best_T = objective(lat, precision=precision)  # the objective may have changed
+            cur = best
         for j in range(n_phase):
             temp = t0 * (t1 / t0) ** (j / max(n_phase - 1, 1))
             step += 1
-            if step % 10000 == 0:
-                logger.info("move %d: objective %.2f (best %.2f), T=%.3f, within tolerance %d/%d",
-                            step, cur, best, temp, sum(score(t)[1] for t in best_T), len(best_T))
+            if progress is not None and step % every == 0:
+                progress(step, moves, cur, best, best_T, temp)
             undo = propose(lat, rng)
             if not undo:
                 continue
             if not valid(lat):
                 revert(lat, undo)
                 continue
-            new, T_new = objective(lat)
+            new, T_new = objective(lat, precision=precision)
             if new <= cur or rng.random() < math.exp((cur - new) / temp):
                 cur = new
                 if new < best:
                     best, best_lat, best_T = new, lat.copy(), T_new
             else:
                 revert(lat, undo)
+    if progress is not None:
+        progress(moves, moves, cur, best, best_T, 0.0)
     return best_lat, best_T
 
 

@@ -16,7 +16,9 @@ import pandas as pd
 from scipy.stats import fisher_exact
 
 from ixathaldex.synth import cohort as S
-from ixathaldex.synth.calibration import compute, score, targets_and_values
+from ixathaldex.claims.precision import printed_number
+from ixathaldex.synth import conflicts, targets
+from ixathaldex.synth.calibration import exact, score
 from ixathaldex.synth.cohort import MONTH
 from ixathaldex.synth.cuts import cut_tables
 
@@ -204,18 +206,66 @@ def evaluate_cut(lat, cut) -> dict:
     tables = cut_tables(lat, cut)
     tables["_cut"] = cut.isoformat()
     counts = count_checks(tables)
-    T = targets_and_values(compute(lat, cut))
+    T = targets.targets_and_values(targets.compute(lat, cut))
     for t in T:
         t["penalty"], t["ok"] = score(t)
+        t["exact"] = exact(t)
     return {"counts": counts, "survival": T}
 
 
+#: what blocks a number the search did not reach, where it is known (beyond the Wald sets)
+BLOCKERS = {
+    "pfs.gain1q.pos.median": (
+        "7.0 months is day 212-214, inside the last induction cycle (days 197-224): a progression there "
+        "must come from the one per-protocol patient stopped after 7 full cycles or from one of the five "
+        "per-protocol patients who stopped induction for another reason (the 43 completers are "
+        "progression-free past day 224), while the isolated-gain group keeps its median of 6.2 (day "
+        "188-190) and the high-risk group 10.3"),
+}
+BLOCKERS["pfs.hr_or_gain1q.pos.median"] = BLOCKERS["pfs.gain1q.pos.median"]
+
+
+def printed_as(t: dict) -> str:
+    """The achieved value printed as the paper prints that number."""
+    claim = targets.registry().get(t["claim"]) if t.get("claim") else None
+    v = targets.claim_value(t)
+    if claim is None or isinstance(v, str):
+        return str(v)
+    shown = printed_number(claim, v)
+    return "" if shown is None else str(shown)
+
+
+def misses(res: dict, moves: int | None = None, seed: int | None = None) -> list[dict]:
+    """Every target with a claim that is not exact at the printed precision, with the reason."""
+    proofs = conflicts.conflict_reasons()
+    out = []
+    for t in res["survival"]:
+        if t.get("exact") is not False:
+            continue
+        cid = t["claim"]
+        if cid in proofs:
+            kind, reason = "conflict", proofs[cid]
+        else:
+            kind = "search"
+            reason = (f"not reached by the search ({moves} moves, seed {seed}); best value {_fmt(t['value'])} "
+                      f"prints as {printed_as(t)}")
+            if cid in BLOCKERS:
+                reason += "; " + BLOCKERS[cid]
+        out.append({"claim": cid, "target": t["id"], "published": targets.registry()[cid]["published"],
+                    "best": t["value"], "printed_as": printed_as(t), "within_tolerance": bool(t["ok"]),
+                    "kind": kind, "reason": reason})
+    return out
+
+
 def headline(res) -> str:
-    if isinstance(res, list):  # survival targets only
-        return f"survival targets within tolerance: {sum(score(t)[1] for t in res)}/{len(res)}"
-    c, s = res["counts"], res["survival"]
-    return (f"counts exact: {sum(x['ok'] for x in c)}/{len(c)}; "
+    """The three figures: counts exact; survival numbers exact at printed precision; within tolerance."""
+    s = res["survival"]
+    plain = [t for t in s if t["kind"] in targets.PLAIN and t.get("exact") is not None]
+    head = (f"survival and inferential numbers exact at the printed precision: "
+            f"{sum(bool(t['exact']) for t in plain)}/{len(plain)}; "
             f"survival targets within tolerance: {sum(t['ok'] for t in s)}/{len(s)}")
+    c = res["counts"]
+    return f"counts exact: {sum(x['ok'] for x in c)}/{len(c)}; " + head
 
 
 def _fmt(v):
@@ -230,32 +280,63 @@ def _tol(t) -> str:
     k = t["kind"]
     return {"med": "±0.3 months", "ci": "±0.5 months", "nr": "not reached",
             "p": "same side of 0.05, within ×2", "p_lt": f"below {t['target']}",
-            "hr": "±20%, CI same side of 1"}[k]
+            "hr": "±20%, CI same side of 1", "hrci": "±20%, same side of 1"}[k]
 
 
-def render_report(res: dict, cut, publication: bool) -> tuple[str, dict]:
+def figures(res: dict) -> dict:
+    """The three headline figures of a cut as numbers: [achieved, of] each."""
+    s, c = res["survival"], res["counts"]
+    plain = [t for t in s if t["kind"] in targets.PLAIN and t.get("exact") is not None]
+    return {"counts_exact": [sum(x["ok"] for x in c), len(c)],
+            "survival_exact_printed_precision": [sum(bool(t["exact"]) for t in plain), len(plain)],
+            "survival_within_tolerance": [sum(bool(t["ok"]) for t in s), len(s)]}
+
+
+def _target_row(t: dict) -> str:
+    tg = "NR" if t["kind"] == "nr" else (f"<{t['target']}" if t["kind"] == "p_lt" else _fmt(t["target"]))
+    val = _fmt(t["value"])
+    m2 = t["extra"].get("med2")
+    if t["kind"] == "med" and m2 is not None and m2 != t["value"]:
+        val += f" (S = 0.5 until {_fmt(m2)})"
+    if t["kind"] == "hr":
+        val += f" ({_fmt(t['extra']['lo'])}–{_fmt(t['extra']['hi'])})"
+        tg += f" ({_fmt(t['extra']['tlo'])}–{_fmt(t['extra']['thi'])})"
+    ex = {True: "exact", False: "no", None: "–"}[t.get("exact")]
+    return (f"| {t['id']} | {t['label']} | {t.get('claim') or '–'} | {tg} | {val} | {printed_as(t)} | {ex} | "
+            f"{_tol(t)} | {'pass' if t['ok'] else 'FAIL'} |")
+
+
+def render_report(res: dict, cut, publication: bool, moves: int | None = None,
+                  seed: int | None = None) -> tuple[str, dict]:
     """The calibration report of one cut as Markdown and as a JSON-ready dict."""
     head = headline(res)
+    fig = figures(res)
+    miss = misses(res, moves, seed)
     lines = [f"# Calibration report, cut {cut.isoformat()}", "",
              "Synthetic data: generated by `ixathaldex synth` (see data/snapshots/README.md).", "",
-             f"**{head}**", ""]
+             f"- **counts exact: {fig['counts_exact'][0]}/{fig['counts_exact'][1]}**",
+             "- **survival and inferential numbers exact at the printed precision: "
+             f"{fig['survival_exact_printed_precision'][0]}/{fig['survival_exact_printed_precision'][1]}**"
+             " (medians, CI limits, p-values and hazard ratios printed as plain values; "
+             "`claims.precision.is_exact`)",
+             f"- **survival targets within tolerance: {fig['survival_within_tolerance'][0]}/"
+             f"{fig['survival_within_tolerance'][1]}**", ""]
     if not publication:
         lines += ["This is the later cut of the same latent cohort: the survival targets are the paper's "
                   "(publication-cut) values, listed to show the drift with longer follow-up; they are "
                   "not expected to hold here. Baseline and response counts still hold; the counts that depend on "
                   "the cut (completed maintenance, on therapy, maintenance duration) change by design.", ""]
-    lines += ["## Survival targets", "", "| id | target | published | achieved | tolerance | pass |",
-              "|---|---|---|---|---|---|"]
-    for t in res["survival"]:
-        tg = "NR" if t["kind"] == "nr" else (f"<{t['target']}" if t["kind"] == "p_lt" else _fmt(t["target"]))
-        val = _fmt(t["value"])
-        m2 = t["extra"].get("med2")
-        if t["kind"] == "med" and m2 is not None and m2 != t["value"]:
-            val += f" (S = 0.5 until {_fmt(m2)})"
-        if t["kind"] == "hr":
-            val += f" ({_fmt(t['extra']['lo'])}–{_fmt(t['extra']['hi'])})"
-            tg += f" ({_fmt(t['extra']['tlo'])}–{_fmt(t['extra']['thi'])})"
-        lines.append(f"| {t['id']} | {t['label']} | {tg} | {val} | {_tol(t)} | {'pass' if t['ok'] else 'FAIL'} |")
+    else:
+        lines += ["## Numbers not exact at the printed precision, and why", "",
+                  "| claim | published | achieved | printed as | within tolerance | kind | reason |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {m['claim']} | {m['published']} | {_fmt(m['best'])} | {m['printed_as']} | "
+                  f"{'yes' if m['within_tolerance'] else 'no'} | {m['kind']} | {m['reason']} |" for m in miss]
+        lines.append("")
+    lines += ["## Survival targets", "",
+              "| id | target | claim | published | achieved | printed as | exact | tolerance | pass |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [_target_row(t) for t in res["survival"]]
     lines += ["", "## Counts (recomputed from the cut's CSV tables)", "",
               "| id | count | published | achieved | pass |", "|---|---|---|---|---|"]
     for c in res["counts"]:
@@ -273,7 +354,8 @@ def render_report(res: dict, cut, publication: bool) -> tuple[str, dict]:
             return {k: clean(x) for k, x in v.items()}
         return v
 
-    js = {"cut": cut.isoformat(), "publication_cut": publication, "headline": head,
+    js = {"cut": cut.isoformat(), "publication_cut": publication, "headline": head, "figures": fig,
+          "misses": [{k: clean(v) for k, v in m.items()} for m in miss] if publication else [],
           "counts": [{k: clean(v) for k, v in c.items()} for c in res["counts"]],
           "survival": [{k: clean(v) for k, v in t.items()} for t in res["survival"]]}
     return md, js

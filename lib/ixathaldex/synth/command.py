@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from ixathaldex.paths import Project
-from ixathaldex.synth import calibration, calibration_report
+from ixathaldex.synth import calibration, calibration_report, targets
 from ixathaldex.synth.cohort import (
     CUT_PUBLICATION,
     CUTS,
@@ -23,6 +23,7 @@ from ixathaldex.synth.cohort import (
     redraw_tails,
 )
 from ixathaldex.synth.cuts import publish_cuts, stage_cut
+from ixathaldex.synth.progress import SearchProgress
 
 
 def configure_parser(parser) -> None:
@@ -53,7 +54,8 @@ def run(args) -> int:
         publish_cuts(staged, force)
         return 0
     moves = calibration.DEFAULT_MOVES if args.moves is None else args.moves
-    lat, _ = calibration.calibrate(lat, moves=moves, seed=seed)
+    bar = None if getattr(args, "quiet", False) else SearchProgress(calibration.score, calibration.exact, targets.PLAIN)
+    lat, _ = calibration.calibrate(lat, moves=moves, seed=seed, progress=bar)
     lat = redraw_tails(lat, seed)
     prov = {"generator": GENERATOR, "generator_version": GENERATOR_VERSION, "seed": seed,
             "moves": moves}
@@ -61,7 +63,8 @@ def run(args) -> int:
     try:
         for cut, label in CUTS:
             res = calibration_report.evaluate_cut(lat, cut)
-            md, js = calibration_report.render_report(res, cut, publication=(cut == CUT_PUBLICATION))
+            md, js = calibration_report.render_report(res, cut, publication=(cut == CUT_PUBLICATION),
+                                                     moves=moves, seed=seed)
             if cut == CUT_PUBLICATION:
                 head = calibration_report.headline(res)
             staged.append((stage_cut(lat, cut, label, out, prov, report=md, report_json=js),
