@@ -263,8 +263,9 @@ def test_post_pages_execute_with_two_versions(tmp_path):
 
     n = len(load_claims())
     reviewer = run("reviewer", "2019-12-31", "2018-06-30")
-    # by hand: 90 patients reproduced; 47 responders differ from the printed 46; 399 not glued
-    assert f"1 of {n} claims reproduced ({100 / n:.1f}%); 1 differ; {n - 2} not computable" in reviewer
+    # by hand: 90 patients reproduced exactly; 47 responders differ from the printed 46; the rest not glued
+    assert (f"1 of {n} claims reproduced ({100 / n:.1f}%): 1 exact, 0 within tolerance; 1 differ; "
+            f"{n - 2} not computable") in reviewer
     assert 'id="ixathaldex-claims"' in reviewer and 'id="claim-t2a.itt.orr.n"' in reviewer
     assert 'id="ixathaldex-consistency"' in reviewer and 'href="claims.json"' in reviewer
     first = run("changes", "2018-06-30", None)
