@@ -9,7 +9,10 @@ import pandas as pd
 import pytest
 
 from ixathaldex.claims import review, review_html
+from ixathaldex.claims.ard import PAGES as ARD_PAGES
+from ixathaldex.claims.ard import table_ard, write_ard
 from ixathaldex.claims.registry import load_claims
+from ixathaldex.data.snapshot import load_snapshot
 
 
 def _c(id, published, rule, chapter, locations, decimals=None, **extra):
@@ -241,6 +244,7 @@ def test_post_pages_execute_with_two_versions(tmp_path):
         results = {"t2a.itt.orr.n": value, "flow.itt.n": 90}
         (folder / "results.json").write_text(json.dumps(results))
         review.write_claims_json(folder / "claims.json", results)  # as the build's collect step does
+        write_ard(table_ard(load_snapshot(cut, validate=False), load_claims(), list(ARD_PAGES)), folder)
         runs[cut] = folder / "results.json"
 
     def run(page, cut, previous):
@@ -251,7 +255,10 @@ def test_post_pages_execute_with_two_versions(tmp_path):
                                                "previous_results_json": str(runs[previous]) if previous else "",
                                                "claims_json": str(runs[cut].with_name("claims.json")),
                                                "previous_claims_json":
-                                                   str(runs[previous].with_name("claims.json")) if previous else ""})
+                                                   str(runs[previous].with_name("claims.json")) if previous else "",
+                                               "ard_json": str(runs[cut].with_name("ard.json")),
+                                               "previous_ard_json":
+                                                   str(runs[previous].with_name("ard.json")) if previous else ""})
         cells = json.loads(out.read_text())["cells"]
         texts = []
         for c in cells:
