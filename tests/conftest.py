@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from browser_support import (CHROMIUM, CHROMIUM_ARGS, SITE, StaticServer, browser_unavailable_reason, require,
+                             versions)
 from ixathaldex.paths import ENV_VAR
 from snapshot_factory import write_valid_snapshot
 
@@ -54,3 +56,38 @@ def make_fixture_project(tmp_path: Path, chapters=("01_smoke",), cuts=FIXTURE_CU
 def fixture_project():
     """:func:`make_fixture_project`, for tests that build a small project folder."""
     return make_fixture_project
+
+
+# ---- the built site in a browser (the browser tests' shared fixtures) -------------------------------
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    """The built site (``_build/site``, or ``IXATHALDEX_SITE``); skips (fails under CI) without it."""
+    if not (SITE / "switcher.json").is_file():
+        require(f"no built site at {SITE} (run `make site` first)")
+    return SITE
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    """A static server of the built site on 127.0.0.1."""
+    with StaticServer(site) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by Playwright."""
+    require(browser_unavailable_reason())
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def all_versions(site) -> list[str]:
+    """The versions of the site's switcher, newest first."""
+    return [v["version"] for v in versions(site)]

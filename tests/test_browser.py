@@ -14,8 +14,7 @@ from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
 
-from browser_support import (CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, SITE, StaticServer,
-                             browser_timeout_ms, browser_unavailable_reason, parse_page, require, versions)
+from browser_support import (DESKTOP, PHONE, SCREENSHOTS, browser_timeout_ms, parse_page, versions)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -42,33 +41,12 @@ PAPER_TABLES = {
 SCREENSHOT_PAGES = {"front": "index.html", "survival": "chapters/03_survival.html", "reviewer": "reviewer.html"}
 
 
-@pytest.fixture(scope="module")
-def site() -> Path:
-    if not (SITE / "switcher.json").is_file():
-        require(f"no built site at {SITE} (run `make site` first)")
-    return SITE
 
 
-@pytest.fixture(scope="module")
-def server(site):
-    with StaticServer(site) as srv:
-        yield srv
 
 
-@pytest.fixture(scope="module")
-def browser():
-    require(browser_unavailable_reason())
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
-@pytest.fixture(scope="module")
-def all_versions(site) -> list[str]:
-    return [v["version"] for v in versions(site)]
 
 
 def toc_pages(site: Path, version: str) -> list[str]:

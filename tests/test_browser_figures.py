@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import (CHROMIUM, CHROMIUM_ARGS, PHONE, SITE, StaticServer, browser_unavailable_reason,
-                             require, versions)
+from browser_support import (PHONE)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -29,33 +28,12 @@ TIMEOUT = 60_000  # ms; conditions, not sleeps
 SMALL_PRINT = ".ixd-table-footnote, .ixd-csv-link"
 
 
-@pytest.fixture(scope="module")
-def site() -> Path:
-    if not (SITE / "switcher.json").is_file():
-        require(f"no built site at {SITE} (run `make site` first)")
-    return SITE
 
 
-@pytest.fixture(scope="module")
-def server(site):
-    with StaticServer(site) as srv:
-        yield srv
 
 
-@pytest.fixture(scope="module")
-def browser():
-    require(browser_unavailable_reason())
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
-@pytest.fixture(scope="module")
-def all_versions(site) -> list[str]:
-    return [v["version"] for v in versions(site)]
 
 
 def open_page(browser, url, viewport):

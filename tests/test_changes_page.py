@@ -8,12 +8,11 @@ site or the browser is absent (fails under CI).
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from browser_support import (CHROMIUM, CHROMIUM_ARGS, PHONE, SITE, StaticServer, browser_timeout_ms,
-                             browser_unavailable_reason, require, versions)
+from browser_support import (PHONE, browser_timeout_ms,
+                             require, versions)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -36,36 +35,12 @@ TABLE_BOXES = """() => {
 
 
 @pytest.fixture(scope="module")
-def site() -> Path:
-    if not (SITE / "switcher.json").is_file():
-        require(f"no built site at {SITE} (run `make site` first)")
-    return SITE
-
-
-@pytest.fixture(scope="module")
 def by_age(site) -> list[str]:
     """The versions, oldest first (the oldest has no previous version to compare with)."""
     found = sorted(v["version"] for v in versions(site))
     if len(found) < 2:
         require(f"the site at {site} has {len(found)} version(s); the what-changed page needs two")
     return found
-
-
-@pytest.fixture(scope="module")
-def server(site):
-    with StaticServer(site) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require(browser_unavailable_reason())
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_changes(browser, server, version: str, viewport: dict):
