@@ -293,9 +293,13 @@ def test_post_pages_execute_with_two_versions(tmp_path):
     n = len(load_claims())
     reviewer = run("reviewer", "2019-12-31", "2018-06-30")
     # by hand: 90 patients reproduced; 47 responders differ from the printed 46; 399 not glued
-    assert f"1 of {n} claims reproduced ({100 / n:.1f}%); 1 differ; {n - 2} not computable" in reviewer
+    assert (f"1 of {n} claims reproduced ({100 / n:.1f}%): 1 exact, 0 within tolerance; 1 differ; "
+            f"{n - 2} not computable") in reviewer
     assert 'id="ixathaldex-claims"' in reviewer and 'id="claim-t2a.itt.orr.n"' in reviewer
     assert 'id="ixathaldex-consistency"' in reviewer and 'href="claims.json"' in reviewer
+    assert f"{n - 1} of {n} claims do not reproduce in this version: 1 differs, {n - 2} are not computable" \
+        in reviewer and 'data-not-reproduced="t2a.itt.orr.n"' in reviewer
+    assert 'id="ixathaldex-conflicts"' in reviewer and "Calibration of the synthetic cohort" in reviewer
     first = run("changes", "2018-06-30", None)
     assert "no earlier" in first and "ixathaldex-changes" not in first
     later = run("changes", "2019-12-31", "2018-06-30")

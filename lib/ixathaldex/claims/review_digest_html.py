@@ -120,7 +120,7 @@ def format_conflicts_html(conflicts: pd.DataFrame) -> str:
     return (f'<div class="ixathaldex-scroll"><table class="ixathaldex-summary ixathaldex-digest" '
             f'id="ixathaldex-conflicts"><caption>The printed numbers that disagree with each other, by kind of '
             f'check: what is printed, its recomputation and the reading this book uses</caption>'
-            f'{_colgroup((9, 17, 41, 10, 23))}<thead><tr>{head}</tr></thead>{"".join(groups)}</table></div>')
+            f'{_colgroup((9, 15, 38, 10, 28))}<thead><tr>{head}</tr></thead>{"".join(groups)}</table></div>')
 
 
 def format_calibration_html(summary: pd.DataFrame, misses: pd.DataFrame) -> str:

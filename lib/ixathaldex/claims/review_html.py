@@ -2,9 +2,13 @@
 ``book/changes.md``.
 
 ``format_*_html`` render the frames of :mod:`ixathaldex.claims.review` (``table_reviewer``,
-``table_changes``, the consistency findings, verdict or status counts) as HTML;
-``book/_static/reviewer.js`` makes every ``table.ixathaldex-interactive`` sortable and filterable.
-The DOM contract (ids, classes, data attributes) is in docs/reviewer.md.
+``table_changes``) and the recheck's findings as HTML: on the reviewer page every claim in one folded
+``<details>`` group per section of the paper and every finding in one group per family, each set of
+groups sharing one filter bar; on the what-changed page one table per set. The cell helpers
+(``escape``, ``badge_cell``, ``number_cell``, …) are shared with
+:mod:`ixathaldex.claims.review_digest_html` (the page's summary and digests).
+``book/_static/reviewer.js`` makes every ``table.ixathaldex-interactive`` sortable and filterable and
+opens the group of a linked row. The DOM contract (ids, classes, data attributes) is in docs/reviewer.md.
 """
 
 from __future__ import annotations
