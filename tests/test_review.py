@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from ixathaldex.claims import review, review_html
+from ixathaldex.claims import calibration_summary, review, review_html, review_summary
 from ixathaldex.claims.ard import PAGES as ARD_PAGES
 from ixathaldex.claims.ard import table_ard, write_ard
 from ixathaldex.claims.registry import load_claims
@@ -171,16 +171,45 @@ class _Rows(HTMLParser):
 
 def test_reviewer_html_follows_the_dom_contract(reviewer):
     p = _Rows()
-    p.feed(review_html.format_reviewer_html(reviewer, MINI))
-    assert p.tables[0]["id"] == "ixathaldex-claims" and "ixathaldex-interactive" in p.tables[0]["class"]
-    assert [r["id"] for r in p.rows] == ["claim-" + c["id"] for c in MINI]
-    assert p.rows[0]["data-section"] == "Table 2A; Results" and p.rows[0]["data-chapter"] == "response"
+    html_text = review_html.format_reviewer_html(reviewer, MINI)
+    p.feed(html_text)
+    assert 'class="ixathaldex-groups" id="ixathaldex-claims"' in html_text  # the set of groups
+    assert all("ixathaldex-interactive" in t["class"] and t["data-set"] == "ixathaldex-claims" for t in p.tables)
+    # one folded group per section of first printing, in the paper's order; registry order within
+    assert [t["id"] for t in p.tables] == ["ixathaldex-claims-patients-and-methods-table",
+                                           "ixathaldex-claims-results-table", "ixathaldex-claims-table-2a-table"]
+    assert [r["id"] for r in p.rows] == ["claim-screen.days", "claim-flow.itt.n", "claim-pfs.itt.median",
+                                         "claim-os.itt.median", "claim-resp.imid.p", "claim-t2a.itt.orr.n",
+                                         "claim-t2a.itt.orr.pct"]
+    assert html_text.count("<details class=\"ixathaldex-group\"") == 3 and " open" not in html_text  # folded
+    # by hand: Results holds flow.itt.n, os (exact), pfs, imid p (differ)
+    assert "4 claims: 2 exact, 2 differs" in html_text and "2 claims: 2 exact" in html_text
+    row = next(r for r in p.rows if r["id"] == "claim-t2a.itt.orr.n")
+    assert row["data-section"] == "Table 2A; Results" and row["data-chapter"] == "response"
     for control in ("section", "chapter", "verdict", "text", "reset"):
         assert f"ixathaldex-claims-filter-{control}" in p.ids
     assert "ixathaldex-claims-count" in p.ids
-    html_text = review_html.format_reviewer_html(reviewer, MINI)
     assert 'href="chapters/02_response.html#claim-t2a.itt.orr.pct"' in html_text  # the cell that glued it
     assert "<script" not in html_text and "http" not in html_text  # nothing fetched
+
+
+def test_claim_rows_link_to_the_findings_that_name_them(reviewer):
+    findings = pd.DataFrame([
+        {"id": "sum.itt", "family": "sum", "section": "Results", "verdict": "consistent",
+         "claims": ["flow.itt.n", "t2a.itt.orr.n"], "published": "", "recomputed": "", "explanation": "",
+         "reading": ""},
+        {"id": "pct.orr", "family": "percentage", "section": "Table 2A", "verdict": "rounding",
+         "claims": ["t2a.itt.orr.pct", "t2a.itt.orr.n", "flow.itt.n"], "published": "", "recomputed": "",
+         "explanation": "", "reading": ""}])
+    html_text = review_html.format_reviewer_html(reviewer, MINI, findings=findings)
+    row = html_text[html_text.index('id="claim-flow.itt.n"'):]
+    row = row[:row.index("</tr>")]
+    # the finding whose subject it is first, then the others by verdict (rounding before consistent)
+    assert row.index('href="#finding-sum.itt"') < row.index('href="#finding-pct.orr"')
+    orr = html_text[html_text.index('id="claim-t2a.itt.orr.n"'):]
+    orr = orr[:orr.index("</tr>")]
+    assert orr.index('href="#finding-pct.orr"') < orr.index('href="#finding-sum.itt"')
+    assert "finding-" not in html_text[html_text.index('id="claim-pfs.itt.median"'):].split("</tr>")[0]
 
 
 def test_changes_and_consistency_html():
@@ -275,6 +304,9 @@ def test_post_pages_execute_with_two_versions(tmp_path):
             f"{n - 2} not computable") in reviewer
     assert 'id="ixathaldex-claims"' in reviewer and 'id="claim-t2a.itt.orr.n"' in reviewer
     assert 'id="ixathaldex-consistency"' in reviewer and 'href="claims.json"' in reviewer
+    assert f"{n - 1} of {n} claims do not reproduce in this version: 1 differs, {n - 2} are not computable" \
+        in reviewer and 'data-not-reproduced="t2a.itt.orr.n"' in reviewer
+    assert 'id="ixathaldex-conflicts"' in reviewer and "Calibration of the synthetic cohort" in reviewer
     first = run("changes", "2018-06-30", None)
     assert "no earlier" in first and "ixathaldex-changes" not in first
     later = run("changes", "2019-12-31", "2018-06-30")
@@ -299,3 +331,151 @@ def test_chapter_counts_follow_the_toc_not_the_registry(reviewer):
     only_response = {"format": "jb-book", "root": "index", "chapters": [{"file": "chapters/02_response"}]}
     per = review.table_verdict_counts(reviewer, "chapter", toc=only_response)
     assert list(per["chapter"]) == ["response", "patients", "survival"]  # no page: registry order after
+
+
+# ---- the part read first: summary per chapter / section, what does not reproduce, conflicts ---------
+
+def _finding(fid, family, section, verdict, claims):
+    return {"id": fid, "family": family, "section": section, "verdict": verdict, "claims": claims,
+            "published": f"printed {fid}", "recomputed": f"recomputed {fid}", "explanation": "e",
+            "reading": f"reading {fid}"}
+
+
+FINDINGS = pd.DataFrame([
+    _finding("pct.orr", "percentage", "Table 2A", "rounding", ["t2a.itt.orr.pct", "t2a.itt.orr.n", "flow.itt.n"]),
+    _finding("sum.itt", "sum", "Results", "consistent", ["flow.itt.n"]),
+    _finding("pct.imid", "percentage", "Results", "inconsistent", ["resp.imid.p"]),
+    _finding("hr.pfs", "hazard ratio", "Results", "not checkable", ["pfs.itt.median"]),
+    _finding("wording.x", "wording", "Discussion", "inconsistent", []),
+    _finding("sum.orr", "sum", "Table 2A", "inconsistent", ["t2a.itt.orr.n"]),
+])
+
+
+def test_summary_per_chapter_counts_claims_and_findings(reviewer):
+    toc = {"format": "jb-book", "root": "index", "chapters": [
+        {"file": "chapters/01_patients"}, {"file": "chapters/02_response"}, {"file": "chapters/03_survival"}]}
+    s = review_summary.table_review_summary(reviewer, FINDINGS, "chapter", toc=toc).set_index("chapter")
+    # by hand: a finding belongs to the chapter of its first claim; wording.x names none
+    assert list(s.index) == ["patients", "response", "survival", "(no claim)"]
+    assert s.loc["response"].to_dict() == {"claims": 3, "exact": 2, "within tolerance": 0, "differs": 1,
+                                           "not computable": 0, "findings": 3, "consistent": 0, "rounding": 1,
+                                           "inconsistent": 2, "not checkable": 0}
+    assert s.loc["patients", "claims"] == 2 and s.loc["patients", "consistent"] == 1
+    assert s.loc["survival", "not checkable"] == 1 and s.loc["survival", "differs"] == 1
+    assert s.loc["(no claim)"].to_dict()["claims"] == 0 and s.loc["(no claim)", "inconsistent"] == 1
+    assert s["claims"].sum() == len(MINI) and s["findings"].sum() == len(FINDINGS)
+
+
+def test_summary_per_section_follows_the_paper(reviewer):
+    s = review_summary.table_review_summary(reviewer, FINDINGS, "section")
+    assert list(s["section"]) == ["Patients and methods", "Results", "Table 2A", "Discussion"]
+    t = s.set_index("section")
+    assert t.loc["Table 2A", "claims"] == 2 and t.loc["Table 2A", "findings"] == 2
+    assert t.loc["Results", "differs"] == 2 and t.loc["Results", "inconsistent"] == 1
+    assert t.loc["Discussion", "claims"] == 0 and t.loc["Discussion", "inconsistent"] == 1
+    with pytest.raises(ValueError, match="by must be"):
+        review_summary.table_review_summary(reviewer, FINDINGS, "population")
+
+
+def test_what_does_not_reproduce_and_the_conflicts(reviewer):
+    rows = review_summary.table_not_reproduced(reviewer)
+    # by hand: screen.days (Patients and methods) before pfs and imid p (Results)
+    assert list(rows["id"]) == ["screen.days", "pfs.itt.median", "resp.imid.p"]
+    assert (rows["reason"].str.len() > 0).all()
+    conflicts = review_summary.table_conflicts(FINDINGS)
+    # families in the order of the checks; inconsistent before rounding within one
+    assert list(conflicts["id"]) == ["pct.imid", "pct.orr", "sum.orr", "wording.x"]
+    assert review_summary.format_not_reproduced_sentence(reviewer) == \
+        "3 of 7 claims do not reproduce in this version: 2 differ, 1 is not computable."
+    assert review_summary.format_conflicts_sentence(FINDINGS) == \
+        "4 of 6 findings: 3 inconsistent, 1 rounding, in 3 kinds of check."
+    assert review_summary.format_recheck_sentence(FINDINGS).endswith(
+        "1 consistent, 1 rounding, 3 inconsistent, 1 not checkable.")
+    links = review_summary.table_claim_findings(FINDINGS)
+    assert list(links.loc[links["claim"] == "flow.itt.n", "finding"]) == ["sum.itt", "pct.orr"]
+    assert list(links.loc[links["claim"] == "t2a.itt.orr.n", "finding"]) == ["sum.orr", "pct.orr"]
+
+
+def test_digest_html_links_to_the_rows_below(reviewer):
+    from ixathaldex.claims import review_digest_html as digest
+
+    text = digest.format_not_reproduced_html(review_summary.table_not_reproduced(reviewer), MINI)
+    assert text.count("<tr data-not-reproduced") == 3 and 'href="#claim-pfs.itt.median"' in text
+    assert 'id="claim-' not in text  # the anchors stay in the full list
+    text = digest.format_conflicts_html(review_summary.table_conflicts(FINDINGS))
+    assert text.count('scope="rowgroup"') == 3 and 'href="#finding-pct.imid"' in text
+    assert "reading pct.orr" in text and "recomputed sum.orr" in text and "<caption>" in text
+    summary = review_summary.table_review_summary(reviewer, FINDINGS, "section")
+    text = digest.format_summary_html(summary, "c", "Printed in", link_groups=True)
+    assert 'href="#ixathaldex-claims-table-2a"' in text and "Discussion</th>" in text  # no claims: no link
+    assert "<tfoot><tr><th scope=\"row\">all</th><td class=\"ixathaldex-num\">7</td>" in text
+
+
+# ---- calibration of the synthetic cohort -------------------------------------------------------------
+
+def test_calibration_summary_counts_exact_counts_and_plain_inferential_numbers():
+    frame = pd.DataFrame([
+        {"rule": "exact", "published": 46, "verdict": "exact"},
+        {"rule": "exact", "published": 90, "verdict": "exact"},
+        {"rule": "exact", "published": 7, "verdict": "differs"},
+        {"rule": "median", "published": 8.5, "verdict": "within tolerance"},
+        {"rule": "median", "published": "NR", "verdict": "exact"},  # not a plain value
+        {"rule": "ci_limit", "published": 6.1, "verdict": "exact"},
+        {"rule": "pvalue", "published": "<0.0001", "verdict": "exact"},  # a bound, not a number
+        {"rule": "pvalue", "published": 0.034, "verdict": "exact"},
+        {"rule": "hr", "published": 0.61, "verdict": "differs"},
+        {"rule": "percent_printed", "published": 51.1, "verdict": "exact"},  # neither group
+    ])
+    s = calibration_summary.table_calibration_summary(frame).set_index("group")
+    assert s.loc["counts"].to_dict() == {"claims": 3, "exact": 2, "within tolerance": 0, "differs": 1,
+                                         "not computable": 0}
+    assert s.loc["survival and inferential"].to_dict() == {"claims": 4, "exact": 2, "within tolerance": 1,
+                                                           "differs": 1, "not computable": 0}
+    from ixathaldex.claims import review_digest_html as digest
+
+    text = digest.format_calibration_html(calibration_summary.table_calibration_summary(frame),
+                                          pd.DataFrame(columns=["claim", "reason"]))
+    assert "Counts: 2 of 3 exact" in text and "2 of 4 exact at the printed precision, 1 more within" in text
+    assert "<ul>" not in text
+
+
+def test_calibration_misses_are_read_when_listed(tmp_path):
+    import json
+
+    from ixathaldex.exceptions import ClaimsError
+
+    assert calibration_summary.load_calibration_misses(tmp_path).empty  # no calibration.json
+    (tmp_path / "calibration.json").write_text(json.dumps({"counts": []}))
+    assert calibration_summary.load_calibration_misses(tmp_path).empty  # no misses list
+    (tmp_path / "calibration.json").write_text(json.dumps({"misses": [
+        {"claim": "resp.imid.p", "reason": "the printed percentages imply 0.03", "target": 0.0001}]}))
+    misses = calibration_summary.load_calibration_misses(tmp_path)
+    assert misses.to_dict("records") == [{"claim": "resp.imid.p", "reason": "the printed percentages imply 0.03",
+                                           "target": 0.0001}]
+    from ixathaldex.claims import review_digest_html as digest
+
+    summary = calibration_summary.table_calibration_summary(
+        pd.DataFrame([{"rule": "exact", "published": 1, "verdict": "exact"}]))
+    text = digest.format_calibration_html(summary, misses)
+    assert 'href="#claim-resp.imid.p"' in text and "imply 0.03" in text
+    (tmp_path / "calibration.json").write_text(json.dumps({"misses": [{"claim": "x.y"}]}))
+    with pytest.raises(ClaimsError, match=r"misses\[0\].*reason"):
+        calibration_summary.load_calibration_misses(tmp_path)
+    (tmp_path / "calibration.json").write_text("{not json")
+    with pytest.raises(ClaimsError, match="calibration.json"):
+        calibration_summary.load_calibration_misses(tmp_path)
+
+
+def test_what_does_not_reproduce_links_the_findings_its_reason_quotes():
+    from ixathaldex.claims import review_digest_html as digest
+
+    findings = pd.DataFrame([_finding("pct.imid", "percentage", "Results", "inconsistent", ["resp.imid.p"]),
+                             _finding("sum.imid", "sum", "Results", "consistent", ["resp.imid.p"])])
+    t = review.table_reviewer(RESULTS, MINI, pages=PAGES, consistency=findings)
+    reason = t.set_index("id").loc["resp.imid.p", "reason"]
+    assert "paper's arithmetic: percentage (inconsistent)" in reason  # the full reason quotes it
+    assert review.derive_own_reason(reason) == "the printed percentages imply p = 0.034"  # the registry's note
+    text = digest.format_not_reproduced_html(review_summary.table_not_reproduced(t), MINI, findings)
+    row = text[text.index('data-not-reproduced="resp.imid.p"'):].split("</tr>")[0]
+    assert "imply p = 0.034" in row and 'href="#finding-pct.imid"' in row
+    assert "printed pct.imid" not in row and "finding-sum.imid" not in row  # linked, not quoted; no consistent

@@ -32,6 +32,9 @@ ANCHOR_PREFIX = "claim-"
 #: statuses of the what-changed table, in display order
 CHANGE_STATUSES = ("changed", "newly computed", "no longer computed", "unchanged", "not computed")
 REL_EQUAL = 1e-9  # two reproduced values closer than this (relative) are the same value
+#: a reason is parts joined by REASON_SEPARATOR; a part quoting a finding of the recheck starts with FINDING_PREFIX
+REASON_SEPARATOR = " — "
+FINDING_PREFIX = "paper's arithmetic: "
 
 
 # --------------------------------------------------------------------------- pages and anchors
@@ -170,10 +173,15 @@ def derive_reason(claim: Mapping, verdict: str, findings: list[str] | None = Non
     if claim.get("note"):
         parts.append(str(claim["note"]).strip())
     for f in (findings or [])[:1 if claim.get("note") else 2]:
-        parts.append("paper's arithmetic: " + f)
+        parts.append(FINDING_PREFIX + f)
     if verdict == "differs" and len(parts) == 0:
         parts.append(f"outside the comparison rule ({_rule_text(claim)})")
-    return " — ".join(parts)
+    return REASON_SEPARATOR.join(parts)
+
+
+def derive_own_reason(reason: str) -> str:
+    """A reason without the parts that quote findings of the recheck (shown beside it as links)."""
+    return REASON_SEPARATOR.join(p for p in str(reason or "").split(REASON_SEPARATOR) if not p.startswith(FINDING_PREFIX))
 
 
 REVIEWER_COLUMNS = ["id", "anchor", "location", "locations", "section", "sections", "quantity", "population",
