@@ -223,7 +223,11 @@ class Build:
     def job(self, version: str, label: str, source: Path, parameters: dict) -> ex.NotebookJob:
         """One notebook of one version, keyed on everything that decides its outputs."""
         ex.validate_parameters(parameters, self.known, base=source.parent)
-        manifest = (self.project.snapshot_root / version / "manifest.json").read_bytes()
+        folder = self.project.snapshot_root / version
+        manifest = (folder / "manifest.json").read_bytes()
+        calibration = folder / "calibration.json"  # the reviewer page reads its misses; not in the manifest
+        if calibration.is_file():
+            manifest += b"\0calibration.json\0" + calibration.read_bytes()
         key = ex.cache_key(source=source.read_bytes(), package=self.package, manifest=manifest,
                            parameters=ex.key_parameters(parameters, base=source.parent), lock=self.lock)
         return ex.NotebookJob(version=version, label=label, source=source, parameters=parameters, key=key,
