@@ -34,6 +34,11 @@ REQUIRED_PATHS = ("results_json", "claims_json", "ard_json")
 
 # ---- hashing ---------------------------------------------------------------------------------
 
+#: seconds a kernel may take to start and answer (papermill's default, 60 s, was seen to run out on a
+#: loaded two-core machine); it is a limit, not a wait: a kernel that answers sooner goes on at once
+KERNEL_START_TIMEOUT = 600
+
+
 def package_digest(package_dir: Path | None = None) -> str:
     """sha256 over the package's source files (relative path and bytes of every ``*.py``)."""
     return tree_digest(Path(package_dir or PACKAGE_DIR), "*.py")
@@ -248,7 +253,7 @@ def execute_job(job: NotebookJob) -> dict:
             executed = papermill.execute_notebook(
                 nb, str(tmp), parameters=job.parameters, kernel_name="python3", language="python",
                 cwd=str(job.cwd), progress_bar=False, log_output=False,
-                request_save_on_cell_execute=False,
+                request_save_on_cell_execute=False, start_timeout=KERNEL_START_TIMEOUT,
             )
         except Exception as exc:  # noqa: BLE001 - turned into one readable message
             return {"ok": False, "seconds": time.perf_counter() - start,
