@@ -282,6 +282,25 @@ def test_post_pages_get_the_cut_and_relative_paths_chapters_only_the_cut(tmp_pat
                                              {"snapshot": CUTS[0]})]] == [{"snapshot": CUTS[0]}]
 
 
+def test_a_notebook_key_follows_the_snapshots_calibration_report(tmp_path, fixture_project):
+    """The reviewer page lists the calibration's misses (calibration.json, not in the manifest):
+    a changed report must re-execute the notebooks of that version, an unchanged one must not."""
+    proj = fixture_project(tmp_path)
+    build = b.Build.prepare(Project(proj))
+    source = proj / "chapters" / "01_smoke.md"
+
+    def key():
+        return build.job(CUTS[0], "chapters/01_smoke.md", source, {"snapshot": CUTS[0]}).key
+
+    without = key()
+    report = proj / "data" / "snapshots" / CUTS[0] / "calibration.json"
+    report.write_text('{"misses": []}')
+    with_report = key()
+    assert with_report != without and key() == with_report
+    report.write_text('{"misses": [{"claim": "x.y", "reason": "r"}]}')
+    assert key() not in (without, with_report)
+
+
 def test_selecting_one_version_also_executes_the_one_before(tmp_path, fixture_project):
     build = b.Build.prepare(Project(fixture_project(tmp_path)), snapshots=[CUTS[1]])
     assert build.selected == [CUTS[1]] and build.executed_versions == list(CUTS)
