@@ -447,6 +447,9 @@ def test_calibration_misses_are_read_when_listed(tmp_path):
     assert calibration_summary.load_calibration_misses(tmp_path).empty  # no calibration.json
     (tmp_path / "calibration.json").write_text(json.dumps({"counts": []}))
     assert calibration_summary.load_calibration_misses(tmp_path).empty  # no misses list
+    (tmp_path / "calibration.json").write_text(json.dumps({"misses": []}))
+    empty = calibration_summary.load_calibration_misses(tmp_path)  # a cut with nothing missed
+    assert empty.empty and list(empty.columns) == ["claim", "reason"]
     (tmp_path / "calibration.json").write_text(json.dumps({"misses": [
         {"claim": "resp.imid.p", "reason": "the printed percentages imply 0.03", "target": 0.0001}]}))
     misses = calibration_summary.load_calibration_misses(tmp_path)

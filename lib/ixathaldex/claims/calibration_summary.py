@@ -56,7 +56,7 @@ def load_calibration_misses(snapshot_dir: str | Path) -> pd.DataFrame:
     """The numbers the synthetic cohort misses, from ``<snapshot>/calibration.json`` ``misses``.
 
     Columns claim and reason (other fields of an entry are kept as columns). An absent file or an
-    absent ``misses`` key gives an empty frame; a file that is not JSON, a ``misses`` that is not a
+    absent ``misses`` key, or an empty list (a cut with nothing missed), gives an empty frame; a file that is not JSON, a ``misses`` that is not a
     list, or an entry without a non-empty ``claim`` and ``reason`` is a ClaimsError naming the file
     and the entry.
     """
@@ -77,5 +77,7 @@ def load_calibration_misses(snapshot_dir: str | Path) -> pd.DataFrame:
         bad = [k for k in ("claim", "reason") if not isinstance(entry, dict) or not str(entry.get(k) or "").strip()]
         if bad:
             raise ClaimsError(f"{path}: misses[{i}]: missing or empty field(s) {', '.join(bad)}")
+    if not misses:
+        return empty
     frame = pd.DataFrame(misses)
     return frame[["claim", "reason"] + [c for c in frame.columns if c not in ("claim", "reason")]]
