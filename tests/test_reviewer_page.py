@@ -88,7 +88,10 @@ def test_folded_page_is_short(browser, server, site):
                                     ".map(t => t ? [t.getBoundingClientRect().height, t.tBodies.length ? "
                                     "t.querySelectorAll('tbody tr').length : 0] : [0, 0])", list(DIGESTS))
             n = sum(r for _, r in digests)
-            heights[v["version"]] = (total, total - sum(h for h, _ in digests))
+            # the calibration box of a synthetic version lists the explained misses: read first, open
+            box = page.evaluate("() => { const b = document.querySelector('#ixathaldex-calibration');"
+                                " return b ? b.getBoundingClientRect().height : 0; }")
+            heights[v["version"]] = (total, total - sum(h for h, _ in digests) - box)
             rows[v["version"]] = sum(h for h, _ in digests) / max(n, 1)
             assert not errors, errors
         finally:

@@ -13,6 +13,8 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
+from ixathaldex.claims.calibration_summary import load_calibration_misses, table_calibration_summary
+from ixathaldex.claims.notice import is_synthetic
 from ixathaldex.claims.printed import RECHECK_VERDICTS
 from ixathaldex.claims.registry import VERDICTS
 from ixathaldex.claims.review import claim_anchor, derive_own_reason
@@ -121,6 +123,14 @@ def format_conflicts_html(conflicts: pd.DataFrame) -> str:
             f'id="ixathaldex-conflicts"><caption>The printed numbers that disagree with each other, by kind of '
             f'check: what is printed, its recomputation and the reading this book uses</caption>'
             f'{_colgroup((9, 15, 38, 10, 28))}<thead><tr>{head}</tr></thead>{"".join(groups)}</table></div>')
+
+
+def format_calibration_section(manifest: Mapping, reviewer: pd.DataFrame, snapshot_folder) -> str:
+    """The calibration box of a version whose manifest says its data are generated ("" for the
+    trial's data: a real-data version has no calibration to show, and its page never says otherwise)."""
+    if not is_synthetic(dict(manifest)):
+        return ""
+    return format_calibration_html(table_calibration_summary(reviewer), load_calibration_misses(snapshot_folder))
 
 
 def format_calibration_html(summary: pd.DataFrame, misses: pd.DataFrame) -> str:
