@@ -457,7 +457,6 @@ def test_large_snapshot_is_validated_quickly(tmp_path):
     for name, df in tables.items():
         n = len(df)
         big = pd.concat([df] * reps, ignore_index=True)
-        rep = np.repeat(np.arange(reps), n) if name == "adsl" else None
         if name == "adsl":
             ids = [f"{S}-{i // 1000:02d}-{i:06d}" for i in range(reps * 8)]
             big["USUBJID"] = ids

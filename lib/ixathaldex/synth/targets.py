@@ -119,7 +119,6 @@ def compute(lat, cut=S.CUT_PUBLICATION) -> dict:
         sel = ~g["albna"] if key == "os_uni_alb" else np.ones(lat.n, bool)
         t, e, gg = ot[sel], oe[sel], mask[sel]
         stat, p = fs.logrank(t, e, np.where(gg, 0, 1))
-        obs = e[gg].sum()
         # expected under H0 via the sign of (observed - expected) of the flagged group
         out[key] = (p, _oe_sign(t, e, gg))
     # Cox, OS, 60 complete cases, six factors
