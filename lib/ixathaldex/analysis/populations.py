@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ixathaldex.analysis.framecache import FrameCache
 from ixathaldex.data.definitions import definition_column
 from ixathaldex.exceptions import AnalysisError
 from ixathaldex.values import DAYS_PER_MONTH
@@ -51,8 +52,16 @@ def _require(adsl: pd.DataFrame, columns) -> None:
         raise AnalysisError(f"adsl: missing column(s) {missing} needed for derivation")
 
 
+#: derived ADSL frames kept by :func:`derive_adsl` in this process, at most 200,000 rows in all (a
+#: chapter derives the same populations 20-odd times; the bound keeps a large cut's memory low)
+DERIVED_ADSL = FrameCache(200_000)
+
+
 def derive_adsl(adsl: pd.DataFrame) -> pd.DataFrame:
     """Table 1 / subgroup inputs: ADSL with the derived analysis columns added (copy).
+
+    A pure function of the frame's content: a frame derived before in this process is returned
+    from a cache, as a new copy (:class:`ixathaldex.analysis.framecache.FrameCache`).
 
     Added columns (flags 'Y'/'N', NaN when not evaluable; groups as labelled strings):
 
@@ -74,6 +83,11 @@ def derive_adsl(adsl: pd.DataFrame) -> pd.DataFrame:
     - ``ECOGGR``    '0–1' / '≥2'
     - ``MOSFL``     months since start of first-line therapy, (TRTSDT − FLTSTDT) / 30.4375
     """
+    return DERIVED_ADSL.derive(adsl, derive_adsl_columns)
+
+
+def derive_adsl_columns(adsl: pd.DataFrame) -> pd.DataFrame:
+    """:func:`derive_adsl` without its cache: the derivation itself."""
     _require(adsl, ["USUBJID", "FISHFL", *HR_ABERRATIONS, "GAIN1Q", "IMIDEXFL", "PRLINES", "ISS",
                     "AGE", "FRAILTY", "GFR", "HGB", "ALB"])
     d = derive_population_flags(adsl).copy()

@@ -1,0 +1,53 @@
+"""Derived frames kept in one process, keyed by their input's content (used by ``derive_adsl``).
+
+A chapter derives the same analysis frame from the same input many times (``derive_adsl`` of the
+ITT population some 20 times per snapshot). :class:`FrameCache` keeps the results of a pure
+derivation keyed by :func:`frame_key`, the sha256 of the input's pickle: equal keys mean inputs no
+derivation can tell apart (values with their types, dtypes, index, columns, attrs), so one
+snapshot's frame is never returned for another's, nor for a frame changed in place. Every hit is a
+new copy, so a caller that changes what it got changes nothing kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections import OrderedDict
+from typing import Callable
+
+import pandas as pd
+
+
+def frame_key(frame: pd.DataFrame) -> str:
+    """The content of ``frame`` as a key (sha256 of its pickle). Two equal frames may still get
+    different keys (the cache then derives again: slower, never wrong)."""
+    return hashlib.sha256(pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+
+
+class FrameCache:
+    """Results of one pure frame derivation, at most ``max_rows`` rows in all (oldest dropped first;
+    a result longer than that is not kept)."""
+
+    def __init__(self, max_rows: int):
+        self.max_rows = max_rows
+        self.kept: OrderedDict[str, pd.DataFrame] = OrderedDict()
+
+    @property
+    def rows(self) -> int:
+        return sum(len(d) for d in self.kept.values())
+
+    def clear(self) -> None:
+        self.kept.clear()
+
+    def derive(self, frame: pd.DataFrame, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
+        """``fn(frame)``, from the cache when a frame of the same content was derived before (a copy)."""
+        key = frame_key(frame)
+        if key in self.kept:
+            self.kept.move_to_end(key)
+            return self.kept[key].copy()
+        result = fn(frame)
+        if len(result) <= self.max_rows:
+            self.kept[key] = result.copy()
+            while self.rows > self.max_rows:
+                self.kept.popitem(last=False)
+        return result
