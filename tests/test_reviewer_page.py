@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from browser_support import (CHROMIUM, CHROMIUM_ARGS, SITE, StaticServer, browser_timeout_ms,
-                             browser_unavailable_reason, require, versions)
+from browser_support import (browser_timeout_ms,
+                             versions)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -25,30 +25,6 @@ FOLDED_HEIGHT_MAX = 5000
 DIGEST_ROW_MAX = 100
 DIGESTS = ("#ixathaldex-not-reproduced", "#ixathaldex-conflicts")
 CLAIMS, FINDINGS = "ixathaldex-claims", "ixathaldex-consistency"
-
-
-@pytest.fixture(scope="module")
-def site():
-    if not (SITE / "switcher.json").is_file():
-        require(f"no built site at {SITE} (run `make site` first)")
-    return SITE
-
-
-@pytest.fixture(scope="module")
-def server(site):
-    with StaticServer(site) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require(browser_unavailable_reason())
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
