@@ -18,14 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from ixathaldex.site.pdf import CHROMIUM  # the one browser of the build and the tests
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("IXATHALDEX_SITE") or ROOT / "_build" / "site")
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 375, "height": 812}
 

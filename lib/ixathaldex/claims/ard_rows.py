@@ -65,6 +65,18 @@ def format_stat(value: Value, stat_name: str, claim: Mapping | None = None) -> s
     return format_number(value, decimals)
 
 
+def read_computed(value: Any, what: str) -> Value:
+    """A computed statistic as a ``Value``: a number, not reached or missing, never a printed bound
+    ("<0.05" is how a paper prints, not what an analysis computes). ClaimsError names ``what``."""
+    try:
+        v = Value.parse(value)
+    except ValueError as exc:
+        raise ClaimsError(f"{what}: {exc}") from None
+    if v.is_bound:
+        raise ClaimsError(f"{what}: a computed value is a number, not a printed bound")
+    return v
+
+
 @dataclass
 class ArdRows:
     """The ARD rows of one page: :meth:`add` one statistic at a time, then :meth:`frame`.
@@ -81,12 +93,7 @@ class ArdRows:
             group2_level: str = "", claim: str | tuple[str, ...] = ()) -> None:
         """One statistic. ``value`` is read by ``Value.parse`` (an int stays a count; NaN is missing,
         +inf or "NR" not reached); ``claim`` the claim id(s) that name it."""
-        try:
-            v = Value.parse(value)
-        except ValueError as exc:
-            raise ClaimsError(f"ARD {self.chapter}: {variable} / {stat_name}: {exc}") from None
-        if v.is_bound:
-            raise ClaimsError(f"ARD {self.chapter}: {variable} / {stat_name}: a statistic is not a bound")
+        v = read_computed(value, f"ARD {self.chapter}: {variable} / {stat_name}")
         ids = (claim,) if isinstance(claim, str) else tuple(claim)
         self.rows.append({
             "chapter": self.chapter, "context": context, "population": population,

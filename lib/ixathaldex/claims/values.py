@@ -32,13 +32,12 @@ from typing import Any, Mapping
 from ixathaldex.analysis.populations import POPULATIONS, derive_adsl, derive_population
 from ixathaldex.claims.ard_patients import table_ard_patients
 from ixathaldex.claims.ard_response import table_ard_response
-from ixathaldex.claims.ard_rows import derive_ard_claim_values
+from ixathaldex.claims.ard_rows import derive_ard_claim_values, read_computed
 from ixathaldex.claims.ard_safety import table_ard_safety
 from ixathaldex.claims.notice import derive_data_notice
 from ixathaldex.claims.values_survival import OS_CLAIMS, PFS_CLAIMS
 from ixathaldex.exceptions import ClaimsError
 from ixathaldex.log import logger
-from ixathaldex.values import Value
 
 
 #: the displays of each page and the claim-id prefixes glued in the cell that shows them (so that
@@ -83,12 +82,7 @@ def select_claims(values: Mapping[str, Any], group: str) -> dict[str, Any]:
 def glued_form(value: Any) -> Any:
     """A claim value as it is glued: a plain Python int or float, "NR" when not reached (+inf,
     "NR", "NC"), NaN when not computed (read back as "not computable")."""
-    try:
-        v = Value.parse(value)
-    except ValueError as exc:
-        raise ClaimsError(f"claim value {value!r}: {exc}") from None
-    if v.is_bound:
-        raise ClaimsError(f"claim value {value!r}: a computed value is a number, not a printed bound")
+    v = read_computed(value, f"claim value {value!r}")
     return math.nan if v.is_missing else v.plain()
 
 

@@ -29,9 +29,10 @@ from pypdf.generic import NameObject, TextStringObject
 
 from ixathaldex.exceptions import BuildError
 
+#: Debian's Chromium and its headless flags: the browser that prints the PDF and runs the browser tests
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PRINT_NAME = "_print.html"
 #: pages of a version that are not printed: interactive review tools and Sphinx's own pages
 NOT_PRINTED = ("reviewer.html", "changes.html", "search.html", "genindex.html")
