@@ -19,7 +19,9 @@ Methods, as implemented (also in ``docs/statistics.md``):
 
 from __future__ import annotations
 
+import hashlib
 import warnings
+from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -267,8 +269,15 @@ def table_endpoint_summary(adsl: pd.DataFrame, adtte: pd.DataFrame, params=("PFS
     return pd.DataFrame(rows)
 
 
+#: log-rank results of this process, keyed by the test's input (times, events, group labels): a
+#: page tests the same split for its table, its figure and its hazard ratios
+LOGRANK_KEPT: OrderedDict[str, tuple[float, float, int]] = OrderedDict()
+LOGRANK_KEEP = 256
+
+
 def logrank_p(tte: pd.DataFrame, group) -> tuple[float, float, int]:
-    """Log-rank test across the levels of ``group``: (chi2, p, df). Needs ≥ 2 non-empty groups."""
+    """Log-rank test across the levels of ``group``: (chi2, p, df). Needs ≥ 2 non-empty groups.
+    A test of the same times, events and groups is computed once per process (``LOGRANK_KEPT``)."""
     from lifelines.statistics import multivariate_logrank_test
 
     parts = [(lv, g) for lv, _, g in split_groups(tte, group) if len(g)]
@@ -279,8 +288,13 @@ def logrank_p(tte: pd.DataFrame, group) -> tuple[float, float, int]:
     k = np.concatenate([[str(lv)] * len(g) for lv, g in parts])
     if e.sum() == 0:
         return float("nan"), float("nan"), len(parts) - 1
-    res = multivariate_logrank_test(t, k, e)
-    return float(res.test_statistic), float(res.p_value), len(parts) - 1
+    key = hashlib.sha256(t.tobytes() + e.tobytes() + "\0".join(k).encode()).hexdigest()
+    if key not in LOGRANK_KEPT:
+        res = multivariate_logrank_test(t, k, e)
+        LOGRANK_KEPT[key] = (float(res.test_statistic), float(res.p_value), len(parts) - 1)
+        while len(LOGRANK_KEPT) > LOGRANK_KEEP:
+            LOGRANK_KEPT.popitem(last=False)
+    return LOGRANK_KEPT[key]
 
 
 def table_logrank(tte: pd.DataFrame, group) -> pd.DataFrame:

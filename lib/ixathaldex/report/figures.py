@@ -184,8 +184,21 @@ def figure_km_panels(panels, group=None, ncols: int = 2, step: float = 6, panel_
             figure_km(tte, gr, ax=ax, step=step, title=title, **kwargs)
         for ax in flat[len(panels):]:
             ax.set_visible(False)
-        _fit_panels(fig, axes, w, h)
+        fig.panel_axes_ = axes
+        refit_panels(fig, (w, h))
     return fig
+
+
+def refit_panels(fig, axes_size: tuple[float, float]) -> None:
+    """Re-place the plot areas of a ``figure_km_panels`` figure at ``axes_size`` (width, height;
+    inches) with margins measured from what is drawn, without drawing the panels again (the
+    drawing does not depend on the plot area's width: a new figure of that size is the same)."""
+    axes = fig.panel_axes_
+    nrows, ncols = axes.shape
+    w, h = axes_size
+    with theme():
+        _place_panels(fig, axes, w, h, [1.5] * ncols, [0.0] * ncols, [1.2] * nrows, [1.5] * nrows)
+        _fit_panels(fig, axes, w, h)
 
 
 def _place_panels(fig, axes, w, h, left, right, top, bottom, gap: float = 0.25) -> None:
