@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ixathaldex.analysis.survival import KaplanMeier, at_risk_counts, split_groups
+from ixathaldex.analysis.survival import TTE, at_risk_counts, km_curve, split_groups
 
 #: a group with more patients than this is thinned (steps and censoring ticks)
 THIN_ABOVE = 2000
@@ -29,7 +29,7 @@ def km_steps(time, event, alpha: float = 0.05) -> pd.DataFrame:
     """One group's Kaplan–Meier steps from time 0: ``time``, ``survival``, pointwise 95 % CI on the
     log-log scale (Greenwood variance, as ``survival.survival_at``), ``at_risk`` (T ≥ t),
     ``events``, ``censored``. The first row is time 0 (S = 1, nobody lost yet)."""
-    c = KaplanMeier().fit(time, event).curve_
+    c = km_curve(time, event)
     d, n, s = (c[k].to_numpy(float) for k in ("events", "at_risk", "survival"))
     with np.errstate(divide="ignore", invalid="ignore"):
         var = np.cumsum(np.where(n > d, d / (n * (n - d)), 0.0))
@@ -75,7 +75,7 @@ def table_km_curve(tte: pd.DataFrame, group=None, endpoint: str = "", population
     frame's ``attrs["thinned"]`` lists those groups' labels.
     """
     frames, thinned = [], []
-    for level, label, g in split_groups(tte, group):
+    for level, label, g in split_groups(tte, group, TTE):
         if not len(g):
             continue
         steps = km_steps(g["time"], g["event"])
@@ -96,7 +96,7 @@ def table_km_at_risk(tte: pd.DataFrame, times, group=None, endpoint: str = "",
     """
     rows = [{"endpoint": endpoint, "population": population, "group": level, "label": label,
              "time": float(t), "at_risk": n}
-            for level, label, g in split_groups(tte, group) if len(g)
+            for level, label, g in split_groups(tte, group, TTE) if len(g)
             for t, n in zip(times, at_risk_counts(g["time"], times))]
     return pd.DataFrame(rows)
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ixathaldex.analysis.survival import KaplanMeier, at_risk_counts, logrank_p, split_groups
+from ixathaldex.analysis.survival import TTE, KaplanMeier, at_risk_counts, logrank_p, split_groups
 from ixathaldex.exceptions import AnalysisError
 from ixathaldex.report.figure_data import THIN_ABOVE, thin_km_curve
 from ixathaldex.report.theme import GRADE_COLOURS, PALETTE, SMALL_PT, style_axes, theme
@@ -66,7 +66,7 @@ def figure_km(tte: pd.DataFrame, group=None, ax=None, times=None, step: float = 
     outside the plot, above it, so it never hides a curve; any matplotlib location also works.
     Returns the Axes.
     """
-    groups = [(lv, lab, g) for lv, lab, g in split_groups(tte, group) if len(g)]
+    groups = [(lv, lab, g) for lv, lab, g in split_groups(tte, group, TTE) if len(g)]
     if not groups:
         raise AnalysisError("figure_km: no patients to plot")
     max_time, times = _km_grid(tte, step, max_time, times)
@@ -83,7 +83,7 @@ def figure_km(tte: pd.DataFrame, group=None, ax=None, times=None, step: float = 
         ax.set_ylabel(ylabel)
         p = np.nan
         if len(groups) >= 2:
-            p = logrank_p(tte[tte.index.isin(pd.concat([g for _, _, g in groups]).index)], group)[1]
+            p = logrank_p(tte, group)[1]  # over the same non-empty groups
         _km_legend(ax, p, legend_loc, title, len(groups))
         ax.km_summary_ = pd.DataFrame(rows)
         ax.at_risk_ = pd.DataFrame.from_dict(
@@ -217,11 +217,15 @@ def _place_panels(fig, axes, w, h, left, right, top, bottom, gap: float = 0.25) 
 
 def _fit_panels(fig, axes, w, h) -> None:
     """Measure each panel's overhang around its plot area (legend, title, labels, at-risk rows)
-    and re-place the panels with exactly those margins."""
-    try:
-        renderer = fig.canvas.get_renderer()
-    except AttributeError:  # a canvas without a renderer: keep the provisional layout
-        return
+    and re-place the panels with exactly those margins. The first renderer of the figure is kept
+    for later fits (``fig.measure_renderer_``): text extents do not depend on the figure's size,
+    and its cache of text metrics then serves every fit."""
+    renderer = getattr(fig, "measure_renderer_", None)
+    if renderer is None or renderer.dpi != fig.dpi:
+        try:
+            renderer = fig.measure_renderer_ = fig.canvas.get_renderer()
+        except AttributeError:  # a canvas without a renderer: keep the provisional layout
+            return
     nrows, ncols = axes.shape
     dpi = fig.dpi
     left, right, top, bottom = [0.3] * ncols, [0.0] * ncols, [0.2] * nrows, [0.2] * nrows
