@@ -116,11 +116,7 @@ def km_panel(p: KmPanel, width_in: float = PANEL_WIDTH_IN, step: float = 6) -> P
     curve = figure_data.table_km_curve(p.tte, p.group, p.endpoint, p.population)
     at_risk = figure_data.table_km_at_risk(p.tte, list(ax.at_risk_.columns), p.group, p.endpoint,
                                            p.population)
-    note = ""
-    if curve.attrs["thinned"]:
-        note = (f"More than {figure_data.THIN_ABOVE:,} patients in a group: its curve and data are "
-                f"kept at {figure_data.THIN_BINS:,} time points (events and censorings summed "
-                f"between them) and its censoring ticks thinned, so the files stay light.")
+    note = figure_data.thinning_note(curve, ax.km_summary_)
     panel = Panel(p.label, p.title, render_svg(fig), render_png(fig), alt,
                   {"": curve, "-at-risk": at_risk}, note)
     plt.close(fig)

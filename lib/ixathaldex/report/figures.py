@@ -127,12 +127,14 @@ def _draw_km_curve(ax, level, label, g: pd.DataFrame, colour) -> dict:
            f"{format_months(km.ci_[1], 'NC')})")
     ax.step(x, y, where="post", color=colour, lw=1.6, label=f"{label} (n={km.n_}): {med}")
     cens = c[c["censored"] > 0]
+    censor_times = int((km.curve_["censored"] > 0).sum())
     if thinned:  # at most one tick per 1/TICK_BINS of the time axis
         cens = cens.groupby((cens["time"] / max(c["time"].max(), 1e-9) * TICK_BINS).astype(int)).last()
     ax.plot(cens["time"], cens["survival"], linestyle="none", marker="|", markersize=7,
             markeredgewidth=1.2, color=colour, gid="censored")
     return {"group": level, "label": label, "n": km.n_, "events": km.events_,
-            "median": km.median_, "ci_lower": km.ci_[0], "ci_upper": km.ci_[1], "thinned": thinned}
+            "median": km.median_, "ci_lower": km.ci_[0], "ci_upper": km.ci_[1], "thinned": thinned,
+            "censor_marks": len(cens), "censor_times": censor_times}
 
 
 def _km_legend(ax, p, legend_loc: str, title: str | None, n_groups: int) -> None:
