@@ -1,6 +1,8 @@
 """Figures: return Axes, draw what the data say (at risk T >= t, censoring, medians, one forest row
 per estimate, stacked grades), in seaborn's theme, without touching matplotlib's global state."""
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")  # tests only; the library never selects a backend
@@ -345,7 +347,14 @@ def test_large_cohort_is_thinned_and_says_so():
     ticks = next(ln for ln in ax.get_lines() if ln.get_gid() == "censored")
     assert len(ticks.get_xdata()) <= TICK_BINS + 1
     panel = _km_panel(tte=big, group=None)
-    assert "thinned" in panel.note and len(panel.svg) < 150_000
+    assert "Thinned" in panel.note and len(panel.svg) < 150_000
+    # the note counts what was kept of what the data hold (counted here from the data)
+    kept, full, marks, times = (int(x.replace(",", "")) for x in re.search(
+        r"curve and data at ([\d,]+) of ([\d,]+) time points, censoring marks at ([\d,]+) of ([\d,]+) "
+        r"censoring times", panel.note).groups())
+    assert full == len(np.unique(big["time"])) + 1 and kept == len(panel.data[""]) <= THIN_BINS + 1
+    assert times == len(np.unique(big.loc[big["event"] == 0, "time"])) and marks <= TICK_BINS + 1 < times
+    assert f"n = {n:,}" in panel.note
     small = _km_panel()
     distinct = len(np.unique(ref.GEHAN_6MP_TIME)) + len(np.unique(ref.GEHAN_CONTROL_TIME))
     assert small.note == "" and len(table_km_curve(gehan(), "arm")) == distinct + 2  # untouched, + t = 0

@@ -9,7 +9,9 @@ adverse level. Times and events come from ``survival.derive_tte``.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
+from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -35,22 +37,42 @@ SCREEN_P = 0.2
 FIT_COLUMNS = ("coef", "se", "hr", "hr_lower", "hr_upper", "z", "p_value", "estimable")
 
 
+#: Cox fits of this process, keyed by their input (times, events, design, ties): a page fits
+#: the same model for its claim values and for its tables (statsmodels' PHReg set-up is slow on
+#: a large cohort)
+FITS_KEPT: OrderedDict[str, pd.DataFrame] = OrderedDict()
+FITS_KEEP = 64
+
+
 def fit_cox(time, event, X: pd.DataFrame, ties: str = "breslow") -> pd.DataFrame:
     """Cox PH fit by statsmodels PHReg: per covariate ``coef``, ``se``, ``hr``, ``hr_lower``,
-    ``hr_upper`` (95 %), ``z``, ``p_value`` (Wald). ``ties``: 'breslow' (default) or 'efron'."""
-    from scipy import stats
-    from statsmodels.duration.hazard_regression import PHReg
-
+    ``hr_upper`` (95 %), ``z``, ``p_value`` (Wald). ``ties``: 'breslow' (default) or 'efron'.
+    A fit of the same input is computed once per process (``FITS_KEPT``; each call a copy)."""
     X = pd.DataFrame(X).astype(float)
     if len(X) == 0 or np.asarray(event).sum() == 0:
         raise AnalysisError("Cox model: no events or no patients")
+    t, e = np.asarray(time, float), np.asarray(event, int)
+    key = hashlib.sha256(b"\0".join([t.tobytes(), e.tobytes(), np.ascontiguousarray(X.to_numpy()).tobytes(),
+                                      "\0".join(map(str, X.columns)).encode(), ties.encode()])).hexdigest()
+    if key not in FITS_KEPT:
+        FITS_KEPT[key] = _fit_cox(t, e, X, ties)
+        while len(FITS_KEPT) > FITS_KEEP:
+            FITS_KEPT.popitem(last=False)
+    FITS_KEPT.move_to_end(key)
+    return FITS_KEPT[key].copy()
+
+
+def _fit_cox(t: np.ndarray, e: np.ndarray, X: pd.DataFrame, ties: str) -> pd.DataFrame:
+    from scipy import stats
+    from statsmodels.duration.hazard_regression import PHReg
+
     constant = [c for c in X.columns if X[c].nunique() < 2]
     if constant:
         raise AnalysisError(f"Cox model: covariate(s) {', '.join(constant)} do not vary")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            res = PHReg(np.asarray(time, float), X, status=np.asarray(event, int), ties=ties).fit()
+            res = PHReg(t, X, status=e, ties=ties).fit()
         except np.linalg.LinAlgError as exc:
             raise AnalysisError(f"Cox model: cannot be fitted ({exc})") from None
     b = np.asarray(res.params, float)

@@ -1,15 +1,18 @@
-"""Derived frames kept in one process, keyed by their input's content (used by ``derive_adsl``).
+"""Derived frames kept in one process, keyed by their input's content (``derive_adsl``, the
+survival page's subgroup tables).
 
 A chapter derives the same analysis frame from the same input many times (``derive_adsl`` of the
 ITT population some 20 times per snapshot). :class:`FrameCache` keeps the results of a pure
 derivation keyed by :func:`frame_key`, the sha256 of the input's pickle: equal keys mean inputs no
 derivation can tell apart (values with their types, dtypes, index, columns, attrs), so one
 snapshot's frame is never returned for another's, nor for a frame changed in place. Every hit is a
-new copy, so a caller that changes what it got changes nothing kept.
+new copy, so a caller that changes what it got changes nothing kept. :class:`ResultCache` does the
+same for a derivation from several frames to any result (e.g. a pair of tables).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import pickle
 from collections import OrderedDict
@@ -51,3 +54,25 @@ class FrameCache:
             while self.rows > self.max_rows:
                 self.kept.popitem(last=False)
         return result
+
+
+class ResultCache:
+    """Results of one pure derivation from several frames, the ``size`` most recent kept; the key
+    is the content of every input frame (:func:`frame_key`), each hit a deep copy."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.kept: OrderedDict[tuple[str, ...], object] = OrderedDict()
+
+    def clear(self) -> None:
+        self.kept.clear()
+
+    def derive(self, frames: tuple[pd.DataFrame, ...], fn: Callable[..., object]) -> object:
+        """``fn(*frames)``, from the cache when frames of the same content were derived before."""
+        key = tuple(frame_key(f) for f in frames)
+        if key not in self.kept:
+            self.kept[key] = fn(*frames)
+            while len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+        self.kept.move_to_end(key)
+        return copy.deepcopy(self.kept[key])

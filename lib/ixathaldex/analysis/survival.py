@@ -19,7 +19,9 @@ Methods, as implemented (also in ``docs/statistics.md``):
 
 from __future__ import annotations
 
+import hashlib
 import warnings
+from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -36,6 +38,8 @@ from ixathaldex.log import logger
 from ixathaldex.values import DAYS_PER_MONTH
 
 CI_TRANSFORM = "cloglog"  # log-log; statsmodels name
+#: the columns of a ``derive_tte`` frame that the Kaplan–Meier and log-rank code reads
+TTE = ("time", "event")
 TIE_RULE = "first"
 
 #: Population of each PFS subgroup comparison of the results text. The paper says ITT, but its
@@ -84,15 +88,17 @@ def derive_tte(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str,
 
 def km_curve(time, event) -> pd.DataFrame:
     """Product-limit estimate at each distinct time: ``time``, ``at_risk``, ``events``,
-    ``censored``, ``survival`` (S just after the time)."""
+    ``censored``, ``survival`` (S just after the time). O(n log n): one sort, then counts per
+    distinct time and cumulative sums."""
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=int)
     if len(t) == 0:
         raise AnalysisError("Kaplan–Meier: no patients")
-    ut = np.unique(t)
-    at_risk = np.array([(t >= u).sum() for u in ut])
-    d = np.array([((t == u) & (e == 1)).sum() for u in ut])
-    c = np.array([((t == u) & (e == 0)).sum() for u in ut])
+    ut, row = np.unique(t, return_inverse=True)
+    removed = np.bincount(row, minlength=len(ut))
+    d = np.bincount(row, weights=(e == 1), minlength=len(ut)).astype(int)
+    c = np.bincount(row, weights=(e == 0), minlength=len(ut)).astype(int)
+    at_risk = len(t) - np.r_[0, np.cumsum(removed)[:-1]]
     s = np.cumprod(1.0 - d / at_risk)
     return pd.DataFrame({"time": ut, "at_risk": at_risk, "events": d, "censored": c, "survival": s})
 
@@ -206,7 +212,7 @@ def table_survival_at(tte: pd.DataFrame, times, group=None) -> pd.DataFrame:
     Columns ``group``, ``label``, ``time``, ``survival``, ``ci_lower``, ``ci_upper``, ``at_risk``.
     """
     frames = []
-    for lv, label, g in split_groups(tte, group):
+    for lv, label, g in split_groups(tte, group, TTE):
         if len(g) == 0:
             continue
         f = survival_at(g["time"], g["event"], list(times))
@@ -216,19 +222,21 @@ def table_survival_at(tte: pd.DataFrame, times, group=None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def split_groups(tte: pd.DataFrame, factor):
-    """[(level, label, frame)] for a factor id (registry), a column name, or None (all)."""
+def split_groups(tte: pd.DataFrame, factor, columns=None):
+    """[(level, label, frame)] for a factor id (registry), a column name, or None (all); each
+    frame keeps ``columns`` only when given (e.g. ``TTE``: cheaper to cut on a large cohort)."""
+    part = tte if columns is None else tte[list(columns)]
     if factor is None:
-        return [("All", "All patients", tte)]
+        return [("All", "All patients", part)]
     try:
         sg = get_subgroup(factor)
     except AnalysisError:
         if factor not in tte.columns:
             raise
         levels = [v for v in pd.unique(tte[factor].dropna())]
-        return [(lv, str(lv), tte[tte[factor] == lv]) for lv in levels]
-    lv = split_by(tte, sg)
-    return [(level, sg.level_label(level), tte[lv == level]) for level in sg.levels]
+        return [(lv, str(lv), part[(tte[factor] == lv).to_numpy()]) for lv in levels]
+    lv = split_by(tte, sg).to_numpy()
+    return [(level, sg.level_label(level), part[lv == level]) for level in sg.levels]
 
 
 def table_km_summary(tte: pd.DataFrame, group=None, tie: str = TIE_RULE,
@@ -240,7 +248,7 @@ def table_km_summary(tte: pd.DataFrame, group=None, tie: str = TIE_RULE,
     ``median_reached`` (bool). Empty groups give n = 0 and NaN statistics.
     """
     rows = []
-    for level, label, g in split_groups(tte, group):
+    for level, label, g in split_groups(tte, group, TTE):
         if len(g) == 0:
             rows.append({"group": level, "label": label, "n": 0, "events": 0, "median": np.nan,
                          "ci_lower": np.nan, "ci_upper": np.nan, "median_reached": False})
@@ -267,20 +275,34 @@ def table_endpoint_summary(adsl: pd.DataFrame, adtte: pd.DataFrame, params=("PFS
     return pd.DataFrame(rows)
 
 
+#: log-rank results of this process, keyed by the test's input (times, events, group labels): a
+#: page tests the same split for its table, its figure and its hazard ratios
+LOGRANK_KEPT: OrderedDict[str, tuple[float, float, int]] = OrderedDict()
+LOGRANK_KEEP = 256
+
+
 def logrank_p(tte: pd.DataFrame, group) -> tuple[float, float, int]:
-    """Log-rank test across the levels of ``group``: (chi2, p, df). Needs ≥ 2 non-empty groups."""
+    """Log-rank test across the levels of ``group``: (chi2, p, df). Needs ≥ 2 non-empty groups.
+    A test of the same times, events and groups is computed once per process (``LOGRANK_KEPT``)."""
     from lifelines.statistics import multivariate_logrank_test
 
-    parts = [(lv, g) for lv, _, g in split_groups(tte, group) if len(g)]
+    parts = [(lv, g) for lv, _, g in split_groups(tte, group, TTE) if len(g)]
     if len(parts) < 2:
         return float("nan"), float("nan"), 0
     t = np.concatenate([g["time"].to_numpy(float) for _, g in parts])
     e = np.concatenate([g["event"].to_numpy(int) for _, g in parts])
-    k = np.concatenate([[str(lv)] * len(g) for lv, g in parts])
     if e.sum() == 0:
         return float("nan"), float("nan"), len(parts) - 1
-    res = multivariate_logrank_test(t, k, e)
-    return float(res.test_statistic), float(res.p_value), len(parts) - 1
+    sizes = np.array([len(g) for _, g in parts])
+    names = [str(lv) for lv, _ in parts]
+    key = hashlib.sha256(t.tobytes() + e.tobytes() + sizes.tobytes() + "\0".join(names).encode()).hexdigest()
+    if key not in LOGRANK_KEPT:
+        k = np.repeat(np.array(names), sizes)
+        res = multivariate_logrank_test(t, k, e)
+        LOGRANK_KEPT[key] = (float(res.test_statistic), float(res.p_value), len(parts) - 1)
+        while len(LOGRANK_KEPT) > LOGRANK_KEEP:
+            LOGRANK_KEPT.popitem(last=False)
+    return LOGRANK_KEPT[key]
 
 
 def table_logrank(tte: pd.DataFrame, group) -> pd.DataFrame:
@@ -295,8 +317,8 @@ def table_logrank(tte: pd.DataFrame, group) -> pd.DataFrame:
 
 def at_risk_counts(time, times) -> list[int]:
     """Numbers at risk: patients with T ≥ t for each t of ``times``."""
-    t = np.asarray(time, dtype=float)
-    return [int((t >= x - 1e-9).sum()) for x in times]
+    t = np.sort(np.asarray(time, dtype=float))
+    return [int(len(t) - np.searchsorted(t, x - 1e-9, side="left")) for x in times]
 
 
 def table_at_risk(tte: pd.DataFrame, times, group=None) -> pd.DataFrame:
@@ -305,7 +327,7 @@ def table_at_risk(tte: pd.DataFrame, times, group=None) -> pd.DataFrame:
     Wide frame: index = group label, columns = grid times (months).
     """
     times = list(times)
-    data = {label: at_risk_counts(g["time"], times) for _, label, g in split_groups(tte, group)}
+    data = {label: at_risk_counts(g["time"], times) for _, label, g in split_groups(tte, group, TTE)}
     out = pd.DataFrame.from_dict(data, orient="index", columns=times)
     out.index.name = "group"
     return out

@@ -42,6 +42,7 @@ from ixathaldex.analysis.cox import (
     table_subgroup_hr,
     table_univariate_screen,
 )
+from ixathaldex.analysis.framecache import ResultCache
 from ixathaldex.analysis.populations import PAPER_MULTIVARIATE_FACTORS
 from ixathaldex.analysis.survival import (
     OS_SUBGROUP_FACTORS,
@@ -93,12 +94,22 @@ def months(v) -> float | str:
     return value.number if value.is_number else "NR"
 
 
+#: the subgroup tables of the snapshots seen in this process (the page and its claim values use
+#: the same pair: computed once per snapshot)
+SUBGROUP_TABLES = ResultCache(size=4)
+
+
 def derive_subgroup_tables(snap) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Survival page, subgroup table: (PFS, OS) frames of ``table_subgroup_survival`` with the
-    populations stated above (PFS per ``PFS_SUBGROUP_POPULATIONS``, OS ITT)."""
-    pfs = table_subgroup_survival(snap.adsl, snap.adtte, "PFS", tuple(PFS_SUBGROUP_POPULATIONS),
+    populations stated above (PFS per ``PFS_SUBGROUP_POPULATIONS``, OS ITT); kept per content
+    of ``snap.adsl`` and ``snap.adtte`` (``SUBGROUP_TABLES``), each call a copy."""
+    return SUBGROUP_TABLES.derive((snap.adsl, snap.adtte), _subgroup_tables)
+
+
+def _subgroup_tables(adsl: pd.DataFrame, adtte: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    pfs = table_subgroup_survival(adsl, adtte, "PFS", tuple(PFS_SUBGROUP_POPULATIONS),
                                   population=PFS_SUBGROUP_POPULATIONS)
-    os_ = table_subgroup_survival(snap.adsl, snap.adtte, "OS", OS_SUBGROUP_FACTORS, population="ITT")
+    os_ = table_subgroup_survival(adsl, adtte, "OS", OS_SUBGROUP_FACTORS, population="ITT")
     return pfs, os_
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ixathaldex.analysis.survival import KaplanMeier, at_risk_counts, split_groups
+from ixathaldex.analysis.survival import TTE, at_risk_counts, km_curve, split_groups
 
 #: a group with more patients than this is thinned (steps and censoring ticks)
 THIN_ABOVE = 2000
@@ -29,7 +29,7 @@ def km_steps(time, event, alpha: float = 0.05) -> pd.DataFrame:
     """One group's Kaplan–Meier steps from time 0: ``time``, ``survival``, pointwise 95 % CI on the
     log-log scale (Greenwood variance, as ``survival.survival_at``), ``at_risk`` (T ≥ t),
     ``events``, ``censored``. The first row is time 0 (S = 1, nobody lost yet)."""
-    c = KaplanMeier().fit(time, event).curve_
+    c = km_curve(time, event)
     d, n, s = (c[k].to_numpy(float) for k in ("events", "at_risk", "survival"))
     with np.errstate(divide="ignore", invalid="ignore"):
         var = np.cumsum(np.where(n > d, d / (n * (n - d)), 0.0))
@@ -71,21 +71,41 @@ def table_km_curve(tte: pd.DataFrame, group=None, endpoint: str = "", population
     """Figures 1–3 as data: every Kaplan–Meier step of every group with its pointwise 95 % CI.
 
     Tidy, one row per group and distinct time (``KM_CURVE_COLUMNS``); each group starts at time 0
-    with S = 1. A group of more than ``thin_above`` patients is thinned (``thin_km_curve``) and the
-    frame's ``attrs["thinned"]`` lists those groups' labels.
+    with S = 1. A group of more than ``thin_above`` patients is thinned (``thin_km_curve``): the
+    frame's ``attrs["thinned"]`` lists those groups' labels, ``attrs["rows"]`` gives each group's
+    (rows kept, rows before thinning).
     """
-    frames, thinned = [], []
-    for level, label, g in split_groups(tte, group):
+    frames, thinned, rows = [], [], {}
+    for level, label, g in split_groups(tte, group, TTE):
         if not len(g):
             continue
         steps = km_steps(g["time"], g["event"])
+        full = len(steps)
         if len(g) > thin_above:
             steps = thin_km_curve(steps)
             thinned.append(label)
+        rows[label] = (len(steps), full)
         frames.append(steps.assign(endpoint=endpoint, population=population, group=level, label=label))
     out = pd.concat(frames, ignore_index=True)[KM_CURVE_COLUMNS]
     out.attrs["thinned"] = thinned
+    out.attrs["rows"] = rows
     return out
+
+
+def thinning_note(curve: pd.DataFrame, summary: pd.DataFrame) -> str:
+    """Figures 1–3, the note under a thinned panel: per thinned group, the time points kept of
+    all (``table_km_curve``'s ``attrs``) and the censoring marks drawn of the distinct censoring
+    times (``figures.figure_km``'s ``km_summary_``); "" when nothing is thinned."""
+    parts = []
+    for r in summary.itertuples():
+        if r.label in curve.attrs.get("thinned", []):
+            kept, full = curve.attrs["rows"][r.label]
+            parts.append(f"{r.label} (n = {r.n:,}): curve and data at {kept:,} of {full:,} time points, "
+                         f"censoring marks at {r.censor_marks:,} of {r.censor_times:,} censoring times")
+    if not parts:
+        return ""
+    return (f"Thinned, so that the files stay light (groups of more than {THIN_ABOVE:,} patients; events "
+            f"and censorings summed between the points kept): " + "; ".join(parts) + ".")
 
 
 def table_km_at_risk(tte: pd.DataFrame, times, group=None, endpoint: str = "",
@@ -96,7 +116,7 @@ def table_km_at_risk(tte: pd.DataFrame, times, group=None, endpoint: str = "",
     """
     rows = [{"endpoint": endpoint, "population": population, "group": level, "label": label,
              "time": float(t), "at_risk": n}
-            for level, label, g in split_groups(tte, group) if len(g)
+            for level, label, g in split_groups(tte, group, TTE) if len(g)
             for t, n in zip(times, at_risk_counts(g["time"], times))]
     return pd.DataFrame(rows)
 

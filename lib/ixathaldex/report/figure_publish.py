@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ixathaldex.report import figure_data
-from ixathaldex.report.figures import alt_text_km, figure_km_panels
+from ixathaldex.report.figures import alt_text_km, figure_km_panels, refit_panels
 from ixathaldex.report.figures_forest import figure_forest
 from ixathaldex.report.theme import PANEL_WIDTH_IN, theme
 
@@ -91,18 +91,16 @@ def render_png(fig) -> bytes:
 
 def _fixed_width_km(p: KmPanel, width_in: float, step: float):
     """A one-panel KM figure exactly ``width_in`` wide: draw once, then give the plot area what
-    the measured margins (legend, at-risk labels) leave."""
-    import matplotlib.pyplot as plt
-
+    the measured margins (legend, at-risk labels) leave (``figures.refit_panels``, at most
+    twice, without drawing again)."""
     w = width_in - 1.5
-    for _ in range(3):
-        fig = figure_km_panels([(p.tte, None, p.group)], ncols=1, step=step,
-                               axes_size=(w, KM_PLOT_HEIGHT_IN))
+    fig = figure_km_panels([(p.tte, None, p.group)], ncols=1, step=step, axes_size=(w, KM_PLOT_HEIGHT_IN))
+    for _ in range(2):
         excess = fig.get_size_inches()[0] - width_in
         if abs(excess) < 0.01:
             break
-        plt.close(fig)
         w = max(1.5, w - excess)
+        refit_panels(fig, (w, KM_PLOT_HEIGHT_IN))
     return fig
 
 
@@ -118,11 +116,7 @@ def km_panel(p: KmPanel, width_in: float = PANEL_WIDTH_IN, step: float = 6) -> P
     curve = figure_data.table_km_curve(p.tte, p.group, p.endpoint, p.population)
     at_risk = figure_data.table_km_at_risk(p.tte, list(ax.at_risk_.columns), p.group, p.endpoint,
                                            p.population)
-    note = ""
-    if curve.attrs["thinned"]:
-        note = (f"More than {figure_data.THIN_ABOVE:,} patients in a group: its curve and data are "
-                f"kept at {figure_data.THIN_BINS:,} time points (events and censorings summed "
-                f"between them) and its censoring ticks thinned, so the files stay light.")
+    note = figure_data.thinning_note(curve, ax.km_summary_)
     panel = Panel(p.label, p.title, render_svg(fig), render_png(fig), alt,
                   {"": curve, "-at-risk": at_risk}, note)
     plt.close(fig)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ixathaldex.analysis.survival import KaplanMeier, at_risk_counts, logrank_p, split_groups
+from ixathaldex.analysis.survival import TTE, KaplanMeier, at_risk_counts, logrank_p, split_groups
 from ixathaldex.exceptions import AnalysisError
 from ixathaldex.report.figure_data import THIN_ABOVE, thin_km_curve
 from ixathaldex.report.theme import GRADE_COLOURS, PALETTE, SMALL_PT, style_axes, theme
@@ -66,7 +66,7 @@ def figure_km(tte: pd.DataFrame, group=None, ax=None, times=None, step: float = 
     outside the plot, above it, so it never hides a curve; any matplotlib location also works.
     Returns the Axes.
     """
-    groups = [(lv, lab, g) for lv, lab, g in split_groups(tte, group) if len(g)]
+    groups = [(lv, lab, g) for lv, lab, g in split_groups(tte, group, TTE) if len(g)]
     if not groups:
         raise AnalysisError("figure_km: no patients to plot")
     max_time, times = _km_grid(tte, step, max_time, times)
@@ -83,7 +83,7 @@ def figure_km(tte: pd.DataFrame, group=None, ax=None, times=None, step: float = 
         ax.set_ylabel(ylabel)
         p = np.nan
         if len(groups) >= 2:
-            p = logrank_p(tte[tte.index.isin(pd.concat([g for _, _, g in groups]).index)], group)[1]
+            p = logrank_p(tte, group)[1]  # over the same non-empty groups
         _km_legend(ax, p, legend_loc, title, len(groups))
         ax.km_summary_ = pd.DataFrame(rows)
         ax.at_risk_ = pd.DataFrame.from_dict(
@@ -127,12 +127,14 @@ def _draw_km_curve(ax, level, label, g: pd.DataFrame, colour) -> dict:
            f"{format_months(km.ci_[1], 'NC')})")
     ax.step(x, y, where="post", color=colour, lw=1.6, label=f"{label} (n={km.n_}): {med}")
     cens = c[c["censored"] > 0]
+    censor_times = int((km.curve_["censored"] > 0).sum())
     if thinned:  # at most one tick per 1/TICK_BINS of the time axis
         cens = cens.groupby((cens["time"] / max(c["time"].max(), 1e-9) * TICK_BINS).astype(int)).last()
     ax.plot(cens["time"], cens["survival"], linestyle="none", marker="|", markersize=7,
             markeredgewidth=1.2, color=colour, gid="censored")
     return {"group": level, "label": label, "n": km.n_, "events": km.events_,
-            "median": km.median_, "ci_lower": km.ci_[0], "ci_upper": km.ci_[1], "thinned": thinned}
+            "median": km.median_, "ci_lower": km.ci_[0], "ci_upper": km.ci_[1], "thinned": thinned,
+            "censor_marks": len(cens), "censor_times": censor_times}
 
 
 def _km_legend(ax, p, legend_loc: str, title: str | None, n_groups: int) -> None:
@@ -184,8 +186,21 @@ def figure_km_panels(panels, group=None, ncols: int = 2, step: float = 6, panel_
             figure_km(tte, gr, ax=ax, step=step, title=title, **kwargs)
         for ax in flat[len(panels):]:
             ax.set_visible(False)
-        _fit_panels(fig, axes, w, h)
+        fig.panel_axes_ = axes
+        refit_panels(fig, (w, h))
     return fig
+
+
+def refit_panels(fig, axes_size: tuple[float, float]) -> None:
+    """Re-place the plot areas of a ``figure_km_panels`` figure at ``axes_size`` (width, height;
+    inches) with margins measured from what is drawn, without drawing the panels again (the
+    drawing does not depend on the plot area's width: a new figure of that size is the same)."""
+    axes = fig.panel_axes_
+    nrows, ncols = axes.shape
+    w, h = axes_size
+    with theme():
+        _place_panels(fig, axes, w, h, [1.5] * ncols, [0.0] * ncols, [1.2] * nrows, [1.5] * nrows)
+        _fit_panels(fig, axes, w, h)
 
 
 def _place_panels(fig, axes, w, h, left, right, top, bottom, gap: float = 0.25) -> None:
@@ -204,11 +219,15 @@ def _place_panels(fig, axes, w, h, left, right, top, bottom, gap: float = 0.25) 
 
 def _fit_panels(fig, axes, w, h) -> None:
     """Measure each panel's overhang around its plot area (legend, title, labels, at-risk rows)
-    and re-place the panels with exactly those margins."""
-    try:
-        renderer = fig.canvas.get_renderer()
-    except AttributeError:  # a canvas without a renderer: keep the provisional layout
-        return
+    and re-place the panels with exactly those margins. The first renderer of the figure is kept
+    for later fits (``fig.measure_renderer_``): text extents do not depend on the figure's size,
+    and its cache of text metrics then serves every fit."""
+    renderer = getattr(fig, "measure_renderer_", None)
+    if renderer is None or renderer.dpi != fig.dpi:
+        try:
+            renderer = fig.measure_renderer_ = fig.canvas.get_renderer()
+        except AttributeError:  # a canvas without a renderer: keep the provisional layout
+            return
     nrows, ncols = axes.shape
     dpi = fig.dpi
     left, right, top, bottom = [0.3] * ncols, [0.0] * ncols, [0.2] * nrows, [0.2] * nrows
