@@ -220,6 +220,28 @@ def _line_of(data: bytes, pos: int) -> int:
     return data.count(b"\n", 0, pos) + 1
 
 
+def _field_counts(data: bytes, text: str, lines: int) -> np.ndarray:
+    """The number of separators on each of the first ``lines`` lines (as ``str.count(",")`` per
+    line, or per record of ``csv.reader`` when the file quotes). Without quotes it is counted on
+    the bytes: in UTF-8 the bytes of "," and of a line end belong to no other character."""
+    if '"' in text:
+        return np.array([len(r) - 1 for r in csv.reader(text.split("\n")[:lines])])
+    buf = np.frombuffer(data, dtype=np.uint8)
+    breaks = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], breaks + 1))[:lines]
+    ends = np.concatenate((breaks, [len(buf)]))[:lines]
+    commas = np.flatnonzero(buf == 44)
+    return np.searchsorted(commas, ends) - np.searchsorted(commas, starts)
+
+
+def _content_lines(text: str) -> int:
+    """How many lines ``text.split("\n")`` has once trailing blank (whitespace-only) lines are dropped."""
+    end = len(text)
+    while end and text[end - 1].isspace():
+        end -= 1
+    return text.count("\n", 0, end) + 1 if end else 0
+
+
 def read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     """A CSV as an all-string DataFrame (empty cells NaN), or None and the reason it is unusable."""
     name = path.name
@@ -236,7 +258,8 @@ def read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     if text.startswith("\ufeff"):
         return None, [Problem(name, "utf8-bom", "file starts with a byte-order mark; save as UTF-8 "
                               "without BOM", rows=(1,))]
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    first = text.find("\n")
+    header = next(csv.reader(io.StringIO(text if first < 0 else text[:first])), [])
     if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
         sep = next(sep for sep in (";", "\t", "|") if sep in header[0])
         return None, [Problem(name, "not-csv", f"the header is separated by {sep!r}, not by commas",
@@ -251,23 +274,17 @@ def read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
                                      "column?)", rows=(1,)))
     if head_problems:
         return None, head_problems
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    try:  # the bytes, not the text: the parser decodes UTF-8 itself (a text buffer costs 4 bytes a character)
+        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         return None, [Problem(name, "not-csv", f"not a parseable CSV file: {str(exc).strip()}")]
-    lines = text.split("\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    blank = [i + 1 for i, ln in enumerate(lines) if not ln.strip()][:MAX_ROWS_PER_RULE] if "\n\n" in text \
-        or "\n\r\n" in text else []
-    if blank:
-        return None, [Problem(name, "not-csv", "blank line(s) inside the file (one record per line, "
-                              "no blank lines)", rows=tuple(blank))]
-    if '"' not in text:
-        counts = pd.Series(lines, dtype="string").str.count(",").to_numpy()
-    else:
-        counts = np.array([len(r) - 1 for r in csv.reader(lines)])
-    ragged = np.flatnonzero(counts != len(header) - 1)
+    lines = _content_lines(text)
+    if "\n\n" in text or "\n\r\n" in text:
+        blank = [i + 1 for i, ln in enumerate(text.split("\n")[:lines]) if not ln.strip()][:MAX_ROWS_PER_RULE]
+        if blank:
+            return None, [Problem(name, "not-csv", "blank line(s) inside the file (one record per line, "
+                                  "no blank lines)", rows=tuple(blank))]
+    ragged = np.flatnonzero(_field_counts(data, text, lines) != len(header) - 1)
     if len(ragged):
         shown = tuple(int(i) + 1 for i in ragged[:MAX_ROWS_PER_RULE])
         return None, [Problem(name, "not-csv", f"{len(ragged)} line(s) do not have the header's "
