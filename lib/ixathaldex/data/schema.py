@@ -137,6 +137,8 @@ def split_params(table: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     if table not in PARAMS or "PARAMCD" not in df.columns:
         return df, df.iloc[0:0]
     other = df["PARAMCD"].notna() & ~df["PARAMCD"].isin(PARAMS[table])
+    if not other.any():  # the usual case: no copy of the whole table
+        return df, df.iloc[0:0]
     return df[~other], df[other]
 
 

@@ -21,6 +21,7 @@ from ixathaldex.data.history import cut_consistency_problems
 from ixathaldex.data.manifest import CUT_PATTERN, DATA_FILES, MANIFEST
 from ixathaldex.data.notes import snapshot_notes
 from ixathaldex.data.schema import (
+    CONTEXT,
     EVNTDESC_CENSOR,
     EVNTDESC_EVENT,
     FISH_COLUMNS,
@@ -338,6 +339,11 @@ def cross_table_problems(typed: dict) -> list[Problem]:
     return P
 
 
+#: the text columns study_problems reads and shows (with the table's CONTEXT column); only these are
+#: kept to the end of a validation, not the whole text tables
+STUDY_COLUMNS = ("STUDYID", "USUBJID", "PARAMCD")
+
+
 def study_problems(raw: dict) -> list[Problem]:
     """One study per snapshot: every STUDYID equals the snapshot's (its most frequent value); every
     subject of a row the analyses do not read (another PARAMCD) is in ADSL too."""
@@ -386,7 +392,7 @@ def validate_snapshot(folder: Path, cut: str | None = None, manifest: bool = Tru
                                  p.column, p.rows, p.subjects, p.context) for p in read_problems]
             continue
         problems += read_problems
-        raw[table] = df
+        raw[table] = df[[c for c in dict.fromkeys(STUDY_COLUMNS + (CONTEXT.get(table),)) if c in df]]
         read, other = split_params(table, df)  # another PARAMCD: kept, only its ids are checked
         problems += schema_problems(table, read, cutoff)
         if len(other):
