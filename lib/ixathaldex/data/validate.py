@@ -217,7 +217,7 @@ def _adsl_rules(a: pd.DataFrame) -> list[Problem]:
 
 def _subject_rules(typed: dict, adsl_ids: pd.Series) -> list[Problem]:
     P = []
-    known = set(adsl_ids.dropna())
+    known = adsl_ids.dropna().unique()  # an array: isin would turn a set into a list first
     for table in ("adtte", "adrs", "adae"):
         if not has_columns(typed, table, "USUBJID"):
             continue
@@ -241,7 +241,7 @@ def _subject_rules(typed: dict, adsl_ids: pd.Series) -> list[Problem]:
         if not has_columns(typed, table, "USUBJID", "PARAMCD") or (flag and flag not in adsl):
             continue
         df = typed[table]
-        have = set(df.loc[df["PARAMCD"] == param, "USUBJID"])
+        have = df.loc[df["PARAMCD"] == param, "USUBJID"].unique()
         who = adsl["USUBJID"].notna() & ~adsl["USUBJID"].isin(have)
         if flag:
             who &= adsl[flag] == "Y"
@@ -357,7 +357,7 @@ def study_problems(raw: dict) -> list[Problem]:
                        f"{study.iloc[0]!r} (one study per snapshot, the same in every table)")
         other = split_params(table, df)[1]
         if len(other) and "adsl" in raw and "USUBJID" in raw["adsl"]:
-            P += _mask(table, other, ~other["USUBJID"].isin(set(raw["adsl"]["USUBJID"].dropna()))
+            P += _mask(table, other, ~other["USUBJID"].isin(raw["adsl"]["USUBJID"].dropna().unique())
                        & other["USUBJID"].notna(), "USUBJID", "subject-not-in-adsl", "subject is not in adsl.csv")
     return P
 
