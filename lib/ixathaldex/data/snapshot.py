@@ -78,7 +78,9 @@ class Snapshot:
 
 
 def load_snapshot(cut: str, root: Path | None = None, validate: bool = True) -> Snapshot:
-    """Load a snapshot by cut id (validated first unless ``validate=False``)."""
+    """Load a snapshot by cut id (validated first unless ``validate=False``; its files are checked
+    against the manifest either way). The typed tables come from the typed-snapshot cache when it
+    holds them (:mod:`ixathaldex.data.typed_cache`), else from the CSVs, which then fill it."""
     folder = snapshot_dir(cut, root or Project.current().snapshot_root)
     if validate:
         check_snapshot(folder)

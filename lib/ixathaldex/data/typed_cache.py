@@ -14,7 +14,8 @@ rewritten, changed code or another pandas gives a new key, so a stale entry is n
 snapshot gets a cache file only when it lies in the current project's snapshot root and the
 project has a build folder (the cache never creates ``_build/``); real data is cached only where
 git would not pick it up (:mod:`ixathaldex.data.gitguard`). Any failure to read or write the cache
-(missing, unreadable, truncated, written by another pandas) falls back to parsing the CSVs.
+(missing, unreadable, truncated, written by another pandas) falls back to parsing the CSVs. The
+entries are pickles: like the code itself, only the project's own builds may write that folder.
 """
 
 from __future__ import annotations
