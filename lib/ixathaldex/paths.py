@@ -134,6 +134,11 @@ class Project:
     def cache(self) -> Path:
         return self.build_dir / "cache"
 
+    @property
+    def typed_snapshots(self) -> Path:
+        """The typed-snapshot cache: each snapshot's parsed tables (:mod:`ixathaldex.data.typed_cache`)."""
+        return self.cache / "snapshots"
+
     def runs(self, version: str) -> Path:
         return self.build_dir / "runs" / version
 

@@ -137,21 +137,47 @@ def split_params(table: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     if table not in PARAMS or "PARAMCD" not in df.columns:
         return df, df.iloc[0:0]
     other = df["PARAMCD"].notna() & ~df["PARAMCD"].isin(PARAMS[table])
+    if not other.any():  # the usual case: no copy of the whole table
+        return df, df.iloc[0:0]
     return df[~other], df[other]
 
 
+def _by_value(parse):
+    """``parse`` applied once per distinct text of a column, then spread back to the rows.
+
+    Every parser works cell by cell, so parsing the distinct texts gives the same cells as parsing
+    the column; a column of 700,000 dates holds a few thousand distinct ones. Columns that are not
+    all text (or missing) are parsed as they are: ``factorize`` would merge ``1``, ``1.0`` and
+    ``True``.
+    """
+    def by_value(s: pd.Series) -> pd.Series:
+        if s.dtype != object or pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+            return parse(s)
+        codes, uniques = pd.factorize(s)  # a missing cell gets code -1: the appended NaN
+        parsed = parse(pd.Series(np.append(uniques.astype(object), np.nan), dtype=object))
+        return pd.Series(parsed.array.take(codes), index=s.index, name=s.name)
+    by_value.__doc__ = parse.__doc__
+    return by_value
+
+
+@_by_value
 def _parse_dates(s: pd.Series) -> pd.Series:
+    """ISO dates YYYY-MM-DD -> datetime64[ns]; anything else NaT."""
     ok = s.astype("string").str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
     out = pd.to_datetime(s.where(ok), format="%Y-%m-%d", errors="coerce")
     return out.astype("datetime64[ns]")
 
 
+@_by_value
 def _parse_numbers(s: pd.Series) -> pd.Series:
+    """Finite numbers -> float64; anything else NaN."""
     out = pd.to_numeric(s, errors="coerce").astype("float64")
     return out.where(np.isfinite(out))
 
 
+@_by_value
 def _parse_ints(s: pd.Series) -> pd.Series:
+    """Whole numbers of up to 15 digits -> Int64; anything else <NA>."""
     ok = s.astype("string").str.fullmatch(r"[+-]?\d{1,15}").fillna(False).astype(bool)
     return pd.to_numeric(s.where(ok), errors="coerce").astype("Int64")
 
@@ -178,8 +204,8 @@ def coerce_types(table_name: str, df: pd.DataFrame, errors: str = "raise") -> pd
         else:
             out[col.name] = raw.where(raw.notna(), np.nan)
             continue
-        bad = raw.notna() & new.isna()
-        if errors == "raise" and bad.any():
+        bad = (raw.notna() & new.isna()) if errors == "raise" else None
+        if bad is not None and bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             problems.append(Problem(f"{table_name}.csv", f"type-{col.kind}",
                                     f"value {raw.iloc[i]!r} is not a valid {col.kind}",
@@ -196,8 +222,53 @@ def _line_of(data: bytes, pos: int) -> int:
     return data.count(b"\n", 0, pos) + 1
 
 
+def _field_counts(data: bytes, lines: int) -> np.ndarray:
+    """The number of separators on each of the first ``lines`` lines (as ``str.count(",")`` per
+    line, or per record of ``csv.reader`` when the file quotes). Without quotes it is counted on
+    the bytes: in UTF-8 the bytes of "," and of a line end belong to no other character."""
+    if b'"' in data:
+        return np.array([len(r) - 1 for r in csv.reader(data.decode("utf-8").split("\n")[:lines])])
+    buf = np.frombuffer(data, dtype=np.uint8)
+    breaks = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], breaks + 1))[:lines]
+    ends = np.concatenate((breaks, [len(buf)]))[:lines]
+    commas = np.flatnonzero(buf == 44)
+    return np.searchsorted(commas, ends) - np.searchsorted(commas, starts)
+
+
+def _content_lines(text: str) -> int:
+    """How many lines ``text.split("\n")`` has once trailing blank (whitespace-only) lines are dropped."""
+    end = len(text)
+    while end and text[end - 1].isspace():
+        end -= 1
+    return text.count("\n", 0, end) + 1 if end else 0
+
+
+def _header_problems(name: str, text: str) -> tuple[list, list[Problem]]:
+    """The header's fields and what makes it unusable (another separator, duplicate or empty names)."""
+    first = text.find("\n")
+    header = next(csv.reader(io.StringIO(text if first < 0 else text[:first])), [])
+    if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
+        sep = next(sep for sep in (";", "\t", "|") if sep in header[0])
+        return header, [Problem(name, "not-csv", f"the header is separated by {sep!r}, not by commas",
+                                rows=(1,))]
+    problems = []
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        problems.append(Problem(name, "duplicate-column", "column name appears more than once in "
+                                "the header", ", ".join(dupes), rows=(1,)))
+    if any(not h.strip() for h in header):
+        problems.append(Problem(name, "bad-header", "header has an empty column name (an index "
+                                "column?)", rows=(1,)))
+    return header, problems
+
+
 def read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """A CSV as an all-string DataFrame (empty cells NaN), or None and the reason it is unusable."""
+    """A CSV as an all-string DataFrame (empty cells NaN), or None and the reason it is unusable.
+
+    The line checks run on the file's bytes and text first; the CSV parser then reads the file
+    alone, so that neither copy is held while it builds the frame (a 60 MB file at 100,000 patients).
+    """
     name = path.name
     if not path.is_file():
         return None, [Problem(name, "missing-file", f"file is missing from {path.parent}")]
@@ -212,37 +283,22 @@ def read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     if text.startswith("\ufeff"):
         return None, [Problem(name, "utf8-bom", "file starts with a byte-order mark; save as UTF-8 "
                               "without BOM", rows=(1,))]
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
-    if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
-        sep = next(sep for sep in (";", "\t", "|") if sep in header[0])
-        return None, [Problem(name, "not-csv", f"the header is separated by {sep!r}, not by commas",
-                              rows=(1,))]
-    head_problems = []
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        head_problems.append(Problem(name, "duplicate-column", "column name appears more than once in "
-                                     "the header", ", ".join(dupes), rows=(1,)))
-    if any(not h.strip() for h in header):
-        head_problems.append(Problem(name, "bad-header", "header has an empty column name (an index "
-                                     "column?)", rows=(1,)))
-    if head_problems:
-        return None, head_problems
+    header, problems = _header_problems(name, text)
+    if problems:
+        return None, problems
+    lines = _content_lines(text)
+    blank = [i + 1 for i, ln in enumerate(text.split("\n")[:lines]) if not ln.strip()][:MAX_ROWS_PER_RULE] \
+        if "\n\n" in text or "\n\r\n" in text else []
+    del text
+    counts = _field_counts(data, lines)
+    del data
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         return None, [Problem(name, "not-csv", f"not a parseable CSV file: {str(exc).strip()}")]
-    lines = text.split("\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    blank = [i + 1 for i, ln in enumerate(lines) if not ln.strip()][:MAX_ROWS_PER_RULE] if "\n\n" in text \
-        or "\n\r\n" in text else []
     if blank:
         return None, [Problem(name, "not-csv", "blank line(s) inside the file (one record per line, "
                               "no blank lines)", rows=tuple(blank))]
-    if '"' not in text:
-        counts = pd.Series(lines, dtype="string").str.count(",").to_numpy()
-    else:
-        counts = np.array([len(r) - 1 for r in csv.reader(lines)])
     ragged = np.flatnonzero(counts != len(header) - 1)
     if len(ragged):
         shown = tuple(int(i) + 1 for i in ragged[:MAX_ROWS_PER_RULE])

@@ -34,6 +34,7 @@ from ixathaldex.data.notes import snapshot_notes
 from ixathaldex.data.readers import find_source, read_source, write_canonical
 from ixathaldex.data.schema import coerce_types
 from ixathaldex.data.transfer import derive_transfer, format_transfer
+from ixathaldex.data.typed_cache import load_typed_tables, typed_cache_file, write_typed_tables
 from ixathaldex.data.validate import check_snapshot, manifest_problems, validate_snapshot
 from ixathaldex.exceptions import SnapshotError, ValidationError
 from ixathaldex.files import sha256_file
@@ -77,7 +78,9 @@ class Snapshot:
 
 
 def load_snapshot(cut: str, root: Path | None = None, validate: bool = True) -> Snapshot:
-    """Load a snapshot by cut id (validated first unless ``validate=False``)."""
+    """Load a snapshot by cut id (validated first unless ``validate=False``; its files are checked
+    against the manifest either way). The typed tables come from the typed-snapshot cache when it
+    holds them (:mod:`ixathaldex.data.typed_cache`), else from the CSVs, which then fill it."""
     folder = snapshot_dir(cut, root or Project.current().snapshot_root)
     if validate:
         check_snapshot(folder)
@@ -86,11 +89,11 @@ def load_snapshot(cut: str, root: Path | None = None, validate: bool = True) -> 
         if problems:
             raise ValidationError(problems)
     manifest = read_manifest(folder)
-    tables = {
-        name[:-4]: pd.read_csv(folder / name, dtype=str, keep_default_na=False, na_values=[""])
-        for name in DATA_FILES
-    }
-    tables = {k: coerce_types(k, v) for k, v in tables.items()}
+    cached = typed_cache_file(folder)
+    tables = load_typed_tables(cached)
+    if tables is None:
+        tables = {name[:-4]: _read_typed(folder, name[:-4]) for name in DATA_FILES}
+        write_typed_tables(cached, tables, synthetic=bool(manifest.get("synthetic")))
     taken = [c for c in tables["adsl"].columns if str(c).startswith(COLUMN_PREFIX)]
     if taken:
         raise SnapshotError(f"{folder.name}/adsl.csv: column {taken[0]!r} uses the reserved prefix "
@@ -99,6 +102,12 @@ def load_snapshot(cut: str, root: Path | None = None, validate: bool = True) -> 
     for name, column in derive_definition_columns(tables["adsl"], definitions).items():
         tables["adsl"][name] = column
     return Snapshot(cut=cut, path=folder, manifest=manifest, definitions=definitions, **tables)
+
+
+def _read_typed(folder: Path, table: str) -> pd.DataFrame:
+    """One table of a snapshot with the analysis types (:func:`ixathaldex.data.schema.coerce_types`)."""
+    raw = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False, na_values=[""])
+    return coerce_types(table, raw)
 
 
 def _plain_sources(source: Path) -> dict[str, Path]:

@@ -21,6 +21,7 @@ from ixathaldex.data.history import cut_consistency_problems
 from ixathaldex.data.manifest import CUT_PATTERN, DATA_FILES, MANIFEST
 from ixathaldex.data.notes import snapshot_notes
 from ixathaldex.data.schema import (
+    CONTEXT,
     EVNTDESC_CENSOR,
     EVNTDESC_EVENT,
     FISH_COLUMNS,
@@ -216,7 +217,7 @@ def _adsl_rules(a: pd.DataFrame) -> list[Problem]:
 
 def _subject_rules(typed: dict, adsl_ids: pd.Series) -> list[Problem]:
     P = []
-    known = set(adsl_ids.dropna())
+    known = adsl_ids.dropna().unique()  # an array: isin would turn a set into a list first
     for table in ("adtte", "adrs", "adae"):
         if not has_columns(typed, table, "USUBJID"):
             continue
@@ -240,7 +241,7 @@ def _subject_rules(typed: dict, adsl_ids: pd.Series) -> list[Problem]:
         if not has_columns(typed, table, "USUBJID", "PARAMCD") or (flag and flag not in adsl):
             continue
         df = typed[table]
-        have = set(df.loc[df["PARAMCD"] == param, "USUBJID"])
+        have = df.loc[df["PARAMCD"] == param, "USUBJID"].unique()
         who = adsl["USUBJID"].notna() & ~adsl["USUBJID"].isin(have)
         if flag:
             who &= adsl[flag] == "Y"
@@ -338,6 +339,11 @@ def cross_table_problems(typed: dict) -> list[Problem]:
     return P
 
 
+#: the text columns study_problems reads and shows (with the table's CONTEXT column); only these are
+#: kept to the end of a validation, not the whole text tables
+STUDY_COLUMNS = ("STUDYID", "USUBJID", "PARAMCD")
+
+
 def study_problems(raw: dict) -> list[Problem]:
     """One study per snapshot: every STUDYID equals the snapshot's (its most frequent value); every
     subject of a row the analyses do not read (another PARAMCD) is in ADSL too."""
@@ -351,7 +357,7 @@ def study_problems(raw: dict) -> list[Problem]:
                        f"{study.iloc[0]!r} (one study per snapshot, the same in every table)")
         other = split_params(table, df)[1]
         if len(other) and "adsl" in raw and "USUBJID" in raw["adsl"]:
-            P += _mask(table, other, ~other["USUBJID"].isin(set(raw["adsl"]["USUBJID"].dropna()))
+            P += _mask(table, other, ~other["USUBJID"].isin(raw["adsl"]["USUBJID"].dropna().unique())
                        & other["USUBJID"].notna(), "USUBJID", "subject-not-in-adsl", "subject is not in adsl.csv")
     return P
 
@@ -386,7 +392,7 @@ def validate_snapshot(folder: Path, cut: str | None = None, manifest: bool = Tru
                                  p.column, p.rows, p.subjects, p.context) for p in read_problems]
             continue
         problems += read_problems
-        raw[table] = df
+        raw[table] = df[[c for c in dict.fromkeys(STUDY_COLUMNS + (CONTEXT.get(table),)) if c in df]]
         read, other = split_params(table, df)  # another PARAMCD: kept, only its ids are checked
         problems += schema_problems(table, read, cutoff)
         if len(other):
