@@ -14,7 +14,7 @@ from ixathaldex.data.snapshot import load_snapshot
 from ixathaldex.data.typed_cache import load_typed_tables, typed_cache_file, typed_cache_key
 from ixathaldex.exceptions import ValidationError
 from ixathaldex.paths import ENV_VAR, Project
-from snapshot_factory import S, set_cell, write_valid_snapshot
+from snapshot_factory import S, rewrite_manifest, set_cell, write_valid_snapshot
 
 CUT = "2019-01-31"
 TABLES = ("adsl", "adtte", "adrs", "adae")
@@ -129,3 +129,19 @@ def test_real_data_is_not_cached_where_git_would_see_it(project):
     (project.root / ".gitignore").write_text("_build/\n")
     load_snapshot(CUT, validate=False)
     assert len(cache_files(project)) == 1
+
+
+def test_a_ragged_line_behind_a_rewritten_manifest_is_a_validation_error_naming_file_and_line(project):
+    """Without validation, a CSV that is not clean (here one line with an extra field) fails with the
+    reading rules' problem (file, line, rule), not with the CSV parser's traceback."""
+    folder = project.snapshot_root / CUT
+    path = folder / "adsl.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[3] = lines[3] + ",extra"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    rewrite_manifest(folder)
+    with pytest.raises(ValidationError) as err:
+        load_snapshot(CUT, validate=False)
+    message = str(err.value)
+    assert "adsl.csv" in message and "not-csv" in message and "4" in message
+    assert not cache_files(project)

@@ -32,7 +32,7 @@ from ixathaldex.data.manifest import (
 from ixathaldex.data.mapping import DATASETS, StudyMapping, load_mapping
 from ixathaldex.data.notes import snapshot_notes
 from ixathaldex.data.readers import find_source, read_source, write_canonical
-from ixathaldex.data.schema import coerce_types
+from ixathaldex.data.schema import coerce_types, read_table
 from ixathaldex.data.transfer import derive_transfer, format_transfer
 from ixathaldex.data.typed_cache import load_typed_tables, typed_cache_file, write_typed_tables
 from ixathaldex.data.validate import check_snapshot, manifest_problems, validate_snapshot
@@ -106,7 +106,9 @@ def load_snapshot(cut: str, root: Path | None = None, validate: bool = True) -> 
 
 def _read_typed(folder: Path, table: str) -> pd.DataFrame:
     """One table of a snapshot with the analysis types (:func:`ixathaldex.data.schema.coerce_types`)."""
-    raw = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False, na_values=[""])
+    raw, problems = read_table(folder / f"{table}.csv")  # a file that is no clean CSV: its problems, not a parser trace
+    if raw is None:
+        raise ValidationError(problems)
     return coerce_types(table, raw)
 
 
