@@ -20,7 +20,7 @@ import numpy as np
 from ixathaldex.claims.precision import is_exact, printed_decimals
 from ixathaldex.exceptions import CalibrationError
 from ixathaldex.synth import cohort as S
-from ixathaldex.synth import targets
+from ixathaldex.synth import conflicts, targets
 
 MONTH = S.MONTH
 DEFAULT_MOVES = 120_000
@@ -88,9 +88,34 @@ def score(t: dict) -> tuple[float, bool]:
 
 
 def exact(t: dict) -> bool | None:
-    """True when the target's value reads as the printed figure (``claims.precision.is_exact``)."""
+    """True when the target's value reads as the printed figure (``claims.precision.is_exact``).
+
+    A plain number well inside or well outside the interval of values that print as the figure
+    (``conflicts.exact_window``, found by bisection on ``is_exact``) is decided by the interval; a
+    value within 1e-9 of its ends, and any other value, by ``is_exact`` itself.
+    """
     claim = targets.registry().get(t["claim"]) if t.get("claim") else None
-    return None if claim is None else is_exact(claim, targets.claim_value(t))
+    if claim is None:
+        return None
+    v = targets.claim_value(t)
+    window = _window(t["claim"]) if isinstance(v, float) and t["kind"] in targets.PLAIN else None
+    if window is not None:
+        lo, hi = window
+        if lo * (1 + 1e-9) < v < hi * (1 - 1e-9):
+            return True
+        if v < lo * (1 - 1e-9) or v > hi * (1 + 1e-9):
+            return False
+    return is_exact(claim, v)
+
+
+@functools.lru_cache(maxsize=None)
+def _window(claim_id: str) -> tuple[float, float] | None:
+    """The values that print as a claim's figure, when it is a positive plain number (else None)."""
+    claim = targets.registry()[claim_id]
+    pub = claim.get("published")
+    if not isinstance(pub, (int, float)) or isinstance(pub, bool) or pub <= 0:
+        return None
+    return conflicts.exact_window(claim)
 
 
 def precision_penalty(t: dict) -> float:
@@ -106,7 +131,7 @@ def precision_penalty(t: dict) -> float:
 #: bound stays the stronger pull)
 EXACT_MISS, EXACT_SLOPE, OUTSIDE = 0.5, 0.5, 3.0
 #: headline results weigh more in the objective (not in the pass/fail count)
-WEIGHTS = {"pfs_itt_median": 3.0, "pfs_itt_ci_lo": 2.0, "pfs_itt_ci_hi": 2.0, "pfs_pp_median": 3.0,
+WEIGHTS = {"os_lines_b": 3.0, "pfs_itt_median": 3.0, "pfs_itt_ci_lo": 2.0, "pfs_itt_ci_hi": 2.0, "pfs_pp_median": 3.0,
            "os_itt_nr": 2.0, "os_itt_ci_lo": 2.0, "followup": 3.0}
 
 
@@ -203,7 +228,19 @@ def propose(lat, rng, cut=S.CUT_PUBLICATION):
         arr = getattr(lat, attr)
         undo.append((attr, idx, arr[idx].copy()))
 
-    if u < 0.35:  # progression time of one patient
+    if u < 0.06:  # one event time onto a day that prints as a printed median or CI limit
+        i = np.array([rng.integers(n)])
+        save("pfs", i); save("os", i)
+        days = printed_days()
+        if rng.random() < 0.5:
+            gap = lat.os[i] - lat.pfs[i]
+            lat.pfs[i] = days["pfs"][rng.integers(len(days["pfs"]))]
+            lat.os[i] = lat.pfs[i] + gap
+        else:
+            lat.os[i] = max(int(days["os"][rng.integers(len(days["os"]))]), int(lat.pfs[i[0]]))
+            if lat.dnp[i[0]]:
+                lat.pfs[i] = lat.os[i]
+    elif u < 0.35:  # progression time of one patient
         i = np.array([rng.integers(n)])
         save("pfs", i); save("os", i)
         c, k = lat.cls[i[0]], lat.indcyc[i[0]]
@@ -283,6 +320,17 @@ def propose(lat, rng, cut=S.CUT_PUBLICATION):
             arr = getattr(lat, a)
             arr[idx] = arr[idx[::-1]]
     return undo
+
+
+@functools.lru_cache(maxsize=1)
+def printed_days() -> dict[str, np.ndarray]:
+    """The days whose month value prints as a printed PFS / OS median or CI limit (by ``is_exact``)."""
+    out = {"pfs": set(), "os": set()}
+    for t in targets.targets_and_values(targets.compute(S.build_latent(S.DEFAULT_SEED))):
+        w = _window(t["claim"]) if t["kind"] in ("med", "ci") and t.get("claim") in targets.registry() else None
+        if w is not None:
+            out.get(t["claim"].split(".")[0], set()).update(range(math.ceil(w[0] * MONTH), math.floor(w[1] * MONTH) + 1))
+    return {k: np.array(sorted(v)) for k, v in out.items()}
 
 
 def revert(lat, undo) -> None:
