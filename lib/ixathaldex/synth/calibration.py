@@ -379,7 +379,7 @@ def calibrate(lat, moves: int = DEFAULT_MOVES, seed: int = 0, progress=None):
                     best, best_lat, best_T = new, lat.copy(), T_new
             else:
                 revert(lat, undo)
-    best_lat, best, best_T = polish(best_lat, best, best_T)
+    best_lat, best, best_T = polish(best_lat, best, best_T, sweeps=min(POLISH_SWEEPS, moves // 10_000))
     if progress is not None:
         progress(moves, moves, best, best, best_T, 0.0)
     return best_lat, best_T
@@ -390,12 +390,13 @@ def calibrate(lat, moves: int = DEFAULT_MOVES, seed: int = 0, progress=None):
 POLISH_SHIFTS, POLISH_SWEEPS = (1, -1, 2, -2, 3, -3, 5, -5, 8, -8, 13, -13, 21, -21), 8
 
 
-def polish(lat, cur: float, T: list):
+def polish(lat, cur: float, T: list, sweeps: int = POLISH_SWEEPS):
     """Greedy descent after the annealing: for each patient in turn, each small shift of its
     progression day, death day or enrolment date that lowers the objective (precision included) is
-    kept; sweeps until a sweep changes nothing. Deterministic; (latent, objective, targets)."""
+    kept; at most ``sweeps`` sweeps (a short search gets one per 10 000 moves), until a sweep changes
+    nothing. Deterministic; (latent, objective, targets)."""
     lat = lat.copy()
-    for _ in range(POLISH_SWEEPS):
+    for _ in range(sweeps):
         improved = False
         for i in range(lat.n):
             idx = np.array([i])
