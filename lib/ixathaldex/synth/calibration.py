@@ -364,7 +364,7 @@ def calibrate(lat, moves: int = DEFAULT_MOVES, seed: int = 0, progress=None):
         for j in range(n_phase):
             temp = t0 * (t1 / t0) ** (j / max(n_phase - 1, 1))
             step += 1
-            if progress is not None and step % every == 0:
+            if progress is not None and step % every == 0 and step < moves:
                 progress(step, moves, cur, best, best_T, temp)
             undo = propose(lat, rng)
             if not undo:
