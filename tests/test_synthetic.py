@@ -293,7 +293,8 @@ def test_calibration_report_is_green():
     ok = sum(s["ok"] for s in rep["survival"])
     assert ok >= 0.9 * len(rep["survival"])
     md = (PUB / "calibration.md").read_text()
-    assert f"survival targets within tolerance: {ok}/{len(rep['survival'])}" in md
+    inside, total = rep["figures"]["survival_within_tolerance"]
+    assert f"within tolerance: {inside}/{total}" in md and inside == total
     manifest = json.loads((PUB / "manifest.json").read_text())
     assert "calibration.md" not in manifest["files"] and manifest["synthetic"] is True
 
@@ -361,3 +362,17 @@ def test_changed_cut_is_refused_without_force(tmp_path):
     assert _tree(tmp_path) == before  # nothing written, no temporary folder left
     assert cli.main(["-q", "synth", "--moves", "61", "--force", "--out", str(tmp_path)]) == 0
     assert _tree(tmp_path) != before
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_batched_tables_equal_one_group_at_a_time(seed):
+    t, e, g = _random_survival(seed, n=90)
+    rng = np.random.default_rng(seed + 10)
+    masks = np.array([g == 0, g == 1, g == 2, rng.random(90) < 0.3, np.ones(90, bool)])
+    b = fastsurv.Batch(t, e, masks)
+    for row, m in zip(b.median_ci(), masks):
+        assert row == pytest.approx(fastsurv.median_ci(t[m], e[m]))
+    sel = g <= 1
+    p2 = fastsurv.logrank(t[sel], e[sel], g[sel])[1]
+    assert b.logrank_pairs([(0, 1)])[0] == pytest.approx(p2) and b.logrank((0, 1)) == pytest.approx(p2)
+    assert b.logrank((0, 1, 2)) == pytest.approx(fastsurv.logrank(t, e, g)[1])

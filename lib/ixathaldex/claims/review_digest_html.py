@@ -141,7 +141,8 @@ def format_calibration_html(summary: pd.DataFrame, misses: pd.DataFrame) -> str:
     text = (f"Counts: {int(counts['exact'])} of {int(counts['claims'])} exact. Survival and inferential "
             f"numbers printed as plain values (medians, confidence limits, p-values, hazard ratios): "
             f"{int(inf['exact'])} of {int(inf['claims'])} exact at the printed precision, "
-            f"{int(inf['within tolerance'])} more within tolerance.")
+            f"{int(inf['within tolerance'])} more within tolerance "
+            f"({int(inf['exact'] + inf['within tolerance'])} of {int(inf['claims'])} within tolerance).")
     items = "".join(f'<li>{_claim_link(str(m["claim"]))}: {escape(m["reason"])}</li>'
                     for m in misses.to_dict("records"))
     listed = (f"<p>Numbers the generator does not reproduce, and why:</p><ul>{items}</ul>" if items else "")

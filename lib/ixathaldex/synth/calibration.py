@@ -20,10 +20,10 @@ import numpy as np
 from ixathaldex.claims.precision import is_exact, printed_decimals
 from ixathaldex.exceptions import CalibrationError
 from ixathaldex.synth import cohort as S
-from ixathaldex.synth import targets
+from ixathaldex.synth import conflicts, targets
 
 MONTH = S.MONTH
-DEFAULT_MOVES = 120_000
+DEFAULT_MOVES = 150_000
 TOL_MEDIAN, TOL_CI = 0.3, 0.5
 
 
@@ -88,9 +88,34 @@ def score(t: dict) -> tuple[float, bool]:
 
 
 def exact(t: dict) -> bool | None:
-    """True when the target's value reads as the printed figure (``claims.precision.is_exact``)."""
+    """True when the target's value reads as the printed figure (``claims.precision.is_exact``).
+
+    A plain number well inside or well outside the interval of values that print as the figure
+    (``conflicts.exact_window``, found by bisection on ``is_exact``) is decided by the interval; a
+    value within 1e-9 of its ends, and any other value, by ``is_exact`` itself.
+    """
     claim = targets.registry().get(t["claim"]) if t.get("claim") else None
-    return None if claim is None else is_exact(claim, targets.claim_value(t))
+    if claim is None:
+        return None
+    v = targets.claim_value(t)
+    window = _window(t["claim"]) if isinstance(v, float) and t["kind"] in targets.PLAIN else None
+    if window is not None:
+        lo, hi = window
+        if lo * (1 + 1e-9) < v < hi * (1 - 1e-9):
+            return True
+        if v < lo * (1 - 1e-9) or v > hi * (1 + 1e-9):
+            return False
+    return is_exact(claim, v)
+
+
+@functools.lru_cache(maxsize=None)
+def _window(claim_id: str) -> tuple[float, float] | None:
+    """The values that print as a claim's figure, when it is a positive plain number (else None)."""
+    claim = targets.registry()[claim_id]
+    pub = claim.get("published")
+    if not isinstance(pub, (int, float)) or isinstance(pub, bool) or pub <= 0:
+        return None
+    return conflicts.exact_window(claim)
 
 
 def precision_penalty(t: dict) -> float:
@@ -106,7 +131,7 @@ def precision_penalty(t: dict) -> float:
 #: bound stays the stronger pull)
 EXACT_MISS, EXACT_SLOPE, OUTSIDE = 0.5, 0.5, 3.0
 #: headline results weigh more in the objective (not in the pass/fail count)
-WEIGHTS = {"pfs_itt_median": 3.0, "pfs_itt_ci_lo": 2.0, "pfs_itt_ci_hi": 2.0, "pfs_pp_median": 3.0,
+WEIGHTS = {"os_lines_b": 3.0, "pfs_itt_median": 3.0, "pfs_itt_ci_lo": 2.0, "pfs_itt_ci_hi": 2.0, "pfs_pp_median": 3.0,
            "os_itt_nr": 2.0, "os_itt_ci_lo": 2.0, "followup": 3.0}
 
 
@@ -203,7 +228,19 @@ def propose(lat, rng, cut=S.CUT_PUBLICATION):
         arr = getattr(lat, attr)
         undo.append((attr, idx, arr[idx].copy()))
 
-    if u < 0.35:  # progression time of one patient
+    if u < 0.06:  # one event time onto a day that prints as a printed median or CI limit
+        i = np.array([rng.integers(n)])
+        save("pfs", i); save("os", i)
+        days = printed_days()
+        if rng.random() < 0.5:
+            gap = lat.os[i] - lat.pfs[i]
+            lat.pfs[i] = days["pfs"][rng.integers(len(days["pfs"]))]
+            lat.os[i] = lat.pfs[i] + gap
+        else:
+            lat.os[i] = max(int(days["os"][rng.integers(len(days["os"]))]), int(lat.pfs[i[0]]))
+            if lat.dnp[i[0]]:
+                lat.pfs[i] = lat.os[i]
+    elif u < 0.35:  # progression time of one patient
         i = np.array([rng.integers(n)])
         save("pfs", i); save("os", i)
         c, k = lat.cls[i[0]], lat.indcyc[i[0]]
@@ -285,6 +322,17 @@ def propose(lat, rng, cut=S.CUT_PUBLICATION):
     return undo
 
 
+@functools.lru_cache(maxsize=1)
+def printed_days() -> dict[str, np.ndarray]:
+    """The days whose month value prints as a printed PFS / OS median or CI limit (by ``is_exact``)."""
+    out = {"pfs": set(), "os": set()}
+    for t in targets.targets_and_values(targets.compute(S.build_latent(S.DEFAULT_SEED))):
+        w = _window(t["claim"]) if t["kind"] in ("med", "ci") and t.get("claim") in targets.registry() else None
+        if w is not None:
+            out.get(t["claim"].split(".")[0], set()).update(range(math.ceil(w[0] * MONTH), math.floor(w[1] * MONTH) + 1))
+    return {k: np.array(sorted(v)) for k, v in out.items()}
+
+
 def revert(lat, undo) -> None:
     for attr, idx, old in reversed(undo):
         getattr(lat, attr)[idx] = old
@@ -316,7 +364,7 @@ def calibrate(lat, moves: int = DEFAULT_MOVES, seed: int = 0, progress=None):
         for j in range(n_phase):
             temp = t0 * (t1 / t0) ** (j / max(n_phase - 1, 1))
             step += 1
-            if progress is not None and step % every == 0:
+            if progress is not None and step % every == 0 and step < moves:
                 progress(step, moves, cur, best, best_T, temp)
             undo = propose(lat, rng)
             if not undo:
@@ -331,9 +379,42 @@ def calibrate(lat, moves: int = DEFAULT_MOVES, seed: int = 0, progress=None):
                     best, best_lat, best_T = new, lat.copy(), T_new
             else:
                 revert(lat, undo)
+    best_lat, best, best_T = polish(best_lat, best, best_T, sweeps=min(POLISH_SWEEPS, moves // 10_000))
     if progress is not None:
-        progress(moves, moves, cur, best, best_T, 0.0)
+        progress(moves, moves, best, best, best_T, 0.0)
     return best_lat, best_T
+
+
+#: the greedy polish after the annealing: shifts (days) tried for each patient's progression day,
+#: death day and enrolment date, and the most sweeps over the patients
+POLISH_SHIFTS, POLISH_SWEEPS = (1, -1, 2, -2, 3, -3, 5, -5, 8, -8, 13, -13, 21, -21), 8
+
+
+def polish(lat, cur: float, T: list, sweeps: int = POLISH_SWEEPS):
+    """Greedy descent after the annealing: for each patient in turn, each small shift of its
+    progression day, death day or enrolment date that lowers the objective (precision included) is
+    kept; at most ``sweeps`` sweeps (a short search gets one per 10 000 moves), until a sweep changes
+    nothing. Deterministic; (latent, objective, targets)."""
+    lat = lat.copy()
+    for _ in range(sweeps):
+        improved = False
+        for i in range(lat.n):
+            idx = np.array([i])
+            for attr in ("pfs", "os", "enrol"):
+                for shift in POLISH_SHIFTS:
+                    undo = [(a, idx, getattr(lat, a)[idx].copy()) for a in ("pfs", "os", "enrol")]
+                    getattr(lat, attr)[idx] += shift
+                    if lat.dnp[i] and attr != "enrol":
+                        lat.pfs[idx] = lat.os[idx] = getattr(lat, attr)[idx]
+                    if valid(lat):
+                        new, T_new = objective(lat)
+                        if new < cur - 1e-12:
+                            cur, T, improved = new, T_new, True
+                            continue
+                    revert(lat, undo)
+        if not improved:
+            break
+    return lat, cur, T
 
 
 def repair(lat) -> None:

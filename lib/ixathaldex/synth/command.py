@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from ixathaldex.paths import Project
-from ixathaldex.synth import calibration, calibration_report, targets
+from ixathaldex.synth import calibration, calibration_report, reproduction, targets
 from ixathaldex.synth.cohort import (
     CUT_PUBLICATION,
     CUTS,
@@ -22,7 +22,7 @@ from ixathaldex.synth.cohort import (
     expand,
     redraw_tails,
 )
-from ixathaldex.synth.cuts import publish_cuts, stage_cut
+from ixathaldex.synth.cuts import publish_cuts, stage_cut, write_report
 from ixathaldex.synth.progress import SearchProgress
 
 
@@ -62,13 +62,15 @@ def run(args) -> int:
     staged, head = [], ""
     try:
         for cut, label in CUTS:
+            tmp = stage_cut(lat, cut, label, out, prov)
+            staged.append((tmp, out / cut.isoformat()))
             res = calibration_report.evaluate_cut(lat, cut)
+            res["claims"] = reproduction.table_cut_claims(tmp, cut.isoformat())
             md, js = calibration_report.render_report(res, cut, publication=(cut == CUT_PUBLICATION),
                                                      moves=moves, seed=seed)
+            write_report(tmp, md, js)
             if cut == CUT_PUBLICATION:
                 head = calibration_report.headline(res)
-            staged.append((stage_cut(lat, cut, label, out, prov, report=md, report_json=js),
-                           out / cut.isoformat()))
     except BaseException:
         for tmp, _ in staged:
             shutil.rmtree(tmp, ignore_errors=True)

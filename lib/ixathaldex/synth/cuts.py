@@ -236,15 +236,21 @@ def stage_cut(lat: Latent, cut: dt.date, label: str, out: Path, provenance: dict
         write_tables(cut_tables(lat, cut), tmp)
         write_manifest(tmp, cut_id, label, synthetic=True, provenance=provenance)
         check_snapshot(tmp, cut=cut_id)  # never publish a cut that breaks a data rule
-        if report is not None:
-            (tmp / "calibration.md").write_text(report, encoding="utf-8")
-        if report_json is not None:
-            (tmp / "calibration.json").write_text(
-                json.dumps(report_json, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        write_report(tmp, report, report_json)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return tmp
+
+
+def write_report(folder: Path, report: str | None = None, report_json: dict | None = None) -> None:
+    """``calibration.md`` and ``calibration.json`` of a cut (outside its manifest: the data's checksums
+    do not depend on the report)."""
+    if report is not None:
+        (folder / "calibration.md").write_text(report, encoding="utf-8")
+    if report_json is not None:
+        (folder / "calibration.json").write_text(
+            json.dumps(report_json, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _same_tree(a: Path, b: Path) -> bool:

@@ -152,3 +152,103 @@ def cox_breslow(t: np.ndarray, e: np.ndarray, X: np.ndarray, iters: int = 30):
     z = beta / se
     pval = np.array([math.erfc(abs(zz) / math.sqrt(2.0)) for zz in z])
     return beta, se, pval
+
+
+# ---- batched: many groups of one cohort at once (the search's objective) ----------------------
+
+class Batch:
+    """Kaplan-Meier tables of many groups (boolean masks over one cohort) on the cohort's own times.
+
+    One sort of the times serves every group: at each distinct time of the cohort, the number at
+    risk and the events of each group (rows). A time at which a group has nobody at risk or no event
+    leaves its curve unchanged, so medians, CIs and log-rank tests read off these tables equal those
+    of ``median_ci`` / ``logrank`` on the group alone (``tests/test_synthetic.py`` checks it).
+    """
+
+    def __init__(self, t: np.ndarray, e: np.ndarray, masks: np.ndarray):
+        order = np.argsort(t, kind="stable")
+        ts = t[order]
+        es = e[order].astype(float)
+        self.times, first = np.unique(ts, return_index=True)
+        ms = masks[:, order].astype(float)
+        self.nrisk = np.cumsum(ms[:, ::-1], axis=1)[:, ::-1][:, first]
+        self.d = np.add.reduceat(ms * es, first, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = self.d / self.nrisk
+            gw = self.d / (self.nrisk * (self.nrisk - self.d))
+        h[~np.isfinite(h)] = 0.0
+        gw[~np.isfinite(gw)] = 0.0
+        self.surv = np.cumprod(1.0 - h, axis=1)
+        self.gw = np.cumsum(gw, axis=1)
+
+    def _first_le(self, s: np.ndarray, q: float = 0.5) -> np.ndarray:
+        hit = s <= q + 1e-12
+        idx = hit.argmax(axis=1)
+        return np.where(hit.any(axis=1), self.times[idx].astype(float), math.inf)
+
+    def median_ci(self) -> list[tuple]:
+        """``median_ci`` of every row: (median, lower, upper, last S, median2)."""
+        s = self.surv
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.log(s)
+            a = np.log(-v)
+            b = Z95 * np.sqrt(self.gw) / v
+            lo = np.exp(-np.exp(a - b))
+            hi = np.exp(-np.exp(a + b))
+        lo[~np.isfinite(lo)] = 1.0
+        hi[~np.isfinite(hi)] = 1.0
+        med, low, up = self._first_le(s), self._first_le(np.minimum(lo, hi)), self._first_le(np.maximum(lo, hi))
+        med2 = self._first_le(s, 0.5 - 1e-9)
+        last = s[:, -1]
+        return [(float(med[i]), float(low[i]), float(up[i]), float(last[i]), float(med2[i])) for i in range(len(s))]
+
+    def logrank(self, rows) -> float:
+        """Log-rank p of the disjoint groups of ``rows`` (k - 1 df)."""
+        nr, dd = self.nrisk[list(rows)], self.d[list(rows)]
+        return logrank_tables(nr, dd)[1]
+
+    def logrank_pairs(self, pairs) -> np.ndarray:
+        """Two-group log-rank p of each (row a, row b) of ``pairs`` at once (a and b disjoint)."""
+        ia, ib = np.array(pairs).T
+        na, nb, da, db = self.nrisk[ia], self.nrisk[ib], self.d[ia], self.d[ib]
+        n, d = na + nb, da + db
+        with np.errstate(divide="ignore", invalid="ignore"):
+            o_e = (da - np.where(n > 0, na * d / n, 0.0)).sum(1)
+            f = np.where(n > 1, d * (n - d) / (n * n * (n - 1)), 0.0)
+        var = (f * na * nb).sum(1)
+        stat = np.where(var > 0, o_e ** 2 / np.where(var > 0, var, 1.0), 0.0)
+        return np.array([math.erfc(math.sqrt(x / 2.0)) for x in stat])
+
+    def observed_minus_expected(self, flag: int, rest: int) -> float:
+        """Observed minus expected events of row ``flag`` against ``flag`` + ``rest`` (log-rank sense)."""
+        n = self.nrisk[flag] + self.nrisk[rest]
+        d = self.d[flag] + self.d[rest]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exp_ = np.where(n > 0, self.nrisk[flag] * d / n, 0.0)
+        return float(self.d[flag].sum() - exp_.sum())
+
+
+def logrank_tables(nr: np.ndarray, dd: np.ndarray) -> tuple[float, float]:
+    """Log-rank (chi-square, p) from numbers at risk and events per group (rows) and time (columns)."""
+    k = len(nr)
+    n, d = nr.sum(0), dd.sum(0)
+    if d.sum() == 0 or k < 2:
+        return 0.0, 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exp_ = np.where(n > 0, nr * (d / n), 0.0)
+        f = np.where(n > 1, d * (n - d) / (n * n * (n - 1)), 0.0)
+    o_e = (dd - exp_).sum(1)
+    if k == 2:
+        var = (f * nr[0] * nr[1]).sum()
+        stat = o_e[0] ** 2 / var if var > 0 else 0.0
+        return stat, math.erfc(math.sqrt(stat / 2.0))
+    V = np.einsum("m,im,jm->ij", f, nr, nr) * -1.0
+    V[np.diag_indices(k)] += (f * n * nr).sum(1)
+    try:
+        stat = float(o_e[:-1] @ np.linalg.solve(V[:-1, :-1], o_e[:-1]))
+    except np.linalg.LinAlgError:
+        return 0.0, 1.0
+    if k == 3:
+        return stat, math.exp(-stat / 2.0)
+    from scipy.stats import chi2
+    return stat, float(chi2.sf(stat, k - 1))

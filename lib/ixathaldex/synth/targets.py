@@ -84,59 +84,68 @@ def _pairs():
 COX_FACTORS = ("gain1q", "lines>1", "ISS II-III", "Hb<100", "Alb<35", "GFR<60")
 
 
-def compute(lat, cut=S.CUT_PUBLICATION) -> dict:
-    """Every survival quantity the targets need, at ``cut`` (months where a time)."""
-    pt, pe, ot, oe, fu = observed(lat, cut)
-    g = groups(lat)
-    out = {}
-    pp = g["pp"]
-    out["pfs_itt"] = fs.median_ci(pt, pe)
-    out["pfs_pp"] = fs.median_ci(pt[pp], pe[pp])
-    out["os_itt"] = fs.median_ci(ot, oe)
-    out["os_pp"] = fs.median_ci(ot[pp], oe[pp])
-    out["fu"] = fs.followup_median(ot, oe)
-    for pid, ep, pop, _la, _lb, fa, fb, _ma, _mb, _p, *_claim in _pairs():
+def _masks(lat, g: dict) -> tuple[list, list, dict]:
+    """The PFS and OS groups of every target as (name, mask) rows, and the row index of each name."""
+    pp, ones = g["pp"], np.ones(lat.n, bool)
+    pfs, os_ = [("itt", ones), ("pp", pp)], [("itt", ones), ("pp", pp)]
+    for pid, ep, pop, _la, _lb, fa, fb, *_rest in _pairs():
         a, b = fa(g), fb(g)
         if pop == "PP":
             a, b = a & pp, b & pp
-        t, e = (pt, pe) if ep == "PFS" else (ot, oe)
-        sel = a | b
-        ga = np.where(a[sel], 0, 1)
-        stat, p = fs.logrank(t[sel], e[sel], ga)
-        out[pid] = (fs.median_ci(t[a], e[a]), fs.median_ci(t[b], e[b]), p)
+        (pfs if ep == "PFS" else os_).extend([(f"{pid}_a", a), (f"{pid}_b", b)])
+    for rows, sel in ((pfs, g["fish"] & pp), (os_, g["fish"])):
+        rows.extend((f"three_{k}", sel & (g["three"] == k)) for k in range(3))
+    for key, mask in (("os_gfr", g["gfrlow"]), ("os_uni_iss23", ~g["iss1"]), ("os_uni_hb", g["hblow"]),
+                      ("os_uni_alb", g["alblow"] & ~g["albna"])):
+        sel = ~g["albna"] if key == "os_uni_alb" else ones
+        os_.extend([(f"{key}_flag", mask & sel), (f"{key}_rest", ~mask & sel)])
+    return pfs, os_
+
+
+def compute(lat, cut=S.CUT_PUBLICATION) -> dict:
+    """Every survival quantity the targets need, at ``cut`` (months where a time).
+
+    Every Kaplan-Meier curve and log-rank test of one endpoint comes from one ``fastsurv.Batch``
+    (one sort of the times for all groups).
+    """
+    pt, pe, ot, oe, fu = observed(lat, cut)
+    g = groups(lat)
+    pfs_rows, os_rows = _masks(lat, g)
+    bp = fs.Batch(pt, pe, np.array([m for _, m in pfs_rows]))
+    bo = fs.Batch(ot, oe, np.array([m for _, m in os_rows]))
+    ip = {name: i for i, (name, _) in enumerate(pfs_rows)}
+    io = {name: i for i, (name, _) in enumerate(os_rows)}
+    mp, mo = bp.median_ci(), bo.median_ci()
+    out = {"pfs_itt": mp[ip["itt"]], "pfs_pp": mp[ip["pp"]], "os_itt": mo[io["itt"]], "os_pp": mo[io["pp"]],
+           "fu": fs.followup_median(ot, oe)}
+    keys = ("os_gfr", "os_uni_iss23", "os_uni_hb", "os_uni_alb")
+    pfs_pairs = [pid for pid, ep, *_rest in _pairs() if ep == "PFS"]
+    os_pairs = [pid for pid, ep, *_rest in _pairs() if ep == "OS"]
+    lp = bp.logrank_pairs([(ip[f"{pid}_a"], ip[f"{pid}_b"]) for pid in pfs_pairs])
+    lo = bo.logrank_pairs([(io[f"{pid}_a"], io[f"{pid}_b"]) for pid in os_pairs]
+                          + [(io[f"{key}_flag"], io[f"{key}_rest"]) for key in keys])
+    for pids, idx, med, ps in ((pfs_pairs, ip, mp, lp), (os_pairs, io, mo, lo)):
+        for pid, p in zip(pids, ps):
+            out[pid] = (med[idx[f"{pid}_a"]], med[idx[f"{pid}_b"]], float(p))
     # three groups: isolated gain 1q21 / HR / neither (FISH patients)
-    for ep, t, e, sel in (("PFS", pt, pe, g["fish"] & pp), ("OS", ot, oe, g["fish"])):
-        gr = g["three"][sel]
-        res = [fs.median_ci(t[sel][gr == k], e[sel][gr == k]) for k in range(3)]
-        out[f"{ep.lower()}_three"] = (res, fs.logrank(t[sel], e[sel], gr)[1])
+    for ep, b, idx, med in (("pfs", bp, ip, mp), ("os", bo, io, mo)):
+        rows = [idx[f"three_{k}"] for k in range(3)]
+        out[f"{ep}_three"] = ([med[r] for r in rows], b.logrank(rows))
     # PFS hazard ratio, no gain vs gain (the printed direction), PP FISH with known 1q
+    pp = g["pp"]
     sel = (g["g1"] | g["g0"]) & pp
     b, se, p = fs.cox_breslow(pt[sel], pe[sel], g["g0"][sel][:, None].astype(float))
     out["pfs_1q_hr"] = (math.exp(b[0]), math.exp(b[0] - fs.Z95 * se[0]), math.exp(b[0] + fs.Z95 * se[0]), float(p[0]))
-    # OS GFR <60 vs >=60 (direction and significance) and the univariate screen (p < 0.2)
-    for key, mask in (("os_gfr", g["gfrlow"]), ("os_uni_iss23", ~g["iss1"]), ("os_uni_hb", g["hblow"]),
-                      ("os_uni_alb", g["alblow"] & ~g["albna"])):
-        sel = ~g["albna"] if key == "os_uni_alb" else np.ones(lat.n, bool)
-        t, e, gg = ot[sel], oe[sel], mask[sel]
-        stat, p = fs.logrank(t, e, np.where(gg, 0, 1))
-        # expected under H0 via the sign of (observed - expected) of the flagged group
-        out[key] = (p, _oe_sign(t, e, gg))
+    # OS GFR <60 vs >=60 (direction and significance) and the univariate screen (p < 0.2); the sign
+    # of observed - expected events of the flagged group (> 0 = worse)
+    for key, p in zip(keys, lo[len(os_pairs):]):
+        out[key] = (float(p), bo.observed_minus_expected(io[f"{key}_flag"], io[f"{key}_rest"]))
     # Cox, OS, 60 complete cases, six factors
     cc = g["fish"] & ~g["albna"]
     X = np.column_stack([g["g1"], ~g["line1"], ~g["iss1"], g["hblow"], g["alblow"], g["gfrlow"]])[cc]
     b, se, p = fs.cox_breslow(ot[cc], oe[cc], X.astype(float))
     out["cox"] = {"n": int(cc.sum()), "beta": b, "se": se, "p": p}
     return out
-
-
-def _oe_sign(t, e, flag) -> float:
-    """Observed minus expected events of the flagged group (log-rank sense); > 0 = worse."""
-    ev_times = np.unique(t[e])
-    n_all = len(t) - np.searchsorted(np.sort(t), ev_times, side="left")
-    tf = np.sort(t[flag])
-    n_f = len(tf) - np.searchsorted(tf, ev_times, side="left")
-    d_all = np.bincount(np.searchsorted(ev_times, t[e]), minlength=len(ev_times))
-    return float(e[flag].sum() - (d_all * n_f / n_all).sum())
 
 
 def _m(days):
