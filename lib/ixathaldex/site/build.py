@@ -27,15 +27,16 @@ from ixathaldex.claims.notice import derive_data_notice, is_synthetic
 from ixathaldex.claims.review import chapter_pages, write_claims_json
 from ixathaldex.data.manifest import check_cut_id, list_snapshots, read_manifest, short_checksum
 from ixathaldex.data.snapshot import load_snapshot
-from ixathaldex.data.validate import check_snapshot, manifest_problems
-from ixathaldex.exceptions import BuildError, IxaThalDexError, ValidationError
+from ixathaldex.exceptions import BuildError, IxaThalDexError
 from ixathaldex.files import file_digest, sha256_bytes, tree_digest, write_if_changed
 from ixathaldex.log import configure, logger
 from ixathaldex.paths import Project, load_yaml, use_project
 from ixathaldex.site import execute as ex
 from ixathaldex.site import leaks, pdf
 from ixathaldex.site import stage as st
+from ixathaldex.site.snapshots import check_manifests, validate_snapshots
 from ixathaldex.site.withdraw import load_withdrawn, refresh_site
+from ixathaldex.site.zygote import Zygote, fork_server_enabled
 
 
 @dataclass
@@ -45,38 +46,6 @@ class BuildReport:
     built: list = field(default_factory=list)
     unchanged: list = field(default_factory=list)
     seconds: float = 0.0
-
-
-# ---- snapshots -------------------------------------------------------------------------------
-
-def check_manifests(project: Project, cuts: list[str]) -> None:
-    """Refuse a published snapshot whose files no longer match its manifest's checksums."""
-    edited = []
-    for cut in cuts:
-        problems = manifest_problems(project.snapshot_root / cut)
-        if problems:
-            edited.append(f"snapshot {cut}:\n    " + "\n    ".join(problems))
-    if edited:
-        raise BuildError(
-            "a published snapshot does not match its manifest. Snapshots are immutable: restore the "
-            "original files and add the new data as a new cut (`ixathaldex snapshot add FOLDER --cut "
-            "YYYY-MM-DD --label TEXT`).\n  " + "\n  ".join(edited))
-
-
-def validate_snapshots(project: Project, cuts: list[str], package: str) -> None:
-    """Validate each snapshot (skipped when the same bytes passed the same code before)."""
-    stamps = project.cache / "validated"
-    for cut in cuts:
-        folder = project.snapshot_root / cut
-        stamp = stamps / f"{cut}-{short_checksum(read_manifest(folder))}-{package[:16]}"
-        if stamp.is_file():
-            continue
-        try:
-            check_snapshot(folder)
-        except ValidationError as exc:
-            raise BuildError(f"snapshot {cut} is not valid: {exc}") from None
-        stamps.mkdir(parents=True, exist_ok=True)
-        stamp.write_text("ok\n")
 
 
 # ---- the build -------------------------------------------------------------------------------
@@ -166,6 +135,7 @@ class Build:
     subject_ids: frozenset | None = None              # every snapshot's USUBJID/SUBJID (the check)
     pdf_reason: str | None = None                     # why no PDF is printed (None: each version gets one)
     report: BuildReport = field(default_factory=BuildReport)
+    zygote: Zygote | None = None                      # the kernels' fork server (docs/pipeline.md)
 
     @classmethod
     def prepare(cls, project: Project, snapshots: list[str] | None = None, jobs: int = 1,
@@ -196,7 +166,19 @@ class Build:
         return sorted(set(self.selected) | {self.previous[c] for c in self.selected if self.previous[c]})
 
     def run(self) -> BuildReport:
-        """Every step; on failure nothing under the published site changes (raises BuildError)."""
+        """Every step; on failure nothing under the published site changes (raises BuildError).
+        The kernels' fork server (started with the first notebook to execute) is stopped at the end,
+        whatever happened."""
+        if fork_server_enabled():
+            self.zygote = Zygote()
+        try:
+            return self.run_steps()
+        finally:
+            if self.zygote is not None:
+                self.zygote.close()
+                self.zygote = None
+
+    def run_steps(self) -> BuildReport:
         with ThreadPoolExecutor(max_workers=1) as validation_pool:
             validation = self.validate(validation_pool)
             try:
@@ -244,7 +226,8 @@ class Build:
         """Execute (or take from the cache) every chapter of every version to execute."""
         self.chapter_jobs = {v: [self.job(v, f"{name}.md", src, {"snapshot": v}) for name, src in self.chapters]
                              for v in self.executed_versions}
-        ex.run_jobs([j for v in self.executed_versions for j in self.chapter_jobs[v]], self.jobs, self.progress)
+        ex.run_jobs([j for v in self.executed_versions for j in self.chapter_jobs[v]], self.jobs, self.progress,
+                    self.zygote)
 
     # ---- 3. collect ----------------------------------------------------------------------------
 
@@ -322,7 +305,7 @@ class Build:
         self.post_jobs = {v: [self.job(v, f"book/{name}.md", src, self.post_parameters(v, src))
                               for name, src in self.posts.items()]
                           for v in self.selected}
-        ex.run_jobs([j for v in self.selected for j in self.post_jobs[v]], self.jobs, self.progress)
+        ex.run_jobs([j for v in self.selected for j in self.post_jobs[v]], self.jobs, self.progress, self.zygote)
 
     # ---- 5-7. stage, build and check each version whose inputs changed -------------------------
 

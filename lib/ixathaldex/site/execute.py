@@ -22,6 +22,7 @@ from ixathaldex.data.manifest import check_cut_id
 from ixathaldex.exceptions import BuildError
 from ixathaldex.files import file_digest, sha256_bytes, tree_digest
 from ixathaldex.log import logger
+from ixathaldex.site.zygote import Zygote
 
 #: the installed package's own code (its digest enters every cache key); never a project path
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -37,6 +38,9 @@ REQUIRED_PATHS = ("results_json", "claims_json", "ard_json")
 #: seconds a kernel may take to start and answer (papermill's default, 60 s, was seen to run out on a
 #: loaded two-core machine); it is a limit, not a wait: a kernel that answers sooner goes on at once
 KERNEL_START_TIMEOUT = 600
+#: nbclient's kernel manager for forked kernels, named by its import path: the build process itself
+#: never imports jupyter_client (see :mod:`ixathaldex.site.kernels`)
+KERNEL_MANAGER = "ixathaldex.site.kernels.ForkedKernelManager"
 
 
 def package_digest(package_dir: Path | None = None) -> str:
@@ -156,6 +160,7 @@ class NotebookJob:
     key: str
     output: Path         # the cache file _build/cache/notebooks/<key>.ipynb
     cwd: Path
+    kernels: str = ""    # the build's kernel fork server (its socket), "" for a new kernel process per notebook
     status: str = ""     # "cached" | "executed"
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
@@ -234,6 +239,17 @@ def _restore_stderr(saved) -> None:
         os.close(saved)
 
 
+def kernel_options(address: str) -> dict:
+    """papermill's (nbclient's) options for a kernel forked by the zygote at ``address``
+    (:mod:`ixathaldex.site.kernels`); none (a new kernel process) for ""."""
+    if not address:
+        return {}
+    from traitlets.config import Config
+
+    return {"kernel_manager_class": KERNEL_MANAGER,
+            "config": Config({"ForkedKernelManager": {"zygote_address": address}})}
+
+
 def execute_job(job: NotebookJob) -> dict:
     """Execute one notebook into its cache file (atomically); a picklable result, never raises."""
     start = time.perf_counter()
@@ -254,6 +270,7 @@ def execute_job(job: NotebookJob) -> dict:
                 nb, str(tmp), parameters=job.parameters, kernel_name="python3", language="python",
                 cwd=str(job.cwd), progress_bar=False, log_output=False,
                 request_save_on_cell_execute=False, start_timeout=KERNEL_START_TIMEOUT,
+                **kernel_options(job.kernels),
             )
         except Exception as exc:  # noqa: BLE001 - turned into one readable message
             return {"ok": False, "seconds": time.perf_counter() - start,
@@ -272,8 +289,9 @@ def execute_job(job: NotebookJob) -> dict:
             stale.unlink(missing_ok=True)
 
 
-def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None) -> None:
-    """Execute every job not in the cache (``n_jobs`` processes); raise on the first failure.
+def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None, zygote: Zygote | None = None) -> None:
+    """Execute every job not in the cache (``n_jobs`` processes, the longest first); raise on the
+    first failure. With a ``zygote`` (started here if needed), each kernel is forked by it.
 
     ``report(job)`` is called once per job (cached or executed) for the progress lines.
     """
@@ -289,8 +307,11 @@ def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None) -> None:
         return
     # the same key twice in one batch (identical inputs) is executed once
     unique: dict[str, NotebookJob] = {}
-    for job in todo:
+    for job in sorted(todo, key=expected_cost, reverse=True):
         unique.setdefault(job.key, job)
+    if zygote is not None:
+        for job in unique.values():
+            job.kernels = zygote.address
     failures: list[str] = []
     if n_jobs <= 1 or len(unique) == 1:
         for job in unique.values():
@@ -312,6 +333,16 @@ def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None) -> None:
             pool.shutdown(wait=True, cancel_futures=True)
     if failures:
         raise BuildError(failures[0])
+
+
+def expected_cost(job: NotebookJob) -> int:
+    """How long a notebook is expected to run, for the order of execution (the longest first, so
+    that it is not the last one running alone): the size of its source, a proxy measured to rank
+    the survival chapter first (docs/pipeline.md)."""
+    try:
+        return job.source.stat().st_size
+    except OSError:
+        return 0
 
 
 def _finish(job, result, todo, report, failures) -> None:
