@@ -137,7 +137,7 @@ def fork_kernel(address: str, cmd: list[str], cwd: str, env: dict, timeout: floa
     request = json.dumps({"argv": list(cmd), "cwd": str(cwd), "env": dict(env)}).encode() + b"\n"
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(timeout)  # the zygote answers once its imports are done
-        conn.connect(address)
+        connect(conn, address, min(timeout, CONNECT_SECONDS))
         conn.sendall(request)
         reply = b""
         while not reply.endswith(b"\n"):
@@ -149,6 +149,23 @@ def fork_kernel(address: str, cmd: list[str], cwd: str, env: dict, timeout: floa
     if "pid" not in answer:
         raise OSError(f"the kernel fork server gave no kernel: {answer.get('error', 'no answer')}")
     return int(answer["pid"])
+
+
+#: seconds a just started zygote may take to bind its socket (a Python start on a loaded machine)
+CONNECT_SECONDS = 30.0
+
+
+def connect(conn: socket.socket, address: str, seconds: float) -> None:
+    """Connect ``conn`` to ``address``, waiting up to ``seconds`` for a just started zygote to bind it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            conn.connect(address)
+            return
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def is_running(pid: int) -> bool:
