@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ixathaldex.data.manifest import check_cut_id
 from ixathaldex.exceptions import BuildError
-from ixathaldex.files import file_digest, sha256_bytes, tree_digest
+from ixathaldex.files import file_digest, sha256_bytes, tree_digest, write_if_changed
 from ixathaldex.log import logger
 from ixathaldex.site.zygote import Zygote
 
@@ -140,13 +140,33 @@ def read_myst(path: Path):
     return jupytext.read(str(path), fmt="md:myst")
 
 
-def has_parameters_cell(path: Path) -> bool:
-    """True if the MyST notebook at ``path`` has a code cell tagged ``parameters``."""
-    text = Path(path).read_text(encoding="utf-8")
+def has_parameters_cell(path: Path, memo: Path | None = None) -> bool:
+    """True if the MyST notebook at ``path`` has a code cell tagged ``parameters``.
+
+    With ``memo`` (a JSON file), the answer is kept per sha256 of the text: a build that finds the
+    same pages again does not import jupytext (1 s of a no-op rebuild)."""
+    raw = Path(path).read_bytes()
+    text = raw.decode("utf-8")
     if "{code-cell}" not in text or "parameters" not in text:
         return False
-    nb = read_myst(path)
-    return any(c.cell_type == "code" and "parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    digest = sha256_bytes(raw)
+    known = read_memo(memo)
+    if digest not in known:
+        nb = read_myst(path)
+        known[digest] = any(c.cell_type == "code" and "parameters" in c.metadata.get("tags", []) for c in nb.cells)
+        if memo is not None:
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            write_if_changed(memo, json.dumps(known, indent=0, sort_keys=True) + "\n")
+    return bool(known[digest])
+
+
+def read_memo(memo: Path | None) -> dict:
+    """The memo of :func:`has_parameters_cell` (empty when absent or unreadable)."""
+    try:
+        data = json.loads(memo.read_text()) if memo is not None and memo.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 @dataclass
@@ -289,9 +309,31 @@ def execute_job(job: NotebookJob) -> dict:
             stale.unlink(missing_ok=True)
 
 
-def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None, zygote: Zygote | None = None) -> None:
+class Workers:
+    """The processes that run papermill for one build (``n`` at most), started with the first batch
+    that needs more than one and shared by the next ones; :meth:`close` stops them."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.pool: ProcessPoolExecutor | None = None
+
+    def get(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            # spawn, not fork: the build validates snapshots in a thread meanwhile (fork + threads deadlock)
+            self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=multiprocessing.get_context("spawn"))
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None, zygote: Zygote | None = None,
+             workers: Workers | None = None) -> None:
     """Execute every job not in the cache (``n_jobs`` processes, the longest first); raise on the
-    first failure. With a ``zygote`` (started here if needed), each kernel is forked by it.
+    first failure. With a ``zygote`` (started here if needed), each kernel is forked by it; with
+    ``workers``, the processes are theirs (else started and stopped here).
 
     ``report(job)`` is called once per job (cached or executed) for the progress lines.
     """
@@ -315,22 +357,24 @@ def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None, zygote: Zygo
     failures: list[str] = []
     if n_jobs <= 1 or len(unique) == 1:
         for job in unique.values():
-            result = execute_job(job)
-            _finish(job, result, todo, report, failures)
+            _finish(job, execute_job(job), todo, report, failures)
             if failures:
                 break
     else:
-        # spawn, not fork: the build validates snapshots in a thread meanwhile (fork + threads deadlock)
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(n_jobs, len(unique)), mp_context=ctx) as pool:
-            futures = {pool.submit(execute_job, job): job for job in unique.values()}
+        own = workers is None
+        workers = Workers(n_jobs) if own else workers
+        try:
+            futures = {workers.get().submit(execute_job, job): job for job in unique.values()}
             pending = set(futures)
             while pending and not failures:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     _finish(futures[fut], fut.result(), todo, report, failures)
-            # the first failure stops the build: queued notebooks are not started
-            pool.shutdown(wait=True, cancel_futures=True)
+            for fut in pending:  # the first failure stops the build: queued notebooks are not started
+                fut.cancel()
+        finally:
+            if own:
+                workers.close()
     if failures:
         raise BuildError(failures[0])
 
