@@ -244,6 +244,25 @@ def repeat(runs: int, once) -> dict:
     return {step: median_run(rs) for step, rs in collected.items()}
 
 
+def breakdown(result: dict) -> str:
+    """Where a build's time went, from its progress lines: the slowest notebook, the notebooks'
+    seconds summed, the ARD, jupyter-book and the PDF (each summed over versions)."""
+    rows = parse_build_log(result.get("output", ""))
+    notebooks = [r for r in rows if r["status"] == "executed"]
+    parts = []
+    if notebooks:
+        slowest = max(notebooks, key=lambda r: r["seconds"])
+        parts.append(f"notebooks {sum(r['seconds'] for r in notebooks):.1f} s summed, slowest "
+                     f"{slowest['what']} {slowest['seconds']:.1f} s")
+    for label, test in (("ARD", lambda r: r["what"].startswith("ARD")),
+                        ("jupyter-book with PDF", lambda r: r["what"] == "jupyter-book build"),
+                        ("PDF", lambda r: r["what"] == "pdf")):
+        seconds = [r["seconds"] for r in rows if test(r)]
+        if seconds:
+            parts.append(f"{label} {'+'.join(f'{x:.1f}' for x in seconds)} s")
+    return "; ".join(parts)
+
+
 def project_sequence(proj: Path) -> dict:
     """Cold build, no-op rebuild, rebuild after touching and after editing the first chapter."""
     out = {"cold": run_build(proj, "--jobs", "2")}
@@ -282,7 +301,8 @@ def bench_one_project(source: Path, scratch: Path, cuts: list[str], runs: int, r
     print(line(f"rebuild after editing {chapter}.md", r,
                f"{r['executed']} executed (expected {len(cuts)}: that chapter in each version"
                f"{' + post pages' if r['executed'] > len(cuts) else ''}); {r['seconds'] / EDIT_BEFORE_SECONDS:.2f}x "
-               f"the {EDIT_BEFORE_SECONDS:.1f} s of bc12581"), flush=True)
+               f"the {EDIT_BEFORE_SECONDS:.1f} s of bc12581"))
+    print(f"    {breakdown(r)}", flush=True)
     return True
 
 
@@ -356,6 +376,7 @@ def bench_one_version(source: Path, scratch: Path, newest: str, runs: int, resul
                + (f"{cold['without_pdf']:.1f} s without the PDF; " if pdf is not None else "no PDF; ")
                + (f"{cold['to_reference']:.2f}x the reference; " if "to_reference" in cold else "") + memory(cold)),
           flush=True)
+    print(f"    {breakdown(cold)}")
     if pdf is not None:
         print(line("  of which: PDF printing (one version)", results["pdf"]))
     print(line(f"reference: jupyter-book build, execute_notebooks: force ({newest})", ref,
