@@ -56,7 +56,8 @@ def test_an_unchanged_ard_is_read_back_and_a_changed_one_computed(tmp_path, monk
     try:
         (runs / "ard.json").write_text("[]")
         (runs / "ard.key").write_text("old\n")
-        ards.prefetch("2019-12-31", "new")  # the key changed: computed in the thread
+        ards.want("2019-12-31", "new")
+        ards.prefetch()  # the key changed: computed in the thread
         assert ards.get("2019-12-31") == ("fresh", True) and computed == ["2019-12-31"]
         ards.written("2019-12-31")
         assert (runs / "ard.key").read_text().strip() == "new"
@@ -64,7 +65,8 @@ def test_an_unchanged_ard_is_read_back_and_a_changed_one_computed(tmp_path, monk
         ards.close()
     again = co.ArdSource(project)
     try:
-        again.prefetch("2019-12-31", "new")  # same key: nothing computed, ard.json read back
+        again.want("2019-12-31", "new")
+        again.prefetch()  # same key: nothing computed, ard.json read back
         assert again.get("2019-12-31") == ("read ard.json", False) and computed == ["2019-12-31"]
     finally:
         again.close()

@@ -183,8 +183,10 @@ def test_a_forked_kernel_gives_the_outputs_of_a_fresh_one(tmp_path):
 def test_each_notebook_gets_its_own_parameters_through_the_fork_server(tmp_path):
     source = myst(tmp_path / "p.md", 'print("cut", snapshot)')
     jobs = [job(tmp_path, source, snapshot=cut) for cut in ("2018-06-30", "2019-12-31", "2020-06-30")]
+    idle = []
     with zg.Zygote() as zygote:
-        ex.run_jobs(jobs, 2, None, zygote)
+        ex.run_jobs(jobs, 2, None, zygote, when_idle=lambda: idle.append(sum(j.status == "executed" for j in jobs)))
+    assert idle == [2], "called once, when a process ran out of notebooks (two of three done)"
     for j in jobs:
         printed = [o for cell in outputs(j.output) for o in cell if o.get("name") == "stdout"]
         assert "".join(printed[0]["text"]).strip() == f"cut {j.parameters['snapshot']}"

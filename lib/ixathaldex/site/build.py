@@ -225,12 +225,13 @@ class Build:
         """Execute (or take from the cache) every chapter of every version to execute."""
         self.chapter_jobs = {v: [self.job(v, f"{name}.md", src, {"snapshot": v}) for name, src in self.chapters]
                              for v in self.executed_versions}
-        for v in self.executed_versions:  # an ARD to compute is computed beside the chapters
+        for v in self.executed_versions:  # the ARD of each version to collect, with its key
             if not is_collected(self.project.runs(v), results_key(self.chapter_jobs[v])):
                 manifest = (self.project.snapshot_root / v / "manifest.json").read_bytes()
-                self.ards.prefetch(v, ard_key(v, self.package, manifest, self.lock))
+                self.ards.want(v, ard_key(v, self.package, manifest, self.lock))
+        # the ARDs to compute start once a notebook process is idle: beside the last chapters, not against them
         ex.run_jobs([j for v in self.executed_versions for j in self.chapter_jobs[v]], self.jobs, self.progress,
-                    self.zygote, self.workers)
+                    self.zygote, self.workers, when_idle=self.ards.prefetch)
 
     # ---- 3. collect ----------------------------------------------------------------------------
 

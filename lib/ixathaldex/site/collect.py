@@ -73,8 +73,9 @@ def compute_ard(project: Project, version: str, registry: list):
 
 
 class ArdSource:
-    """Each version's ARD, computed in a thread (started by :meth:`prefetch`, beside the chapters)
-    or read back from ``ard.json`` when its key is unchanged. :meth:`close` waits for the thread."""
+    """Each version's ARD (:meth:`want` names it with its key), computed in a thread (started by
+    :meth:`prefetch`, beside the last chapters) or when asked for, or read back from ``ard.json``
+    when its key is unchanged. :meth:`close` waits for the thread."""
 
     def __init__(self, project: Project):
         self.project = project
@@ -82,12 +83,16 @@ class ArdSource:
         self.futures: dict[str, Future] = {}
         self.keys: dict[str, str] = {}
 
-    def prefetch(self, version: str, key: str) -> None:
-        """Start computing ``version``'s ARD unless ``ard.json`` was written for ``key``."""
+    def want(self, version: str, key: str) -> None:
+        """``version``'s ARD will be needed, for ``key``."""
         self.keys[version] = key
-        if version not in self.futures and not self.is_current(version):
-            registry = claims.load_claims(self.project.claims_path)
-            self.futures[version] = self.pool.submit(compute_ard, self.project, version, registry)
+
+    def prefetch(self) -> None:
+        """Start computing, in the thread, each wanted ARD whose ``ard.json`` is not of its key."""
+        for version in self.keys:
+            if version not in self.futures and not self.is_current(version):
+                registry = claims.load_claims(self.project.claims_path)
+                self.futures[version] = self.pool.submit(compute_ard, self.project, version, registry)
 
     def is_current(self, version: str) -> bool:
         runs = self.project.runs(version)

@@ -330,12 +330,14 @@ class Workers:
 
 
 def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None, zygote: Zygote | None = None,
-             workers: Workers | None = None) -> None:
+             workers: Workers | None = None, when_idle=None) -> None:
     """Execute every job not in the cache (``n_jobs`` processes, the longest first); raise on the
     first failure. With a ``zygote`` (started here if needed), each kernel is forked by it; with
     ``workers``, the processes are theirs (else started and stopped here).
 
-    ``report(job)`` is called once per job (cached or executed) for the progress lines.
+    ``report(job)`` is called once per job (cached or executed) for the progress lines;
+    ``when_idle()`` once, as soon as a process has no notebook left to run (the build starts other
+    work there: not before, where it would slow the longest notebook down).
     """
     todo = []
     for job in jobs:
@@ -370,6 +372,9 @@ def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None, zygote: Zygo
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     _finish(futures[fut], fut.result(), todo, report, failures)
+                if when_idle is not None and len(pending) < workers.n and not failures:
+                    when_idle()
+                    when_idle = None
             for fut in pending:  # the first failure stops the build: queued notebooks are not started
                 fut.cancel()
         finally:
