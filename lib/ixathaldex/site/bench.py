@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -85,15 +86,34 @@ def run_build(project: Path, *args: str) -> dict:
     with tempfile.TemporaryFile("w+") as out:
         proc = subprocess.Popen([sys.executable, "-c", MEASURE, "build", *args], cwd=project,
                                 env=project_env(project), stdout=out, stderr=subprocess.STDOUT, text=True)
-        with TreeSampler(proc.pid) as sampler:
+        with TreeSampler(proc.pid) as sampler, CpuClock() as cpu:
             proc.wait()
         seconds = time.perf_counter() - t
         out.seek(0)
         text = out.read()
     m = re.search(r"@@bench rc=(-?\d+) seconds=([\d.]+) peak_kib=(\d+)", text)
     return {"rc": proc.returncode, "seconds": seconds, "output": text, "load": load,
-            "peak_mib": int(m.group(3)) / 1024 if m else float("nan"), **tree_peaks(sampler.peaks),
+            "peak_mib": int(m.group(3)) / 1024 if m else float("nan"), **tree_peaks(sampler.peaks), "cpu": cpu.seconds,
             "executed": len(re.findall(r"\sexecuted\s", text)), "cached": len(re.findall(r"\scached\s", text))}
+
+
+class CpuClock:
+    """CPU seconds (user + system) of the processes this one waits for meanwhile, their own waited-for
+    descendants included (a kernel reaped by the fork server counts): unlike the wall time, hardly
+    changed by the machine's load."""
+
+    def __enter__(self) -> "CpuClock":
+        self.start = self.read()
+        self.seconds = 0.0
+        return self
+
+    @staticmethod
+    def read() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = self.read() - self.start
 
 
 def tree_peaks(peaks: dict) -> dict:
@@ -143,7 +163,7 @@ def summary(results: dict) -> dict:
     for key, r in results.items():
         row = {"seconds": round(r["seconds"], 2), "rc": r.get("rc", 0)}
         for extra in ("load", "loads", "runs", "to_reference", "imports", "analyses", "sphinx", "without_pdf",
-                      "tree_rss_mib", "tree_pss_mib", "tree_uss_mib", "limit"):
+                      "tree_rss_mib", "tree_pss_mib", "tree_uss_mib", "cpu", "cpu_to_reference"):
             if r.get(extra) is not None:
                 row[extra] = round(r[extra], 2) if isinstance(r[extra], float) else r[extra]
         out[key] = row
@@ -187,13 +207,13 @@ def reference_build(project: Path, version: str) -> dict:
     with tempfile.TemporaryFile("w+") as out:
         proc = subprocess.Popen(cmd, cwd=project, env=project_env(project), stdout=out, stderr=subprocess.STDOUT,
                                 text=True)
-        with TreeSampler(proc.pid) as sampler:
+        with TreeSampler(proc.pid) as sampler, CpuClock() as cpu:
             proc.wait()
         seconds = time.perf_counter() - t
         out.seek(0)
         text = out.read()
     return {"rc": proc.returncode, "seconds": seconds, "output": text, "posts_left_out": sorted(left_out),
-            "posts": sorted(posts - left_out), "load": load, **tree_peaks(sampler.peaks)}
+            "posts": sorted(posts - left_out), "load": load, **tree_peaks(sampler.peaks), "cpu": cpu.seconds}
 
 
 def write_page(dest: Path, src: Path, defaults: dict) -> None:
@@ -372,14 +392,19 @@ def bench_one_version(source: Path, scratch: Path, newest: str, runs: int, resul
     for r in (cold, results.get("floor")):
         if r is not None and ref["rc"] == 0 and ref["seconds"] > 0:
             r["to_reference"] = r.get("without_pdf", r["seconds"]) / ref["seconds"]
+    if cold.get("cpu") and ref.get("cpu"):
+        cold["cpu_to_reference"] = cold["cpu"] / ref["cpu"]
     print(line(f"cold build, one version ({newest}, --jobs 2)", cold, f"{cold['executed']} notebooks executed; "
                + (f"{cold['without_pdf']:.1f} s without the PDF; " if pdf is not None else "no PDF; ")
-               + (f"{cold['to_reference']:.2f}x the reference; " if "to_reference" in cold else "") + memory(cold)),
+               + (f"{cold['to_reference']:.2f}x the reference; " if "to_reference" in cold else "")
+               + (f"CPU {cold['cpu']:.1f} s with the PDF, {cold['cpu_to_reference']:.2f}x the reference's; "
+                  if "cpu_to_reference" in cold else "") + memory(cold)),
           flush=True)
     print(f"    {breakdown(cold)}")
     if pdf is not None:
         print(line("  of which: PDF printing (one version)", results["pdf"]))
     print(line(f"reference: jupyter-book build, execute_notebooks: force ({newest})", ref,
+               f"CPU {ref.get('cpu', float('nan')):.1f} s; "
                f"post pages with prepared results: {', '.join(ref['posts']) or 'none'}; left out: "
                f"{', '.join(ref['posts_left_out']) or 'none'}"), flush=True)
     if ref["rc"] != 0:
