@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -26,14 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 from ixathaldex.data.manifest import list_snapshots
 from ixathaldex.paths import ENV_VAR, Project, load_yaml
-from ixathaldex.site import execute as ex
 from ixathaldex.site import floor as fl
 from ixathaldex.site import stage as st
-from ixathaldex.site.sampler import TreeSampler
+from ixathaldex.site.reference import reference_build
+from ixathaldex.site.sampler import run_measured
 
 #: what a scratch project copies (never lib/: the package is installed, not part of a project)
 COPIED = ("book", "chapters", "_config.yml", "_toc.yml", "requirements.lock", "data/published")
@@ -79,46 +76,14 @@ sys.exit(rc)
 
 def run_build(project: Path, *args: str) -> dict:
     """Run ``ixathaldex build ARGS`` in ``project``; wall time, exit code, output, peak RSS of one
-    process (``peak_mib``) and of the whole process tree, sampled (``tree_rss_mib``, ``tree_pss_mib``,
-    ``tree_uss_mib``: :mod:`ixathaldex.site.sampler`), the load average before it."""
+    process (``peak_mib``), the process tree's peak memory and CPU seconds
+    (:func:`ixathaldex.site.sampler.run_measured`), the load average before it."""
     load = load_average()
-    t = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out:
-        proc = subprocess.Popen([sys.executable, "-c", MEASURE, "build", *args], cwd=project,
-                                env=project_env(project), stdout=out, stderr=subprocess.STDOUT, text=True)
-        with TreeSampler(proc.pid) as sampler, CpuClock() as cpu:
-            proc.wait()
-        seconds = time.perf_counter() - t
-        out.seek(0)
-        text = out.read()
+    result = run_measured([sys.executable, "-c", MEASURE, "build", *args], project, project_env(project))
+    text = result["output"]
     m = re.search(r"@@bench rc=(-?\d+) seconds=([\d.]+) peak_kib=(\d+)", text)
-    return {"rc": proc.returncode, "seconds": seconds, "output": text, "load": load,
-            "peak_mib": int(m.group(3)) / 1024 if m else float("nan"), **tree_peaks(sampler.peaks), "cpu": cpu.seconds,
+    return {**result, "load": load, "peak_mib": int(m.group(3)) / 1024 if m else float("nan"),
             "executed": len(re.findall(r"\sexecuted\s", text)), "cached": len(re.findall(r"\scached\s", text))}
-
-
-class CpuClock:
-    """CPU seconds (user + system) of the processes this one waits for meanwhile, their own waited-for
-    descendants included (a kernel reaped by the fork server counts): unlike the wall time, hardly
-    changed by the machine's load."""
-
-    def __enter__(self) -> "CpuClock":
-        self.start = self.read()
-        self.seconds = 0.0
-        return self
-
-    @staticmethod
-    def read() -> float:
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return usage.ru_utime + usage.ru_stime
-
-    def __exit__(self, *exc) -> None:
-        self.seconds = self.read() - self.start
-
-
-def tree_peaks(peaks: dict) -> dict:
-    """The sampler's peaks as a run's ``tree_*_mib`` entries (``None`` where not measured)."""
-    return {f"tree_{key}": peaks.get(key) for key in ("rss_mib", "pss_mib", "uss_mib")}
 
 
 #: a progress line of the build: version, what (a notebook, "pdf", "jupyter-book build"), status, seconds
@@ -170,76 +135,6 @@ def summary(results: dict) -> dict:
     return out
 
 
-def reference_build(project: Path, version: str) -> dict:
-    """Plain ``jupyter-book build`` with ``execute_notebooks: force`` over the same pages of one
-    version: the chapters with ``snapshot`` set to it, and the post pages reading this pipeline's
-    ``results.json``, ``claims.json`` and ``ard.json`` of that version, prepared before the clock
-    starts (copied from a build of ``project``; without one, the post pages are left out)."""
-    ref = project / "_ref"
-    shutil.rmtree(ref, ignore_errors=True)
-    shutil.copytree(project / "book", ref / "src")
-    config = load_yaml(project / "_config.yml")
-    toc = load_yaml(project / "_toc.yml")
-    chapters, pages = st.resolve_pages(project, toc)
-    for name, src in chapters:
-        # the parameters cell's default becomes this version (what papermill injects in our build)
-        write_page(ref / "src" / f"{name}.md", src, {"snapshot": version})
-    posts = {n for n in pages if (project / "book" / f"{n}.md").is_file()
-             and ex.has_parameters_cell(project / "book" / f"{n}.md")}
-    runs = project / "_build" / "runs" / version
-    left_out = set(posts)
-    if all((runs / f).is_file() for f in ("results.json", "claims.json", "ard.json")):
-        shutil.copytree(runs, ref / "runs")
-        for name in sorted(posts):
-            page = ref / "src" / f"{name}.md"
-            paths = {f"{kind}_json": os.path.relpath(ref / "runs" / f"{kind}.json", page.parent)
-                     for kind in ("results", "claims", "ard")}
-            write_page(page, project / "book" / f"{name}.md", {"snapshot": version, **paths})
-        left_out = set()
-    config.pop("ixathaldex", None)
-    config["execute"] = {"execute_notebooks": "force", "timeout": 600}
-    (ref / "_config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    (ref / "_toc.yml").write_text(yaml.safe_dump(_drop_from_toc(toc, left_out)), encoding="utf-8")
-    cmd = st.jupyter_book_command() + ["build", str(ref / "src"), "--all", "--config", str(ref / "_config.yml"),
-                                       "--toc", str(ref / "_toc.yml"), "--path-output", str(ref / "out")]
-    load = load_average()
-    t = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out:
-        proc = subprocess.Popen(cmd, cwd=project, env=project_env(project), stdout=out, stderr=subprocess.STDOUT,
-                                text=True)
-        with TreeSampler(proc.pid) as sampler, CpuClock() as cpu:
-            proc.wait()
-        seconds = time.perf_counter() - t
-        out.seek(0)
-        text = out.read()
-    return {"rc": proc.returncode, "seconds": seconds, "output": text, "posts_left_out": sorted(left_out),
-            "posts": sorted(posts - left_out), "load": load, **tree_peaks(sampler.peaks), "cpu": cpu.seconds}
-
-
-def write_page(dest: Path, src: Path, defaults: dict) -> None:
-    """``src`` written to ``dest`` with the parameters cell's defaults set to ``defaults`` (the
-    first ``name = "..."`` line of each name), as papermill's injected cell would set them."""
-    text = src.read_text(encoding="utf-8")
-    for name, value in defaults.items():
-        text = re.sub(rf'^({re.escape(name)}\s*=\s*)"[^"]*"', lambda m: f'{m.group(1)}"{value}"', text, count=1,
-                      flags=re.MULTILINE)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(text, encoding="utf-8")
-
-
-def _drop_from_toc(node, names):
-    """The toc without the pages in ``names``; a part left with no chapters is dropped too
-    (jupyter-book refuses an empty part)."""
-    if isinstance(node, list):
-        kept = [_drop_from_toc(x, names) for x in node
-                if not (isinstance(x, dict) and x.get("file") in names)]
-        return [x for x in kept if not (isinstance(x, dict) and "chapters" in x and not x["chapters"]
-                                        and "file" not in x)]
-    if isinstance(node, dict):
-        return {k: _drop_from_toc(v, names) for k, v in node.items()}
-    return node
-
-
 def line(label: str, result: dict, extra: str = "") -> str:
     """One printed figure: label, median seconds, status, the load average before each run, extra."""
     status = "ok" if result.get("rc") == 0 else f"FAILED (exit {result.get('rc')})"
@@ -262,6 +157,14 @@ def repeat(runs: int, once) -> dict:
         if any(r[-1].get("rc") != 0 for r in collected.values()):
             break
     return {step: median_run(rs) for step, rs in collected.items()}
+
+
+def cpu_line(result: dict) -> str:
+    """The CPU seconds of a run by kind of process (sampled), largest first."""
+    kinds = sorted((result.get("cpu_by_kind") or {}).items(), key=lambda kv: -kv[1]["seconds"])
+    return "CPU by process: " + ", ".join(f"{kind} {row['seconds']:.1f} s" + (f" ({row['processes']})" if
+                                                                               row["processes"] > 1 else "")
+                                          for kind, row in kinds) if kinds else ""
 
 
 def breakdown(result: dict) -> str:
@@ -322,7 +225,8 @@ def bench_one_project(source: Path, scratch: Path, cuts: list[str], runs: int, r
                f"{r['executed']} executed (expected {len(cuts)}: that chapter in each version"
                f"{' + post pages' if r['executed'] > len(cuts) else ''}); {r['seconds'] / EDIT_BEFORE_SECONDS:.2f}x "
                f"the {EDIT_BEFORE_SECONDS:.1f} s of bc12581"))
-    print(f"    {breakdown(r)}", flush=True)
+    print(f"    {breakdown(r)}")
+    print(f"    {cpu_line(r)}", flush=True)
     return True
 
 
@@ -374,7 +278,8 @@ def one_version_run(source: Path, scratch: Path, newest: str, i: int) -> dict:
     pdf = pdf_seconds(cold["output"])
     if pdf is not None:
         out["pdf"] = {"rc": 0, "seconds": pdf, "load": cold["load"]}
-    out["reference"] = reference_build(one, newest)
+    load = load_average()
+    out["reference"] = {**reference_build(one, newest, project_env(one)), "load": load}
     if cold["rc"] == 0:
         out["floor"] = floor_run(one, newest)
     return out
@@ -401,12 +306,14 @@ def bench_one_version(source: Path, scratch: Path, newest: str, runs: int, resul
                   if "cpu_to_reference" in cold else "") + memory(cold)),
           flush=True)
     print(f"    {breakdown(cold)}")
+    print(f"    {cpu_line(cold)}")
     if pdf is not None:
         print(line("  of which: PDF printing (one version)", results["pdf"]))
     print(line(f"reference: jupyter-book build, execute_notebooks: force ({newest})", ref,
                f"CPU {ref.get('cpu', float('nan')):.1f} s; "
                f"post pages with prepared results: {', '.join(ref['posts']) or 'none'}; left out: "
                f"{', '.join(ref['posts_left_out']) or 'none'}"), flush=True)
+    print(f"    {cpu_line(ref)}")
     if ref["rc"] != 0:
         print(ref["output"][-2000:])
     floor = results.get("floor")

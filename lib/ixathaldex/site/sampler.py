@@ -19,11 +19,38 @@ the true peak, closer the shorter the interval.
 
 from __future__ import annotations
 
+import resource
+import subprocess
+import tempfile
 import threading
+import time
+from pathlib import Path
 
 import psutil
 
 MIB = 1024 * 1024
+
+
+#: what a process of a build is, by its command line: (kind, words any of which names it), first match wins
+KINDS = (("kernel", ("ipykernel_launcher",)), ("papermill worker", ("multiprocessing", "spawn_main")),
+         ("jupyter-book", ("jupyter-book", "jupyter_book", "sphinx")), ("chromium", ("chrom", "headless")))
+
+
+def process_kind(proc: psutil.Process, root_pid: int) -> str:
+    """The kind of one process of a build's tree: ``build`` (the root), ``zygote``, ``kernel`` (a
+    fresh one, or one forked by the zygote), ``papermill worker``, ``jupyter-book``, ``chromium``
+    or ``other``."""
+    if proc.pid == root_pid:
+        return "build"
+    try:
+        cmd = " ".join(proc.cmdline())
+        parent = proc.parent()
+        parent_cmd = " ".join(parent.cmdline()) if parent else ""
+    except psutil.Error:
+        return "other"
+    if "ixathaldex.site.zygote" in cmd:
+        return "kernel" if "ixathaldex.site.zygote" in parent_cmd else "zygote"
+    return next((kind for kind, words in KINDS if any(w in cmd for w in words)), "other")
 
 
 def tree_memory(root: psutil.Process, full: bool = True) -> dict:
@@ -61,10 +88,12 @@ class TreeSampler:
         self.root = psutil.Process(pid)
         self.interval = interval
         self.peaks = {"rss_mib": 0.0, "pss_mib": None, "uss_mib": None, "processes": 0, "samples": 0}
+        self.cpu: dict[tuple, tuple] = {}
         self.done = threading.Event()
         self.thread = threading.Thread(target=self.run, name="tree-sampler", daemon=True)
 
     def sample(self) -> None:
+        self.sample_cpu()
         now = tree_memory(self.root)
         peaks = self.peaks
         peaks["rss_mib"] = max(peaks["rss_mib"], now["rss"] / MIB)
@@ -73,6 +102,31 @@ class TreeSampler:
                 peaks[f"{key}_mib"] = max(peaks[f"{key}_mib"] or 0.0, now[key] / MIB)
         peaks["processes"] = max(peaks["processes"], now["processes"])
         peaks["samples"] += 1
+
+    def sample_cpu(self) -> None:
+        """The CPU seconds seen so far of every process of the tree, with its kind."""
+        try:
+            procs = [self.root] + self.root.children(recursive=True)
+        except psutil.Error:
+            return
+        for proc in procs:
+            try:
+                times = proc.cpu_times()
+                key = (proc.pid, proc.create_time())
+            except psutil.Error:
+                continue
+            kind = self.cpu[key][0] if key in self.cpu else process_kind(proc, self.root.pid)
+            self.cpu[key] = (kind, times.user + times.system)
+
+    def cpu_by_kind(self) -> dict:
+        """CPU seconds per kind of process (as last sampled: a process's last 0.1-0.2 s may be missed,
+        and one that lived less than a sampling interval is not seen), with the count of each."""
+        out: dict[str, dict] = {}
+        for kind, seconds in self.cpu.values():
+            row = out.setdefault(kind, {"seconds": 0.0, "processes": 0})
+            row["seconds"] += seconds
+            row["processes"] += 1
+        return out
 
     def run(self) -> None:
         while not self.done.is_set():
@@ -90,3 +144,39 @@ class TreeSampler:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class CpuClock:
+    """CPU seconds (user + system) of the processes this one waits for meanwhile, their own waited-for
+    descendants included (a kernel reaped by the fork server counts): unlike the wall time, hardly
+    changed by the machine's load."""
+
+    def __enter__(self) -> "CpuClock":
+        self.start = self.read()
+        self.seconds = 0.0
+        return self
+
+    @staticmethod
+    def read() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = self.read() - self.start
+
+
+def run_measured(cmd: list[str], cwd: Path, env: dict) -> dict:
+    """Run ``cmd``; its exit code ``rc``, wall ``seconds``, ``output`` (stdout and stderr), the peaks
+    of its process tree (``tree_rss_mib``, ``tree_pss_mib``, ``tree_uss_mib``), its ``cpu`` seconds
+    (:class:`CpuClock`) and ``cpu_by_kind`` (:meth:`TreeSampler.cpu_by_kind`)."""
+    t = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+        with TreeSampler(proc.pid) as sampler, CpuClock() as cpu:
+            proc.wait()
+        seconds = time.perf_counter() - t
+        out.seek(0)
+        text = out.read()
+    peaks = {f"tree_{key}": sampler.peaks.get(key) for key in ("rss_mib", "pss_mib", "uss_mib")}
+    return {"rc": proc.returncode, "seconds": seconds, "output": text, **peaks, "cpu": cpu.seconds,
+            "cpu_by_kind": sampler.cpu_by_kind()}
