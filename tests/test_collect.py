@@ -52,21 +52,23 @@ def test_an_unchanged_ard_is_read_back_and_a_changed_one_computed(tmp_path, monk
     monkeypatch.setattr(co, "compute_ard", lambda project, version, registry: computed.append(version) or "fresh")
     monkeypatch.setattr(co, "load_ard", lambda path: f"read {path.name}")
     monkeypatch.setattr(co.claims, "load_claims", lambda path=None: [])
-    ards = co.ArdSource(project)
+    monkeypatch.setattr(co, "table_consistency", lambda: "checks")
+    ards = co.Precomputed(project)
     try:
         (runs / "ard.json").write_text("[]")
         (runs / "ard.key").write_text("old\n")
         ards.want("2019-12-31", "new")
         ards.prefetch()  # the key changed: computed in the thread
-        assert ards.get("2019-12-31") == ("fresh", True) and computed == ["2019-12-31"]
+        assert ards.ard("2019-12-31") == ("fresh", True) and computed == ["2019-12-31"]
+        assert ards.consistency() == "checks"
         ards.written("2019-12-31")
         assert (runs / "ard.key").read_text().strip() == "new"
     finally:
         ards.close()
-    again = co.ArdSource(project)
+    again = co.Precomputed(project)
     try:
         again.want("2019-12-31", "new")
         again.prefetch()  # same key: nothing computed, ard.json read back
-        assert again.get("2019-12-31") == ("read ard.json", False) and computed == ["2019-12-31"]
+        assert again.ard("2019-12-31") == ("read ard.json", False) and computed == ["2019-12-31"]
     finally:
         again.close()

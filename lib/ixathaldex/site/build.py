@@ -24,13 +24,13 @@ from ixathaldex.claims import registry as claims
 from ixathaldex.claims.notice import derive_data_notice, is_synthetic
 from ixathaldex.data.manifest import check_cut_id, list_snapshots, read_manifest, short_checksum
 from ixathaldex.exceptions import BuildError, IxaThalDexError
-from ixathaldex.files import file_digest, sha256_bytes, tree_digest, write_if_changed
+from ixathaldex.files import file_digest, sha256_bytes, tree_digest
 from ixathaldex.log import configure, logger
 from ixathaldex.paths import Project, load_yaml, use_project
 from ixathaldex.site import execute as ex
 from ixathaldex.site import leaks, pdf
 from ixathaldex.site import stage as st
-from ixathaldex.site.collect import RUN_FILES, ArdSource, ard_key, collect_version, is_collected, results_key
+from ixathaldex.site.collect import RUN_FILES, Precomputed, ard_key, collect_version, is_collected, results_key
 from ixathaldex.site.snapshots import check_manifests, validate_snapshots
 from ixathaldex.site.withdraw import load_withdrawn, refresh_site
 from ixathaldex.site.zygote import Zygote, fork_server_enabled
@@ -130,7 +130,7 @@ class Build:
     report: BuildReport = field(default_factory=BuildReport)
     zygote: Zygote | None = None                      # the kernels' fork server (docs/pipeline.md)
     workers: ex.Workers | None = None                 # the papermill processes, shared by both batches
-    ards: ArdSource | None = None                     # each version's ARD (computed beside the chapters)
+    pre: Precomputed | None = None                    # ARDs and consistency checks (computed beside the chapters)
 
     @classmethod
     def prepare(cls, project: Project, snapshots: list[str] | None = None, jobs: int = 1,
@@ -167,15 +167,15 @@ class Build:
         needed) are stopped at the end, whatever happened."""
         self.zygote = Zygote() if fork_server_enabled() else None
         self.workers = ex.Workers(self.jobs)
-        self.ards = ArdSource(self.project)
+        self.pre = Precomputed(self.project)
         try:
             return self.run_steps()
         finally:
             self.workers.close()
-            self.ards.close()
+            self.pre.close()
             if self.zygote is not None:
                 self.zygote.close()
-            self.zygote = self.workers = self.ards = None
+            self.zygote = self.workers = self.pre = None
 
     def run_steps(self) -> BuildReport:
         with ThreadPoolExecutor(max_workers=1) as validation_pool:
@@ -228,16 +228,16 @@ class Build:
         for v in self.executed_versions:  # the ARD of each version to collect, with its key
             if not is_collected(self.project.runs(v), results_key(self.chapter_jobs[v])):
                 manifest = (self.project.snapshot_root / v / "manifest.json").read_bytes()
-                self.ards.want(v, ard_key(v, self.package, manifest, self.lock))
+                self.pre.want(v, ard_key(v, self.package, manifest, self.lock))
         # the ARDs to compute start once a notebook process is idle: beside the last chapters, not against them
         ex.run_jobs([j for v in self.executed_versions for j in self.chapter_jobs[v]], self.jobs, self.progress,
-                    self.zygote, self.workers, when_idle=self.ards.prefetch)
+                    self.zygote, self.workers, when_idle=self.pre.prefetch)
 
     # ---- 3. collect ----------------------------------------------------------------------------
 
     def collect(self) -> None:
         """results.json and claims.json of every executed version; the publication cut is complete."""
-        self.results = {v: collect_version(self.project, v, self.chapter_jobs[v], self.ards)
+        self.results = {v: collect_version(self.project, v, self.chapter_jobs[v], self.pre)
                         for v in self.executed_versions}
         for v in self.selected:
             check_complete(v, self.results[v], self.settings)

@@ -10,7 +10,8 @@ Two keys decide what is done again. The **results key** (the chapters' cache key
 the version is collected at all. The **ARD key** (:func:`ard_key`: the snapshot's manifest, the code
 and its registry and table of contents, the lock) decides whether the ARD is computed or read back
 from ``ard.json``: an edited chapter changes the results, never the ARD. A build computes an ARD in a
-thread while the chapters execute (:class:`ArdSource`), so that it is ready when they end.
+thread beside the last chapters (:class:`Precomputed`, with the paper's arithmetic checks), so
+that it is ready when they end.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from ixathaldex.paths import Project
 
 #: the files of ``_build/runs/<version>/`` staged in ``_static/`` and offered for download
 RUN_FILES = ("results.json", "claims.json", "consistency.json", "ard.csv", "ard.json")
+#: the key of the consistency checks among :class:`Precomputed`'s futures (a version is a cut id)
+CONSISTENCY = "consistency"
 
 
 def results_key(jobs: list) -> str:
@@ -72,41 +75,58 @@ def compute_ard(project: Project, version: str, registry: list):
     return ard
 
 
-class ArdSource:
-    """Each version's ARD (:meth:`want` names it with its key), computed in a thread (started by
-    :meth:`prefetch`, beside the last chapters) or when asked for, or read back from ``ard.json``
-    when its key is unchanged. :meth:`close` waits for the thread."""
+class Precomputed:
+    """What a version's collection needs that its chapters do not decide, prepared in a thread once
+    a notebook process is idle (:meth:`prefetch`, beside the last chapters): each wanted version's
+    ARD (:meth:`want` names it with its key; read back from ``ard.json`` when its key is unchanged)
+    and the paper's arithmetic checks (:meth:`consistency`, the same for every version: computed
+    once). Anything not prefetched is computed when asked for. :meth:`close` waits for the thread."""
 
     def __init__(self, project: Project):
         self.project = project
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ard")
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="precompute")
         self.futures: dict[str, Future] = {}
         self.keys: dict[str, str] = {}
+        self.claims: list | None = None
+
+    def registry(self) -> list:
+        """The claims registry, read once per build."""
+        if self.claims is None:
+            self.claims = claims.load_claims(self.project.claims_path)
+        return self.claims
 
     def want(self, version: str, key: str) -> None:
         """``version``'s ARD will be needed, for ``key``."""
         self.keys[version] = key
 
     def prefetch(self) -> None:
-        """Start computing, in the thread, each wanted ARD whose ``ard.json`` is not of its key."""
+        """Start computing, in the thread, each wanted ARD whose ``ard.json`` is not of its key, and
+        the consistency checks."""
         for version in self.keys:
             if version not in self.futures and not self.is_current(version):
-                registry = claims.load_claims(self.project.claims_path)
-                self.futures[version] = self.pool.submit(compute_ard, self.project, version, registry)
+                self.futures[version] = self.pool.submit(compute_ard, self.project, version, self.registry())
+        if self.keys and CONSISTENCY not in self.futures:
+            self.futures[CONSISTENCY] = self.pool.submit(table_consistency)
 
     def is_current(self, version: str) -> bool:
         runs = self.project.runs(version)
         marker = runs / "ard.key"
         return (runs / "ard.json").is_file() and marker.is_file() and marker.read_text().strip() == self.keys[version]
 
-    def get(self, version: str) -> tuple:
+    def ard(self, version: str) -> tuple:
         """``(ard, computed)``: the ARD of ``version``, computed (now, if it was not prefetched) or,
         with ``computed`` False, read back from its unchanged ``ard.json``."""
         if version in self.futures:
             return self.futures[version].result(), True
         if self.is_current(version):
             return load_ard(self.project.runs(version) / "ard.json"), False
-        return compute_ard(self.project, version, claims.load_claims(self.project.claims_path)), True
+        return compute_ard(self.project, version, self.registry()), True
+
+    def consistency(self):
+        """The paper's arithmetic checks (``claims.consistency.table_consistency``)."""
+        if CONSISTENCY not in self.futures:
+            self.futures[CONSISTENCY] = self.pool.submit(table_consistency)
+        return self.futures[CONSISTENCY].result()
 
     def written(self, version: str) -> None:
         """Record that ``ard.json`` of ``version`` now holds the ARD of its key."""
@@ -118,7 +138,7 @@ class ArdSource:
         self.pool.shutdown(wait=True)
 
 
-def collect_version(project: Project, version: str, jobs: list, ards: ArdSource) -> Path:
+def collect_version(project: Project, version: str, jobs: list, pre: Precomputed) -> Path:
     """``_build/runs/<version>/results.json`` from the glued values, ``claims.json`` beside it
     (every claim, published vs reproduced, with its verdict: computed here, once), the consistency
     checks and the version's ARD (``ard.csv``, ``ard.json``; every glued claim value must equal its
@@ -130,15 +150,14 @@ def collect_version(project: Project, version: str, jobs: list, ards: ArdSource)
         return path
     try:
         results = claims.collect_results([j.output for j in jobs])
-        registry = claims.load_claims(project.claims_path)
-        ard, computed = ards.get(version)
-        check_ard_results(results, ard, [c["id"] for c in registry])
+        ard, computed = pre.ard(version)
+        check_ard_results(results, ard, [c["id"] for c in pre.registry()])
         write_if_changed(path, json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
         write_claims_json(runs / "claims.json", results, toc=project.toc_path)
-        write_consistency_json(runs / "consistency.json", table_consistency())
+        write_consistency_json(runs / "consistency.json", pre.consistency())
         if computed:
             write_ard(ard, runs)
-            ards.written(version)
+            pre.written(version)
     except IxaThalDexError as exc:
         text = str(exc)
         for j in jobs:  # name chapters, not cache files
