@@ -72,3 +72,19 @@ def test_an_unchanged_ard_is_read_back_and_a_changed_one_computed(tmp_path, monk
         assert again.ard("2019-12-31") == ("read ard.json", False) and computed == ["2019-12-31"]
     finally:
         again.close()
+
+
+def test_an_ard_that_cannot_be_read_back_is_computed_again(tmp_path, monkeypatch):
+    project = Project(tmp_path)
+    runs = project.runs("2019-12-31")
+    runs.mkdir(parents=True)
+    (runs / "ard.json").write_text("[\n\n]\n")  # an ARD without a row, as written for a project without ARD pages
+    (runs / "ard.key").write_text("k\n")
+    monkeypatch.setattr(co, "compute_ard", lambda project, version, registry: "fresh")
+    monkeypatch.setattr(co.claims, "load_claims", lambda path=None: [])
+    pre = co.Precomputed(project)
+    try:
+        pre.want("2019-12-31", "k")
+        assert pre.ard("2019-12-31") == ("fresh", True)
+    finally:
+        pre.close()

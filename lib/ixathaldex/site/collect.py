@@ -26,7 +26,7 @@ from ixathaldex.claims.ard import PAGES as ARD_PAGES, check_ard_results, load_ar
 from ixathaldex.claims.consistency import table_consistency, write_consistency_json
 from ixathaldex.claims.review import chapter_pages, write_claims_json
 from ixathaldex.data.snapshot import load_snapshot
-from ixathaldex.exceptions import BuildError, IxaThalDexError
+from ixathaldex.exceptions import BuildError, ClaimsError, IxaThalDexError
 from ixathaldex.files import sha256_bytes, write_if_changed
 from ixathaldex.log import logger
 from ixathaldex.paths import Project
@@ -119,7 +119,10 @@ class Precomputed:
         if version in self.futures:
             return self.futures[version].result(), True
         if self.is_current(version):
-            return load_ard(self.project.runs(version) / "ard.json"), False
+            try:
+                return load_ard(self.project.runs(version) / "ard.json"), False
+            except ClaimsError:  # e.g. an ARD with no row has no columns to read back: computed again
+                pass
         return compute_ard(self.project, version, self.registry()), True
 
     def consistency(self):
