@@ -140,3 +140,14 @@ def test_the_floor_runs_a_chapter_with_its_snapshot_and_a_fresh_namespace(tmp_pa
     path.write_text(CHAPTER.replace("left_over = 1", "1 / 0"), encoding="utf-8")
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         floor.run_chapter(shell, path, "2019-12-31")
+
+
+def test_breakdown_names_the_slowest_notebook_and_sums_the_steps():
+    out = ("  2019-12-31 chapters/03_survival.md          executed    6.0 s\n"
+           "  2019-12-31 chapters/01_patients.md          executed    1.5 s\n"
+           "  2019-12-31 ARD (971 statistics)             computed    1.2 s\n"
+           "  2019-12-31 pdf                              printed     3.0 s\n"
+           "  2019-12-31 jupyter-book build               built       9.0 s\n")
+    text = bench.breakdown({"output": out})
+    assert "notebooks 7.5 s summed, slowest chapters/03_survival.md 6.0 s" in text
+    assert "ARD 1.2 s" in text and "jupyter-book with PDF 9.0 s" in text and "PDF 3.0 s" in text

@@ -405,10 +405,10 @@ def test_publication_cut_must_compute_every_claim(tmp_path):
 
 
 def test_bench_reference_toc_drops_post_pages_and_emptied_parts():
-    from ixathaldex.site.bench import _drop_from_toc
+    from ixathaldex.site.reference import drop_from_toc
 
     toc = {"root": "index", "parts": [
         {"caption": "About", "chapters": [{"file": "methods"}]},
         {"caption": "Results", "chapters": [{"file": "chapters/01_patients"}, {"file": "reviewer"}]}]}
-    out = _drop_from_toc(toc, {"methods", "reviewer"})
+    out = drop_from_toc(toc, {"methods", "reviewer"})
     assert out == {"root": "index", "parts": [{"caption": "Results", "chapters": [{"file": "chapters/01_patients"}]}]}

@@ -132,3 +132,22 @@ def test_cached_jobs_are_reported_without_executing(tmp_path):
     seen = []
     ex.run_jobs([job], 2, seen.append)
     assert seen == [job] and job.status == "cached"
+
+
+def test_has_parameters_cell_is_remembered_per_content(tmp_path, monkeypatch):
+    page = tmp_path / "p.md"
+    page.write_text("```{code-cell} ipython3\n:tags: [parameters]\n\nsnapshot = \"\"\n```\n", encoding="utf-8")
+    other = tmp_path / "o.md"
+    other.write_text("```{code-cell} ipython3\n:tags: [remove-cell]\n\nparameters = 1\n```\n", encoding="utf-8")
+    memo = tmp_path / "cache" / "memo.json"
+    assert ex.has_parameters_cell(page, memo) and not ex.has_parameters_cell(other, memo)
+    assert len(json.loads(memo.read_text())) == 2
+
+    def no_jupytext(path):
+        raise AssertionError("read again")
+
+    monkeypatch.setattr(ex, "read_myst", no_jupytext)
+    assert ex.has_parameters_cell(page, memo) and not ex.has_parameters_cell(other, memo)
+    page.write_text(page.read_text() + "\nedited\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="read again"):
+        ex.has_parameters_cell(page, memo)  # new content: read with jupytext

@@ -21,21 +21,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ixathaldex.claims import registry as claims
-from ixathaldex.claims.ard import PAGES as ARD_PAGES, check_ard_results, table_ard, write_ard
-from ixathaldex.claims.consistency import table_consistency, write_consistency_json
 from ixathaldex.claims.notice import derive_data_notice, is_synthetic
-from ixathaldex.claims.review import chapter_pages, write_claims_json
 from ixathaldex.data.manifest import check_cut_id, list_snapshots, read_manifest, short_checksum
-from ixathaldex.data.snapshot import load_snapshot
-from ixathaldex.data.validate import check_snapshot, manifest_problems
-from ixathaldex.exceptions import BuildError, IxaThalDexError, ValidationError
-from ixathaldex.files import file_digest, sha256_bytes, tree_digest, write_if_changed
+from ixathaldex.exceptions import BuildError, IxaThalDexError
+from ixathaldex.files import file_digest, sha256_bytes, tree_digest
 from ixathaldex.log import configure, logger
 from ixathaldex.paths import Project, load_yaml, use_project
 from ixathaldex.site import execute as ex
 from ixathaldex.site import leaks, pdf
 from ixathaldex.site import stage as st
+from ixathaldex.site.collect import RUN_FILES, Precomputed, ard_key, collect_version, is_collected, results_key
+from ixathaldex.site.snapshots import check_manifests, validate_snapshots
 from ixathaldex.site.withdraw import load_withdrawn, refresh_site
+from ixathaldex.site.zygote import Zygote, fork_server_enabled
 
 
 @dataclass
@@ -45,38 +43,6 @@ class BuildReport:
     built: list = field(default_factory=list)
     unchanged: list = field(default_factory=list)
     seconds: float = 0.0
-
-
-# ---- snapshots -------------------------------------------------------------------------------
-
-def check_manifests(project: Project, cuts: list[str]) -> None:
-    """Refuse a published snapshot whose files no longer match its manifest's checksums."""
-    edited = []
-    for cut in cuts:
-        problems = manifest_problems(project.snapshot_root / cut)
-        if problems:
-            edited.append(f"snapshot {cut}:\n    " + "\n    ".join(problems))
-    if edited:
-        raise BuildError(
-            "a published snapshot does not match its manifest. Snapshots are immutable: restore the "
-            "original files and add the new data as a new cut (`ixathaldex snapshot add FOLDER --cut "
-            "YYYY-MM-DD --label TEXT`).\n  " + "\n  ".join(edited))
-
-
-def validate_snapshots(project: Project, cuts: list[str], package: str) -> None:
-    """Validate each snapshot (skipped when the same bytes passed the same code before)."""
-    stamps = project.cache / "validated"
-    for cut in cuts:
-        folder = project.snapshot_root / cut
-        stamp = stamps / f"{cut}-{short_checksum(read_manifest(folder))}-{package[:16]}"
-        if stamp.is_file():
-            continue
-        try:
-            check_snapshot(folder)
-        except ValidationError as exc:
-            raise BuildError(f"snapshot {cut} is not valid: {exc}") from None
-        stamps.mkdir(parents=True, exist_ok=True)
-        stamp.write_text("ok\n")
 
 
 # ---- the build -------------------------------------------------------------------------------
@@ -130,10 +96,6 @@ def code_digest(project: Project) -> str:
                                                           (project.claims_path, project.toc_path)]).encode())
 
 
-#: the files of ``_build/runs/<version>/`` staged in ``_static/`` and offered for download
-RUN_FILES = ("results.json", "claims.json", "consistency.json", "ard.csv", "ard.json")
-
-
 @dataclass
 class Build:
     """One run of ``ixathaldex build``: the project, what to build, and what each step produced.
@@ -166,6 +128,9 @@ class Build:
     subject_ids: frozenset | None = None              # every snapshot's USUBJID/SUBJID (the check)
     pdf_reason: str | None = None                     # why no PDF is printed (None: each version gets one)
     report: BuildReport = field(default_factory=BuildReport)
+    zygote: Zygote | None = None                      # the kernels' fork server (docs/pipeline.md)
+    workers: ex.Workers | None = None                 # the papermill processes, shared by both batches
+    pre: Precomputed | None = None                    # ARDs and consistency checks (computed beside the chapters)
 
     @classmethod
     def prepare(cls, project: Project, snapshots: list[str] | None = None, jobs: int = 1,
@@ -177,7 +142,8 @@ class Build:
             raise BuildError("_toc.yml names no chapters (chapters/NN_slug)")
         known = list_snapshots(project.snapshot_root)
         posts = {name: project.root / "book" / f"{name}.md" for name in pages}
-        posts = {name: src for name, src in posts.items() if src.is_file() and ex.has_parameters_cell(src)}
+        memo = project.cache / "parameters-cells.json"
+        posts = {name: src for name, src in posts.items() if src.is_file() and ex.has_parameters_cell(src, memo)}
         return cls(project, select_versions(project, known, snapshots), jobs, force, config=config,
                    settings=st.project_settings(config), chapters=chapters, posts=posts, known=known,
                    package=code_digest(project),
@@ -196,7 +162,22 @@ class Build:
         return sorted(set(self.selected) | {self.previous[c] for c in self.selected if self.previous[c]})
 
     def run(self) -> BuildReport:
-        """Every step; on failure nothing under the published site changes (raises BuildError)."""
+        """Every step; on failure nothing under the published site changes (raises BuildError).
+        The papermill workers, the ARD thread and the kernels' fork server (each started when first
+        needed) are stopped at the end, whatever happened."""
+        self.zygote = Zygote() if fork_server_enabled() else None
+        self.workers = ex.Workers(self.jobs)
+        self.pre = Precomputed(self.project)
+        try:
+            return self.run_steps()
+        finally:
+            self.workers.close()
+            self.pre.close()
+            if self.zygote is not None:
+                self.zygote.close()
+            self.zygote = self.workers = self.pre = None
+
+    def run_steps(self) -> BuildReport:
         with ThreadPoolExecutor(max_workers=1) as validation_pool:
             validation = self.validate(validation_pool)
             try:
@@ -244,62 +225,22 @@ class Build:
         """Execute (or take from the cache) every chapter of every version to execute."""
         self.chapter_jobs = {v: [self.job(v, f"{name}.md", src, {"snapshot": v}) for name, src in self.chapters]
                              for v in self.executed_versions}
-        ex.run_jobs([j for v in self.executed_versions for j in self.chapter_jobs[v]], self.jobs, self.progress)
+        for v in self.executed_versions:  # the ARD of each version to collect, with its key
+            if not is_collected(self.project.runs(v), results_key(self.chapter_jobs[v])):
+                manifest = (self.project.snapshot_root / v / "manifest.json").read_bytes()
+                self.pre.want(v, ard_key(v, self.package, manifest, self.lock))
+        # the ARDs to compute start once a notebook process is idle: beside the last chapters, not against them
+        ex.run_jobs([j for v in self.executed_versions for j in self.chapter_jobs[v]], self.jobs, self.progress,
+                    self.zygote, self.workers, when_idle=self.pre.prefetch)
 
     # ---- 3. collect ----------------------------------------------------------------------------
 
     def collect(self) -> None:
         """results.json and claims.json of every executed version; the publication cut is complete."""
-        self.results = {v: self.collect_version(v) for v in self.executed_versions}
+        self.results = {v: collect_version(self.project, v, self.chapter_jobs[v], self.pre)
+                        for v in self.executed_versions}
         for v in self.selected:
             check_complete(v, self.results[v], self.settings)
-
-    def collect_version(self, version: str) -> Path:
-        """``_build/runs/<version>/results.json`` from the glued values, ``claims.json`` beside it
-        (every claim, published vs reproduced, with its verdict: computed here, once) and the
-        version's ARD (``ard.csv``, ``ard.json``: every statistic, computed here from the snapshot,
-        once; every glued claim value must equal its ARD value); re-collected only when a
-        chapter's key changed."""
-        jobs = self.chapter_jobs[version]
-        runs = self.project.runs(version)
-        runs.mkdir(parents=True, exist_ok=True)
-        path, marker = runs / "results.json", runs / "results.key"
-        key = sha256_bytes("".join(j.key for j in jobs).encode())
-        if all((runs / name).is_file() for name in RUN_FILES) and marker.is_file() \
-                and marker.read_text().strip() == key:
-            return path
-        try:
-            results = claims.collect_results([j.output for j in jobs])
-            registry = claims.load_claims(self.project.claims_path)
-            t = time.perf_counter()
-            ard = self.compute_ard(version, registry)
-            logger.info("  %-10s %-32s %-8s %6.1f s", version, f"ARD ({len(ard)} statistics)", "computed",
-                        time.perf_counter() - t)
-            check_ard_results(results, ard, [c["id"] for c in registry])
-            write_if_changed(path, json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
-            write_claims_json(runs / "claims.json", results, toc=self.project.toc_path)
-            write_consistency_json(runs / "consistency.json", table_consistency())
-            write_ard(ard, runs)
-        except IxaThalDexError as exc:
-            text = str(exc)
-            for j in jobs:  # name chapters, not cache files
-                text = text.replace(str(j.output), j.label)
-            raise BuildError(f"version {version}: {text}") from None
-        marker.write_text(key + "\n")
-        return path
-
-    def compute_ard(self, version: str, registry: list):
-        """The version's ARD: the statistics of the pages of the book's chapters (those of
-        ``_toc.yml`` that serve a registry chapter), from the snapshot."""
-        pages = [p for p in ARD_PAGES if p in chapter_pages(self.project.toc_path)]
-        snap = load_snapshot(version, root=self.project.snapshot_root, validate=False)
-        try:
-            return table_ard(snap, registry, pages)
-        except IxaThalDexError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - one readable line, never a traceback
-            raise BuildError(f"the analysis-results dataset (ARD) could not be computed: "
-                             f"{type(exc).__name__}: {exc}") from None
 
     # ---- 4. post pages -------------------------------------------------------------------------
 
@@ -322,7 +263,8 @@ class Build:
         self.post_jobs = {v: [self.job(v, f"book/{name}.md", src, self.post_parameters(v, src))
                               for name, src in self.posts.items()]
                           for v in self.selected}
-        ex.run_jobs([j for v in self.selected for j in self.post_jobs[v]], self.jobs, self.progress)
+        ex.run_jobs([j for v in self.selected for j in self.post_jobs[v]], self.jobs, self.progress, self.zygote,
+                    self.workers)
 
     # ---- 5-7. stage, build and check each version whose inputs changed -------------------------
 

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from ixathaldex.data.manifest import check_cut_id
 from ixathaldex.exceptions import BuildError
-from ixathaldex.files import file_digest, sha256_bytes, tree_digest
+from ixathaldex.files import file_digest, sha256_bytes, tree_digest, write_if_changed
 from ixathaldex.log import logger
+from ixathaldex.site.zygote import Zygote
 
 #: the installed package's own code (its digest enters every cache key); never a project path
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -37,6 +38,9 @@ REQUIRED_PATHS = ("results_json", "claims_json", "ard_json")
 #: seconds a kernel may take to start and answer (papermill's default, 60 s, was seen to run out on a
 #: loaded two-core machine); it is a limit, not a wait: a kernel that answers sooner goes on at once
 KERNEL_START_TIMEOUT = 600
+#: nbclient's kernel manager for forked kernels, named by its import path: the build process itself
+#: never imports jupyter_client (see :mod:`ixathaldex.site.kernels`)
+KERNEL_MANAGER = "ixathaldex.site.kernels.ForkedKernelManager"
 
 
 def package_digest(package_dir: Path | None = None) -> str:
@@ -136,13 +140,33 @@ def read_myst(path: Path):
     return jupytext.read(str(path), fmt="md:myst")
 
 
-def has_parameters_cell(path: Path) -> bool:
-    """True if the MyST notebook at ``path`` has a code cell tagged ``parameters``."""
-    text = Path(path).read_text(encoding="utf-8")
+def has_parameters_cell(path: Path, memo: Path | None = None) -> bool:
+    """True if the MyST notebook at ``path`` has a code cell tagged ``parameters``.
+
+    With ``memo`` (a JSON file), the answer is kept per sha256 of the text: a build that finds the
+    same pages again does not import jupytext (1 s of a no-op rebuild)."""
+    raw = Path(path).read_bytes()
+    text = raw.decode("utf-8")
     if "{code-cell}" not in text or "parameters" not in text:
         return False
-    nb = read_myst(path)
-    return any(c.cell_type == "code" and "parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    digest = sha256_bytes(raw)
+    known = read_memo(memo)
+    if digest not in known:
+        nb = read_myst(path)
+        known[digest] = any(c.cell_type == "code" and "parameters" in c.metadata.get("tags", []) for c in nb.cells)
+        if memo is not None:
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            write_if_changed(memo, json.dumps(known, indent=0, sort_keys=True) + "\n")
+    return bool(known[digest])
+
+
+def read_memo(memo: Path | None) -> dict:
+    """The memo of :func:`has_parameters_cell` (empty when absent or unreadable)."""
+    try:
+        data = json.loads(memo.read_text()) if memo is not None and memo.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 @dataclass
@@ -156,6 +180,7 @@ class NotebookJob:
     key: str
     output: Path         # the cache file _build/cache/notebooks/<key>.ipynb
     cwd: Path
+    kernels: str = ""    # the build's kernel fork server (its socket), "" for a new kernel process per notebook
     status: str = ""     # "cached" | "executed"
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
@@ -234,6 +259,17 @@ def _restore_stderr(saved) -> None:
         os.close(saved)
 
 
+def kernel_options(address: str) -> dict:
+    """papermill's (nbclient's) options for a kernel forked by the zygote at ``address``
+    (:mod:`ixathaldex.site.kernels`); none (a new kernel process) for ""."""
+    if not address:
+        return {}
+    from traitlets.config import Config
+
+    return {"kernel_manager_class": KERNEL_MANAGER,
+            "config": Config({"ForkedKernelManager": {"zygote_address": address}})}
+
+
 def execute_job(job: NotebookJob) -> dict:
     """Execute one notebook into its cache file (atomically); a picklable result, never raises."""
     start = time.perf_counter()
@@ -254,6 +290,7 @@ def execute_job(job: NotebookJob) -> dict:
                 nb, str(tmp), parameters=job.parameters, kernel_name="python3", language="python",
                 cwd=str(job.cwd), progress_bar=False, log_output=False,
                 request_save_on_cell_execute=False, start_timeout=KERNEL_START_TIMEOUT,
+                **kernel_options(job.kernels),
             )
         except Exception as exc:  # noqa: BLE001 - turned into one readable message
             return {"ok": False, "seconds": time.perf_counter() - start,
@@ -272,10 +309,35 @@ def execute_job(job: NotebookJob) -> dict:
             stale.unlink(missing_ok=True)
 
 
-def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None) -> None:
-    """Execute every job not in the cache (``n_jobs`` processes); raise on the first failure.
+class Workers:
+    """The processes that run papermill for one build (``n`` at most), started with the first batch
+    that needs more than one and shared by the next ones; :meth:`close` stops them."""
 
-    ``report(job)`` is called once per job (cached or executed) for the progress lines.
+    def __init__(self, n: int):
+        self.n = n
+        self.pool: ProcessPoolExecutor | None = None
+
+    def get(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            # spawn, not fork: the build validates snapshots in a thread meanwhile (fork + threads deadlock)
+            self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=multiprocessing.get_context("spawn"))
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None, zygote: Zygote | None = None,
+             workers: Workers | None = None, when_idle=None) -> None:
+    """Execute every job not in the cache (``n_jobs`` processes, the longest first); raise on the
+    first failure. With a ``zygote`` (started here if needed), each kernel is forked by it; with
+    ``workers``, the processes are theirs (else started and stopped here).
+
+    ``report(job)`` is called once per job (cached or executed) for the progress lines;
+    ``when_idle()`` once, as soon as a process has no notebook left to run (the build starts other
+    work there: not before, where it would slow the longest notebook down).
     """
     todo = []
     for job in jobs:
@@ -289,29 +351,47 @@ def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None) -> None:
         return
     # the same key twice in one batch (identical inputs) is executed once
     unique: dict[str, NotebookJob] = {}
-    for job in todo:
+    for job in sorted(todo, key=expected_cost, reverse=True):
         unique.setdefault(job.key, job)
+    if zygote is not None:
+        for job in unique.values():
+            job.kernels = zygote.address
     failures: list[str] = []
     if n_jobs <= 1 or len(unique) == 1:
         for job in unique.values():
-            result = execute_job(job)
-            _finish(job, result, todo, report, failures)
+            _finish(job, execute_job(job), todo, report, failures)
             if failures:
                 break
     else:
-        # spawn, not fork: the build validates snapshots in a thread meanwhile (fork + threads deadlock)
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(n_jobs, len(unique)), mp_context=ctx) as pool:
-            futures = {pool.submit(execute_job, job): job for job in unique.values()}
+        own = workers is None
+        workers = Workers(n_jobs) if own else workers
+        try:
+            futures = {workers.get().submit(execute_job, job): job for job in unique.values()}
             pending = set(futures)
             while pending and not failures:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     _finish(futures[fut], fut.result(), todo, report, failures)
-            # the first failure stops the build: queued notebooks are not started
-            pool.shutdown(wait=True, cancel_futures=True)
+                if when_idle is not None and len(pending) < workers.n and not failures:
+                    when_idle()
+                    when_idle = None
+            for fut in pending:  # the first failure stops the build: queued notebooks are not started
+                fut.cancel()
+        finally:
+            if own:
+                workers.close()
     if failures:
         raise BuildError(failures[0])
+
+
+def expected_cost(job: NotebookJob) -> int:
+    """How long a notebook is expected to run, for the order of execution (the longest first, so
+    that it is not the last one running alone): the size of its source, a proxy measured to rank
+    the survival chapter first (docs/pipeline.md)."""
+    try:
+        return job.source.stat().st_size
+    except OSError:
+        return 0
 
 
 def _finish(job, result, todo, report, failures) -> None:

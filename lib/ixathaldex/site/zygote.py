@@ -1,0 +1,361 @@
+"""The fork server of a build ("zygote"): the notebooks' imports done once, a fresh kernel forked per notebook.
+
+Every executed notebook of the site used to pay a new Python process and the import of the analysis
+stack (pandas, matplotlib, lifelines, statsmodels, myst-nb, the package: 3-4 s of CPU) before its
+own code ran. The zygote is one process per build that imports that stack once (:data:`PRELOAD`;
+no thread, no ZMQ context, no event loop is created by it), then waits on a Unix socket. For each
+notebook, :func:`fork_kernel` asks it for a kernel: it forks a child that becomes a real ipykernel
+(``IPKernelApp`` on the connection file jupyter_client wrote), in the notebook's folder, with the
+environment jupyter_client gave it, in a session of its own. papermill drives that kernel exactly as
+a freshly started one (:mod:`ixathaldex.site.kernels`).
+
+Isolation holds by construction: every kernel is forked from the same process, which has imported
+modules and never run a notebook's code, so nothing a notebook does (its variables, matplotlib's
+rcParams, the seaborn theme, the package's caches) can be seen by the next one.
+
+Clean-up: the zygote stops when its standard input closes (the build ended, failed, or was killed),
+on SIGTERM and on SIGINT; it then kills every kernel it forked. A kernel exits when the zygote
+does (ipykernel's parent poller, ``JPY_PARENT_PID``, and Linux's parent-death signal).
+
+This module is imported by the build (:class:`Zygote`, :func:`fork_kernel`: the standard library
+only); the preload happens in the zygote process alone (``python -m ixathaldex.site.zygote``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+#: ``IXATHALDEX_KERNELS=fresh`` turns the fork server off: papermill starts a new kernel process per notebook
+ENV_VAR = "IXATHALDEX_KERNELS"
+#: matplotlib's backend in a kernel: ipykernel sets it when MPLBACKEND is unset; the zygote sets it
+#: before it imports matplotlib, so that the forked kernels draw exactly as a fresh kernel does
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+#: imported once by the zygote: what the chapters and post pages import (a module missing here is
+#: imported by the notebook itself, as in a fresh kernel). Only modules without side effects on
+#: import: a notebook that does not import one of them sees the same state as in a fresh kernel.
+PRELOAD = (
+    "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython.display",
+    "numpy", "pandas", "scipy.stats", "scipy.optimize", "matplotlib.pyplot", "seaborn", "lifelines",
+    "lifelines.statistics", "statsmodels.api", "myst_nb",
+    "ixathaldex.data.snapshot", "ixathaldex.analysis.populations", "ixathaldex.analysis.response",
+    "ixathaldex.analysis.survival", "ixathaldex.analysis.cox", "ixathaldex.analysis.safety",
+    "ixathaldex.analysis.definitions", "ixathaldex.report.tables", "ixathaldex.report.figures",
+    "ixathaldex.report.figure_publish", "ixathaldex.report.figures_changes", "ixathaldex.claims.values",
+    "ixathaldex.claims.values_survival", "ixathaldex.claims.notice", "ixathaldex.claims.registry",
+    "ixathaldex.claims.review", "ixathaldex.claims.review_html", "ixathaldex.claims.review_digest_html",
+    "ixathaldex.claims.review_summary", "ixathaldex.claims.changes", "ixathaldex.claims.ard",
+    "ixathaldex.claims.consistency", "ixathaldex.site.verdicts",
+)
+#: the kernel command the zygote can stand for: ``<this python> -m ipykernel_launcher ...``
+LAUNCHER = ("-m", "ipykernel_launcher")
+
+
+def fork_server_enabled() -> bool:
+    """False when ``IXATHALDEX_KERNELS=fresh`` asks for plain papermill kernels."""
+    return os.environ.get(ENV_VAR, "").strip().lower() not in {"fresh", "0", "off", "no"}
+
+
+def can_stand_for(cmd: list[str]) -> bool:
+    """True if ``cmd`` starts an ipykernel with this interpreter (what a forked kernel is)."""
+    if len(cmd) < 3 or tuple(cmd[1:3]) != LAUNCHER:
+        return False
+    try:
+        return os.path.samefile(cmd[0], sys.executable)
+    except OSError:
+        return False
+
+
+# ---- the build's side ----------------------------------------------------------------------------
+
+class Zygote:
+    """The fork server of one build: started on first use (:attr:`address`), stopped by :meth:`close`
+    (also as a context manager); its log is kept for the error of a failed start."""
+
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
+        self.folder: Path | None = None
+
+    @property
+    def address(self) -> str:
+        """The Unix socket of the running zygote (started now if it is not running)."""
+        if self.proc is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="ixz-"))  # short: a socket path has 107 bytes at most
+            log = open(self.folder / "log", "wb")
+            try:
+                self.proc = subprocess.Popen([sys.executable, "-m", "ixathaldex.site.zygote", str(self.folder / "s")],
+                                             stdin=subprocess.PIPE, stdout=log, stderr=log, close_fds=True)
+            finally:
+                log.close()
+        return str(self.folder / "s")
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def log(self) -> str:
+        """What the zygote printed (its errors), "" if nothing."""
+        path = self.folder / "log" if self.folder else None
+        return path.read_text(errors="replace") if path and path.is_file() else ""
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the zygote and every kernel it forked; always leaves no process behind."""
+        if self.proc is not None:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    def __enter__(self) -> "Zygote":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def fork_kernel(address: str, cmd: list[str], cwd: str, env: dict, timeout: float = 600.0) -> int:
+    """Ask the zygote at ``address`` for a kernel running ``cmd`` (an ipykernel command line) in
+    ``cwd`` with ``env``; the kernel's pid. Raises OSError when the zygote cannot fork one."""
+    request = json.dumps({"argv": list(cmd), "cwd": str(cwd), "env": dict(env)}).encode() + b"\n"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(timeout)  # the zygote answers once its imports are done
+        connect(conn, address, min(timeout, CONNECT_SECONDS))
+        conn.sendall(request)
+        reply = b""
+        while not reply.endswith(b"\n"):
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    answer = json.loads(reply or b"{}")
+    if "pid" not in answer:
+        raise OSError(f"the kernel fork server gave no kernel: {answer.get('error', 'no answer')}")
+    return int(answer["pid"])
+
+
+#: seconds a just started zygote may take to bind its socket (a Python start on a loaded machine)
+CONNECT_SECONDS = 30.0
+
+
+def connect(conn: socket.socket, address: str, seconds: float) -> None:
+    """Connect ``conn`` to ``address``, waiting up to ``seconds`` for a just started zygote to bind it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            conn.connect(address)
+            return
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def is_running(pid: int) -> bool:
+    """True while process ``pid`` exists (the zygote reaps its kernels at once: no zombie lingers)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# ---- the zygote's side ---------------------------------------------------------------------------
+
+def preload() -> list[str]:
+    """Import :data:`PRELOAD` (matplotlib's backend set first); the modules that failed to import."""
+    import importlib
+
+    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+    failed = []
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - the notebook that imports it shows the error itself
+            failed.append(f"{name}: {type(exc).__name__}: {exc}")
+    return failed
+
+
+class Server:
+    """The zygote's loop: accept a request, fork a kernel, answer its pid; reap kernels as they exit."""
+
+    def __init__(self, address: str):
+        self.address = address
+        self.kernels: set[int] = set()
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(address)  # bound before the imports: early requests wait in the backlog
+        self.listener.listen(64)
+        self.stopping = False
+
+    def reap(self, *_):
+        while True:
+            try:
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.kernels.discard(pid)
+
+    def stop(self, *_):
+        self.stopping = True
+
+    def serve(self) -> None:
+        """Until stdin closes or a stop signal: answer requests. Then kill every kernel left."""
+        signal.signal(signal.SIGCHLD, self.reap)
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        try:
+            while not self.stopping:
+                try:
+                    ready, _, _ = select.select([self.listener, sys.stdin], [], [], 1.0)
+                except InterruptedError:
+                    continue
+                if sys.stdin in ready and not os.read(sys.stdin.fileno(), 4096):
+                    break
+                if self.listener in ready:
+                    self.answer()
+        finally:
+            self.kill_kernels()
+            self.listener.close()
+            Path(self.address).unlink(missing_ok=True)
+
+    def answer(self) -> None:
+        conn, _ = self.listener.accept()
+        with conn:
+            try:
+                conn.settimeout(30)
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                request = json.loads(data)
+                if not can_stand_for(request["argv"]):
+                    raise ValueError(f"not an ipykernel command of {sys.executable}: {request['argv'][:3]}")
+                pid = self.fork(request)
+                reply = {"pid": pid}
+            except Exception as exc:  # noqa: BLE001 - answered to the client, which raises it
+                reply = {"error": f"{type(exc).__name__}: {exc}"}
+            try:
+                conn.sendall(json.dumps(reply).encode() + b"\n")
+            except OSError:
+                pass
+
+    def fork(self, request: dict) -> int:
+        pid = os.fork()
+        if pid == 0:  # the kernel: never returns into the server's loop
+            code = 1
+            try:
+                code = become_kernel(request["argv"], request["cwd"], request["env"], self.listener)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 0
+            except BaseException:  # noqa: BLE001
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        self.kernels.add(pid)
+        return pid
+
+    def kill_kernels(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for pid in list(self.kernels):
+                try:
+                    os.killpg(pid, sig)
+                except OSError:
+                    self.kernels.discard(pid)
+            deadline = time.monotonic() + 2.0
+            while self.kernels and time.monotonic() < deadline:
+                self.reap()
+                time.sleep(0.02)
+            if not self.kernels:
+                return
+
+
+def die_with_parent() -> None:
+    """Linux: this process gets SIGKILL when its parent exits (a no-op elsewhere)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def become_kernel(argv: list[str], cwd: str, env: dict, listener: socket.socket) -> int:
+    """In the forked child: the state of a freshly started kernel process, then ipykernel's app."""
+    os.setsid()  # its own session and process group, as jupyter_client starts a kernel
+    die_with_parent()
+    for sig in (signal.SIGCHLD, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    listener.close()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    os.environ["JPY_PARENT_PID"] = str(os.getppid())  # ipykernel exits when the zygote does
+    if "numpy" in sys.modules:  # a new process draws a new seed: so does each forked kernel
+        sys.modules["numpy"].random.seed()
+    import ipykernel_launcher
+    from ipykernel.kernelapp import IPKernelApp
+
+    sys.argv = [ipykernel_launcher.__file__, *argv[3:]]
+    IPKernelApp.launch_instance(argv=argv[3:])
+    import atexit
+
+    atexit._run_exitfuncs()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: python -m ixathaldex.site.zygote SOCKET", file=sys.stderr)
+        return 2
+    die_with_parent()
+    # as ipykernel_launcher: the launching folder is not on the path (IPython puts the kernel's back)
+    if sys.path and (sys.path[0] in ("", os.getcwd())):
+        del sys.path[0]
+    server = Server(argv[0])
+    for problem in preload():
+        print(f"zygote: not preloaded: {problem}", file=sys.stderr, flush=True)
+    import gc
+    import threading
+
+    if threading.active_count() != 1:  # forking a process with threads is unsafe: refuse every request
+        print(f"zygote: {threading.active_count()} threads after the imports; not forking", file=sys.stderr)
+        return 1
+    gc.collect()
+    gc.freeze()  # the imported objects stay shared with the kernels (copy-on-write pages untouched by gc)
+    server.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
