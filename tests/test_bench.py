@@ -120,13 +120,20 @@ ax.plot([0, 1], [1, 0])
 
 @pytest.fixture
 def inline_backend(monkeypatch, tmp_path):
-    """The floor's shell switches matplotlib's backend and the working folder: both restored after."""
+    """The floor's shell switches matplotlib's backend, the working folder and ``sys.modules["__main__"]``
+    (IPython puts its own namespace module there, without ``__spec__``, which breaks every later
+    spawned process of the test session): all restored after, the shell singleton cleared."""
+    import sys
+
     import matplotlib
+    from IPython.core.interactiveshell import InteractiveShell
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     before = matplotlib.get_backend()
     yield
     matplotlib.use(before)
+    InteractiveShell.clear_instance()
 
 
 def test_the_floor_runs_a_chapter_with_its_snapshot_and_a_fresh_namespace(tmp_path, inline_backend):
