@@ -203,6 +203,7 @@ def test_end_to_end_two_versions(tmp_path, fixture_project):
     proc = build("--jobs", "2")
     assert proc.returncode == 0 and "0 version(s) built, 2 unchanged" in proc.stderr, proc.stderr
     assert tree_digest(site) == before
+    assert "no input changed since the last build" in proc.stderr  # answered by site.uptodate
 
     # an edited chapter: re-executed in each version; unchanged results keep the post pages cached
     with open(proj / "chapters" / "01_smoke.md", "a") as fh:

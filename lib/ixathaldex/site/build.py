@@ -10,7 +10,6 @@ inputs changed ``stage``, ``build`` (jupyter-book) and ``check`` (:mod:`ixathald
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -28,7 +27,7 @@ from ixathaldex.files import file_digest, sha256_bytes, tree_digest
 from ixathaldex.log import configure, logger
 from ixathaldex.paths import Project, load_yaml, use_project
 from ixathaldex.site import execute as ex
-from ixathaldex.site import leaks, pdf
+from ixathaldex.site import leaks, pdf, uptodate
 from ixathaldex.site import stage as st
 from ixathaldex.site.collect import RUN_FILES, Precomputed, ard_key, collect_version, is_collected, results_key
 from ixathaldex.site.snapshots import check_manifests, validate_snapshots
@@ -405,18 +404,6 @@ def build_site(project: Project, snapshots: list[str] | None = None, jobs: int =
 
 # ---- command line ----------------------------------------------------------------------------
 
-def configure_parser(parser) -> None:
-    parser.add_argument("--snapshot", metavar="CUT", action="append", default=None,
-                        help="build only this version (repeatable; default: every snapshot)")
-    parser.add_argument("--jobs", type=int, default=1, help="notebooks executed in parallel (processes)")
-    parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                        help="print warnings and errors only")
-    parser.add_argument("--out", type=Path, default=None, help="site folder (default _build/site)")
-    parser.add_argument("--force", action="store_true",
-                        help="rebuild every selected version's site even if its inputs are unchanged "
-                             "(notebooks still come from the cache)")
-
-
 def run(args) -> int:
     if getattr(args, "quiet", False):
         configure(quiet=True)
@@ -424,10 +411,13 @@ def run(args) -> int:
         raise BuildError("--jobs must be at least 1")
     project = Project.current(out=args.out)
     use_project(project.root)  # the kernels and Sphinx started by the build find the same project
+    inputs = uptodate.input_digest(project, args)  # before reading anything: an edit meanwhile is seen next time
+    uptodate.forget(project)
     try:
         report = build_site(project, snapshots=args.snapshot, jobs=args.jobs, force=args.force)
     except BuildError as exc:
         raise BuildError(f"build failed, the published site was not changed — {exc}") from None
+    uptodate.record(project, inputs, len(report.built) + len(report.unchanged), report.executed + report.cached)
     logger.info("site %s: %d version(s) built%s, %d unchanged; notebooks %d executed, %d cached; %.1f s",
                 project.out, len(report.built), f" ({', '.join(report.built)})" if report.built else "",
                 len(report.unchanged), report.executed, report.cached, report.seconds)

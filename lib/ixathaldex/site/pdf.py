@@ -23,10 +23,6 @@ import re
 from pathlib import Path, PurePosixPath
 from urllib.parse import urldefrag, urlparse
 
-from bs4 import BeautifulSoup
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject, TextStringObject
-
 from ixathaldex.exceptions import BuildError
 
 #: Debian's Chromium and its headless flags: the browser that prints the PDF and runs the browser tests
@@ -98,6 +94,7 @@ def _relink(a, page: PurePosixPath, printed: dict[str, int], k: int, version_url
 
 def _page_article(html_dir: Path, rel: str, k: int, printed: dict[str, int], version_url: str):
     """The article of one built page, made ready for the print document."""
+    from bs4 import BeautifulSoup  # deferred: a no-op build never prints (docs/pipeline.md)
     soup = BeautifulSoup((html_dir / rel).read_text(encoding="utf-8"), "html.parser")
     article = soup.select_one("article.bd-article") or soup.body
     if article is None:
@@ -148,6 +145,7 @@ def derive_print_document(html_dir: Path, pages: list[str], prov: dict, notice: 
 
 def _stylesheets(html_dir: Path) -> list[str]:
     """The stylesheets of the version's front page (relative to the version's folder)."""
+    from bs4 import BeautifulSoup  # deferred: a no-op build never prints (docs/pipeline.md)
     soup = BeautifulSoup((html_dir / "index.html").read_text(encoding="utf-8"), "html.parser")
     return [link["href"] for link in soup.find_all("link", rel="stylesheet") if link.get("href")
             and not urlparse(link["href"]).scheme]
@@ -183,6 +181,7 @@ def _squeeze(text: str) -> str:
 
 def document_headings(document: str) -> list[str]:
     """The text of every heading of the print document, in order (what the bookmarks should say)."""
+    from bs4 import BeautifulSoup  # deferred: a no-op build never prints (docs/pipeline.md)
     soup = BeautifulSoup(document, "html.parser")
     return [h.get_text(" ", strip=True) for h in soup.find_all(re.compile(r"^h[1-6]$"))]
 
@@ -194,6 +193,9 @@ def repair_outline(pdf: Path, headings: list[str]) -> int:
     ("MethodsMethods"); the bookmarks come in the document's order, so each title is matched to the
     next heading whose text (spaces aside) ends it, and replaced by that text.
     """
+    from pypdf import PdfReader, PdfWriter  # deferred, as bs4 above
+    from pypdf.generic import NameObject, TextStringObject
+
     writer = PdfWriter(clone_from=PdfReader(str(pdf)))
     root = writer.root_object.get("/Outlines")
     if root is None:
