@@ -28,6 +28,7 @@ from ixathaldex.files import file_digest, sha256_bytes, tree_digest
 from ixathaldex.log import configure, logger
 from ixathaldex.paths import Project, load_yaml, use_project
 from ixathaldex.site import execute as ex
+from ixathaldex.site import incremental as inc
 from ixathaldex.site import leaks, pdf
 from ixathaldex.site import stage as st
 from ixathaldex.site.collect import RUN_FILES, Precomputed, ard_key, collect_version, is_collected, results_key
@@ -131,6 +132,7 @@ class Build:
     zygote: Zygote | None = None                      # the kernels' fork server (docs/pipeline.md)
     workers: ex.Workers | None = None                 # the papermill processes, shared by both batches
     pre: Precomputed | None = None                    # ARDs and consistency checks (computed beside the chapters)
+    incremental: bool = field(default_factory=inc.incremental_enabled)  # keep each version's Sphinx environment
 
     @classmethod
     def prepare(cls, project: Project, snapshots: list[str] | None = None, jobs: int = 1,
@@ -322,8 +324,13 @@ class Build:
     def make_version(self, version: str, out: Path) -> Path:
         """One version: stage, build, check, then stamp it with its key and provenance."""
         t = time.perf_counter()
-        html_dir = self.build(version, self.stage(version), out)
+        config = self.stage(version, out.with_name(f"{version}.stage"))
+        t_stage = time.perf_counter()
+        html_dir = self.build(version, config, out)
+        t_build = time.perf_counter()
         self.check(version, html_dir)
+        logger.info("  %-10s stage %.1f s, jupyter-book %.1f s, checks %.1f s", version, t_stage - t,
+                     t_build - t_stage, time.perf_counter() - t_build)
         if self.provenance[version]["pdf"]:
             self.print_pdf(version, html_dir)
         stamp = {"key": self.outdated[version], "provenance": self.provenance[version]}
@@ -331,28 +338,39 @@ class Build:
         logger.info("  %-10s %-32s %-8s %6.1f s", version, "jupyter-book build", "built", time.perf_counter() - t)
         return html_dir
 
-    def stage(self, version: str) -> Path:
+    def stage(self, version: str, fresh: Path) -> Path:
         """``_build/stage/<version>/``: book/, the executed notebooks, results.json and claims.json
-        (in ``_static/``, read by the {claim} role) and the generated config; returns the config's path."""
+        (in ``_static/``, read by the {claim} role) and the generated config, staged in ``fresh`` then
+        copied file by file where the bytes changed (:func:`incremental.sync_tree`); returns the config's path."""
         manifest = read_manifest(self.project.snapshot_root / version)
         prov = self.provenance[version] = st.provenance(version, manifest, short_checksum(manifest),
                                                         self.commit, self.build_date,
                                                         "" if self.pdf_reason else pdf.pdf_name(version))
         runs = self.results[version].parent
         config = st.stage_version(
-            self.project.build_dir / "stage" / version, self.project.root,
+            fresh, self.project.root,
             chapters={j.label[:-3]: j.output for j in self.chapter_jobs[version]},
             posts={j.label[len("book/"):-3]: j.output for j in self.post_jobs[version]},
             config=st.version_config(self.config, prov, self.settings["base_url"]),
             results_files={name: runs / name for name in RUN_FILES})
         leaks.strip_staged_notebooks(config.parent)  # papermill's input/output paths are local
-        return config
+        kept = self.project.build_dir / "stage" / version
+        inc.sync_tree(fresh, kept)
+        return kept / config.name
 
     def build(self, version: str, config_path: Path, out: Path) -> Path:
-        """jupyter-book over the staged version, then its downloads (table CSVs, results.json,
-        claims.json); returns the html folder."""
-        html_dir = st.run_jupyter_book(config_path.parent, config_path, self.project.toc_path.resolve(), out,
-                                       version)
+        """jupyter-book over the staged version in its kept folder ``_build/sphinx/<version>/``
+        (incremental when :func:`incremental.sphinx_key` is the one stamped there, else from scratch),
+        its HTML copied to ``out``, then its downloads (table CSVs, results.json, claims.json); returns
+        the html folder."""
+        kept, key = self.project.build_dir / "sphinx" / version, inc.sphinx_key(self.project.root, self.package, version)
+        incremental = inc.prepare_kept(kept, key, self.incremental)
+        if incremental:
+            inc.forget_previous_output(kept / "_build" / "html")
+        html = st.run_jupyter_book(config_path.parent, config_path, self.project.toc_path.resolve(), kept,
+                                   version, fresh=not incremental)
+        inc.stamp_kept(kept, key)
+        html_dir = inc.copy_html(html, out)
         runs = self.results[version].parent
         st.write_downloads(html_dir, {j.label: j.output for j in self.chapter_jobs[version]},
                            [runs / name for name in RUN_FILES])
