@@ -181,3 +181,65 @@ def test_a_kept_folder_with_another_key_or_no_stamp_is_emptied(tmp_path):
     assert not prepare_kept(kept, "k2")
     stamp_kept(kept, "k1")
     assert not prepare_kept(kept, "k1", incremental=False)
+
+
+def test_the_id_check_remembers_clean_files_only_and_for_the_same_ids(tmp_path):
+    from ixathaldex.site import leaks
+    from ixathaldex.site.incremental import find_ids_remembered
+    from ixathaldex.site.stage import SUBJECT_ID
+
+    site, memo = tmp_path / "site", tmp_path / "kept" / "checked.json"
+    site.mkdir()
+    (site / "clean.html").write_text("<p>no one here</p>")
+    (site / "leak.html").write_text("<p>patient P-017 responded</p>")
+    ids = frozenset({"P-017", "P-018"})
+    first = find_ids_remembered(site, ids, SUBJECT_ID, memo)
+    assert first == ["leak.html: P-017"]
+    assert find_ids_remembered(site, ids, SUBJECT_ID, memo) == first  # a hit is never remembered as clean
+    calls = []
+    real = leaks.IdMatcher.find
+    try:  # the clean file is not searched again; a changed one is
+        leaks.IdMatcher.find = lambda self, text: calls.append(text) or real(self, text)
+        (site / "leak.html").write_text("<p>no one</p>")
+        (site / "new.html").write_text("<p>P-018 and IXATHALDEX-01-001</p>")
+        found = find_ids_remembered(site, ids, SUBJECT_ID, memo)
+        assert calls == ["<p>no one</p>", "<p>P-018 and IXATHALDEX-01-001</p>"]
+        assert found == ["new.html: IXATHALDEX-01-001", "new.html: P-018"]
+        calls.clear()  # other ids: nothing remembered applies
+        assert find_ids_remembered(site, frozenset({"no one"} | ids), SUBJECT_ID, memo)
+        assert len(calls) == 3
+    finally:
+        leaks.IdMatcher.find = real
+
+
+def test_a_pdf_is_kept_only_for_the_same_print_document(tmp_path, monkeypatch):
+    from ixathaldex.site import pdf
+
+    html = tmp_path / "html"
+    (html / "_images").mkdir(parents=True)
+    (html / "index.html").write_text('<html><body><article class="bd-article"><section id="s"><h1>Front</h1>'
+                                     '<p>value 5</p></section></article></body></html>')
+    printed = []
+
+    def fake_write(document, out, title):
+        printed.append(document.read_text())
+        out.write_bytes(b"%PDF " + str(len(printed)).encode())
+        return out
+
+    monkeypatch.setattr(pdf, "write_pdf", fake_write)
+    monkeypatch.setattr(pdf, "repair_outline", lambda out, headings: None)
+    prov = {"snapshot": "2019-12-31", "cutoff_date": "2019-12-31", "checksum": "c", "commit": "x",
+            "build_date": "d", "data": "synthetic"}
+    kept = tmp_path / "kept"
+
+    def make():
+        out = pdf.make_pdf(html, ["index.html"], prov, "notice", "T", kept=kept)
+        return out.read_bytes()
+
+    assert make() == b"%PDF 1" and make() == b"%PDF 1" and len(printed) == 1  # unchanged: kept
+    (html / "_images" / "k.svg").write_text("<svg/>")
+    assert make() == b"%PDF 2"  # an image changed
+    (html / "index.html").write_text((html / "index.html").read_text().replace("value 5", "value 6"))
+    assert make() == b"%PDF 3" and "value 6" in printed[-1]  # a page changed
+    prov["build_date"] = "e"
+    assert make() == b"%PDF 4"  # the banner changed

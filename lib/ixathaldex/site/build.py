@@ -383,7 +383,9 @@ class Build:
             if self.subject_ids is None:
                 self.subject_ids = frozenset(leaks.load_subject_ids(
                     [self.project.snapshot_root / cut for cut in self.known]))
-            st.check_no_patient_rows(html_dir, version, False, self.subject_ids)
+            memo = self.project.build_dir / "sphinx" / version / inc.CHECKED
+            st.check_no_patient_rows(html_dir, version, False, self.subject_ids,
+                                     find=lambda folder, ids, pattern: inc.find_ids_remembered(folder, ids, pattern, memo))
         st.check_no_local_paths(html_dir, version, leaks.local_paths(
             self.project.root, self.project.build_dir, self.project.snapshot_root, self.project.cache,
             html_dir.parent.parent.parent))
@@ -394,8 +396,10 @@ class Build:
         manifest = read_manifest(self.project.snapshot_root / version)
         out = pdf.make_pdf(html_dir, [f"{name}.html" for name in self.project.toc_files()],
                            self.provenance[version], derive_data_notice(manifest)["data_notice"],
-                           str(self.config.get("title") or "IxaThalDex"), f"{self.settings['base_url']}{version}/")
-        logger.info("  %-10s %-32s %-8s %6.1f s", version, "pdf", "printed", time.perf_counter() - t)
+                           str(self.config.get("title") or "IxaThalDex"), f"{self.settings['base_url']}{version}/",
+                           kept=self.project.build_dir / "sphinx" / version / "pdf")
+        logger.info("  %-10s %-32s %-8s %6.1f s", version, "pdf (printed, or kept if unchanged)", "ready",
+                    time.perf_counter() - t)
         return out
 
     # ---- 8. publish ----------------------------------------------------------------------------

@@ -16,10 +16,12 @@ from __future__ import annotations
 import filecmp
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 from ixathaldex.files import file_digest, sha256_bytes, tree_digest
+from ixathaldex.site import leaks
 
 #: the stamp of a kept Sphinx folder: the key of the inputs it was built from
 SPHINX_STAMP = ".ixathaldex-sphinx.json"
@@ -112,3 +114,32 @@ def copy_html(kept_html: Path, out: Path) -> Path:
     html_dir.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(kept_html, html_dir)
     return html_dir
+
+
+#: the memo of the files a kept version's subject-id check found clean (in its kept Sphinx folder)
+CHECKED = "checked-clean.json"
+
+
+def find_ids_remembered(folder: Path, ids: frozenset[str], pattern: re.Pattern, memo: Path) -> list[str]:
+    """``leaks.find_ids`` of ``folder``, skipping each text file whose sha256 the ``memo`` file
+    lists as found clean by the same check (the same ids and pattern); the clean files of this
+    check are remembered for the next one. An unreadable or other check's memo is ignored."""
+    check = sha256_bytes("\n".join(sorted(ids) + [pattern.pattern]).encode())
+    try:
+        data = json.loads(memo.read_text(encoding="utf-8"))
+        known = set(data["clean"]) if data.get("check") == check else set()
+    except (OSError, ValueError, KeyError, TypeError):
+        known = set()
+    matcher, hits, clean = leaks.IdMatcher(set(ids)), [], set()
+    for rel, text in leaks.published_texts(folder):
+        digest = sha256_bytes(text.encode("utf-8"))
+        if digest in known:
+            clean.add(digest)
+            continue
+        found = matcher.find(text) | set(pattern.findall(text))
+        hits += [f"{rel}: {i}" for i in sorted(found)]
+        if not found:
+            clean.add(digest)
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    memo.write_text(json.dumps({"check": check, "clean": sorted(clean)}) + "\n", encoding="utf-8")
+    return hits

@@ -326,12 +326,13 @@ def find_subject_ids(folder: Path, ids: set[str] | frozenset[str] = frozenset())
 
 
 def check_no_patient_rows(folder: Path, version: str, allow: bool,
-                          ids: set[str] | frozenset[str] = frozenset()) -> None:
+                          ids: set[str] | frozenset[str] = frozenset(), find=None) -> None:
     """Refuse a built version that shows subject ids (the actual ids of every snapshot, ``ids``,
-    or id-shaped strings), unless the config allows patient-level data."""
+    or id-shaped strings), unless the config allows patient-level data. ``find(folder, ids,
+    pattern)`` searches (default :func:`find_subject_ids`; the build's remembers the clean files)."""
     if allow:
         return
-    hits = find_subject_ids(folder, ids)
+    hits = find(folder, frozenset(ids), SUBJECT_ID) if find else find_subject_ids(folder, ids)
     if hits:
         shown = "\n  ".join(hits[:10])
         raise BuildError(
