@@ -324,9 +324,13 @@ class Build:
     def make_version(self, version: str, out: Path) -> Path:
         """One version: stage, build, check, then stamp it with its key and provenance."""
         t = time.perf_counter()
-        config = self.stage(version, out.with_name(f"{version}.stage"))
+        kept = self.project.build_dir / "sphinx" / version
+        key = inc.sphinx_key(self.project.root, self.package, version)
+        incremental = inc.prepare_kept(kept, key, self.incremental)
+        config = self.stage(version, out.with_name(f"{version}.stage"), kept / "source")
         t_stage = time.perf_counter()
-        html_dir = self.build(version, config, out)
+        html_dir = self.build(version, config, out, incremental)
+        inc.stamp_kept(kept, key)
         t_build = time.perf_counter()
         self.check(version, html_dir)
         logger.info("  %-10s stage %.1f s, jupyter-book %.1f s, checks %.1f s", version, t_stage - t,
@@ -338,10 +342,11 @@ class Build:
         logger.info("  %-10s %-32s %-8s %6.1f s", version, "jupyter-book build", "built", time.perf_counter() - t)
         return html_dir
 
-    def stage(self, version: str, fresh: Path) -> Path:
-        """``_build/stage/<version>/``: book/, the executed notebooks, results.json and claims.json
-        (in ``_static/``, read by the {claim} role) and the generated config, staged in ``fresh`` then
-        copied file by file where the bytes changed (:func:`incremental.sync_tree`); returns the config's path."""
+    def stage(self, version: str, fresh: Path, kept: Path) -> Path:
+        """``kept`` (``_build/sphinx/<version>/source/``): book/, the executed notebooks, results.json
+        and claims.json (in ``_static/``, read by the {claim} role) and the generated config, staged in
+        ``fresh`` then copied file by file where the bytes changed (:func:`incremental.sync_tree`);
+        returns the config's path."""
         manifest = read_manifest(self.project.snapshot_root / version)
         prov = self.provenance[version] = st.provenance(version, manifest, short_checksum(manifest),
                                                         self.commit, self.build_date,
@@ -354,22 +359,19 @@ class Build:
             config=st.version_config(self.config, prov, self.settings["base_url"]),
             results_files={name: runs / name for name in RUN_FILES})
         leaks.strip_staged_notebooks(config.parent)  # papermill's input/output paths are local
-        kept = self.project.build_dir / "stage" / version
         inc.sync_tree(fresh, kept)
         return kept / config.name
 
-    def build(self, version: str, config_path: Path, out: Path) -> Path:
-        """jupyter-book over the staged version in its kept folder ``_build/sphinx/<version>/``
-        (incremental when :func:`incremental.sphinx_key` is the one stamped there, else from scratch),
-        its HTML copied to ``out``, then its downloads (table CSVs, results.json, claims.json); returns
-        the html folder."""
-        kept, key = self.project.build_dir / "sphinx" / version, inc.sphinx_key(self.project.root, self.package, version)
-        incremental = inc.prepare_kept(kept, key, self.incremental)
+    def build(self, version: str, config_path: Path, out: Path, incremental: bool) -> Path:
+        """jupyter-book over the staged version (``config_path``'s folder) into its kept folder
+        ``_build/sphinx/<version>/`` (``incremental``: reusing the environment kept there, else from
+        scratch), its HTML copied to ``out``, then its downloads (table CSVs, results.json,
+        claims.json); returns the html folder."""
+        kept = config_path.parent.parent
         if incremental:
             inc.forget_previous_output(kept / "_build" / "html")
         html = st.run_jupyter_book(config_path.parent, config_path, self.project.toc_path.resolve(), kept,
                                    version, fresh=not incremental)
-        inc.stamp_kept(kept, key)
         html_dir = inc.copy_html(html, out)
         runs = self.results[version].parent
         st.write_downloads(html_dir, {j.label: j.output for j in self.chapter_jobs[version]},

@@ -1,8 +1,9 @@
 """The incremental Sphinx build of one version: its staged source and Sphinx environment kept
 between builds (docs/pipeline.md, "Incremental Sphinx").
 
-Each version keeps ``_build/stage/<version>/`` (its staged source) and ``_build/sphinx/<version>/``
-(jupyter-book's output folder: the doctrees, the pickled environment, the glue caches, the HTML).
+Each version keeps ``_build/sphinx/<version>/``: ``source/`` (its staged source) and ``_build/``
+(jupyter-book's output: the doctrees, the pickled environment, the glue caches, the HTML), beside
+the PDF last printed and the memo of the subject-id check.
 :func:`sync_tree` copies a freshly staged version into the kept source, rewriting a file only when
 its bytes change, so that Sphinx (which compares modification times) re-reads only the pages whose
 source changed; the ``{claim}`` role and the cross-page glue add the pages that read what changed

@@ -1,7 +1,7 @@
 """The versioned website: staging, per-version Jupyter Book config, build, checks and publishing.
 
-Layout of a staged version (``_build/stage/<version>/``, kept between builds and synchronised file by
-file, :mod:`ixathaldex.site.incremental`)::
+Layout of a staged version (``_build/sphinx/<version>/source/``, kept between builds and synchronised
+file by file, :mod:`ixathaldex.site.incremental`)::
 
     <book/ pages, _static/, _templates/, references.bib>   copied from book/ (post pages replaced)
     <post page>.ipynb                                       executed post pages (reviewer, what changed)
