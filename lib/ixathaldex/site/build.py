@@ -32,7 +32,7 @@ from ixathaldex.site import incremental as inc
 from ixathaldex.site import leaks, pdf
 from ixathaldex.site import stage as st
 from ixathaldex.site.collect import RUN_FILES, Precomputed, ard_key, collect_version, is_collected, results_key
-from ixathaldex.site.snapshots import check_manifests, validate_snapshots
+from ixathaldex.site.snapshots import check_manifests, preload_snapshots, validate_snapshots
 from ixathaldex.site.withdraw import load_withdrawn, refresh_site
 from ixathaldex.site.zygote import Zygote, fork_server_enabled
 
@@ -231,6 +231,7 @@ class Build:
             if not is_collected(self.project.runs(v), results_key(self.chapter_jobs[v])):
                 manifest = (self.project.snapshot_root / v / "manifest.json").read_bytes()
                 self.pre.want(v, ard_key(v, self.package, manifest, self.lock))
+        preload_snapshots(self.project, self.executed_versions)  # one parse per snapshot, not one per chapter
         # the ARDs to compute start once a notebook process is idle: beside the last chapters, not against them
         ex.run_jobs([j for v in self.executed_versions for j in self.chapter_jobs[v]], self.jobs, self.progress,
                     self.zygote, self.workers, when_idle=self.pre.prefetch)
