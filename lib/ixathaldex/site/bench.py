@@ -232,7 +232,7 @@ def bench_one_project(source: Path, scratch: Path, cuts: list[str], runs: int, r
 
 def sphinx_pass(project: Path, version: str) -> dict:
     """One ``jupyter-book build`` of the version a build of ``project`` left staged."""
-    stage = project / "_build" / "stage" / version
+    stage = project / "_build" / "sphinx" / version / "source"  # the kept staged source (site.incremental)
     out = project / "_floor_sphinx"
     shutil.rmtree(out, ignore_errors=True)
     saved = os.environ.get(ENV_VAR)

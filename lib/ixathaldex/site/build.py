@@ -27,10 +27,11 @@ from ixathaldex.files import file_digest, sha256_bytes, tree_digest
 from ixathaldex.log import configure, logger
 from ixathaldex.paths import Project, load_yaml, use_project
 from ixathaldex.site import execute as ex
+from ixathaldex.site import incremental as inc
 from ixathaldex.site import leaks, pdf, uptodate
 from ixathaldex.site import stage as st
 from ixathaldex.site.collect import RUN_FILES, Precomputed, ard_key, collect_version, is_collected, results_key
-from ixathaldex.site.snapshots import check_manifests, validate_snapshots
+from ixathaldex.site.snapshots import check_manifests, preload_snapshots, validate_snapshots
 from ixathaldex.site.withdraw import load_withdrawn, refresh_site
 from ixathaldex.site.zygote import Zygote, fork_server_enabled
 
@@ -130,6 +131,7 @@ class Build:
     zygote: Zygote | None = None                      # the kernels' fork server (docs/pipeline.md)
     workers: ex.Workers | None = None                 # the papermill processes, shared by both batches
     pre: Precomputed | None = None                    # ARDs and consistency checks (computed beside the chapters)
+    incremental: bool = field(default_factory=inc.incremental_enabled)  # keep each version's Sphinx environment
 
     @classmethod
     def prepare(cls, project: Project, snapshots: list[str] | None = None, jobs: int = 1,
@@ -228,6 +230,7 @@ class Build:
             if not is_collected(self.project.runs(v), results_key(self.chapter_jobs[v])):
                 manifest = (self.project.snapshot_root / v / "manifest.json").read_bytes()
                 self.pre.want(v, ard_key(v, self.package, manifest, self.lock))
+        preload_snapshots(self.project, self.executed_versions)  # one parse per snapshot, not one per chapter
         # the ARDs to compute start once a notebook process is idle: beside the last chapters, not against them
         ex.run_jobs([j for v in self.executed_versions for j in self.chapter_jobs[v]], self.jobs, self.progress,
                     self.zygote, self.workers, when_idle=self.pre.prefetch)
@@ -321,8 +324,17 @@ class Build:
     def make_version(self, version: str, out: Path) -> Path:
         """One version: stage, build, check, then stamp it with its key and provenance."""
         t = time.perf_counter()
-        html_dir = self.build(version, self.stage(version), out)
+        kept = self.project.build_dir / "sphinx" / version
+        key = inc.sphinx_key(self.project.root, self.package, version)
+        incremental = inc.prepare_kept(kept, key, self.incremental)
+        config = self.stage(version, out.with_name(f"{version}.stage"), kept / "source")
+        t_stage = time.perf_counter()
+        html_dir = self.build(version, config, out, incremental)
+        inc.stamp_kept(kept, key)
+        t_build = time.perf_counter()
         self.check(version, html_dir)
+        logger.info("  %-10s stage %.1f s, jupyter-book %.1f s, checks %.1f s", version, t_stage - t,
+                     t_build - t_stage, time.perf_counter() - t_build)
         if self.provenance[version]["pdf"]:
             self.print_pdf(version, html_dir)
         stamp = {"key": self.outdated[version], "provenance": self.provenance[version]}
@@ -330,28 +342,37 @@ class Build:
         logger.info("  %-10s %-32s %-8s %6.1f s", version, "jupyter-book build", "built", time.perf_counter() - t)
         return html_dir
 
-    def stage(self, version: str) -> Path:
-        """``_build/stage/<version>/``: book/, the executed notebooks, results.json and claims.json
-        (in ``_static/``, read by the {claim} role) and the generated config; returns the config's path."""
+    def stage(self, version: str, fresh: Path, kept: Path) -> Path:
+        """``kept`` (``_build/sphinx/<version>/source/``): book/, the executed notebooks, results.json
+        and claims.json (in ``_static/``, read by the {claim} role) and the generated config, staged in
+        ``fresh`` then copied file by file where the bytes changed (:func:`incremental.sync_tree`);
+        returns the config's path."""
         manifest = read_manifest(self.project.snapshot_root / version)
         prov = self.provenance[version] = st.provenance(version, manifest, short_checksum(manifest),
                                                         self.commit, self.build_date,
                                                         "" if self.pdf_reason else pdf.pdf_name(version))
         runs = self.results[version].parent
         config = st.stage_version(
-            self.project.build_dir / "stage" / version, self.project.root,
+            fresh, self.project.root,
             chapters={j.label[:-3]: j.output for j in self.chapter_jobs[version]},
             posts={j.label[len("book/"):-3]: j.output for j in self.post_jobs[version]},
             config=st.version_config(self.config, prov, self.settings["base_url"]),
             results_files={name: runs / name for name in RUN_FILES})
         leaks.strip_staged_notebooks(config.parent)  # papermill's input/output paths are local
-        return config
+        inc.sync_tree(fresh, kept)
+        return kept / config.name
 
-    def build(self, version: str, config_path: Path, out: Path) -> Path:
-        """jupyter-book over the staged version, then its downloads (table CSVs, results.json,
+    def build(self, version: str, config_path: Path, out: Path, incremental: bool) -> Path:
+        """jupyter-book over the staged version (``config_path``'s folder) into its kept folder
+        ``_build/sphinx/<version>/`` (``incremental``: reusing the environment kept there, else from
+        scratch), its HTML copied to ``out``, then its downloads (table CSVs, results.json,
         claims.json); returns the html folder."""
-        html_dir = st.run_jupyter_book(config_path.parent, config_path, self.project.toc_path.resolve(), out,
-                                       version)
+        kept = config_path.parent.parent
+        if incremental:
+            inc.forget_previous_output(kept / "_build" / "html")
+        html = st.run_jupyter_book(config_path.parent, config_path, self.project.toc_path.resolve(), kept,
+                                   version, fresh=not incremental)
+        html_dir = inc.copy_html(html, out)
         runs = self.results[version].parent
         st.write_downloads(html_dir, {j.label: j.output for j in self.chapter_jobs[version]},
                            [runs / name for name in RUN_FILES])
@@ -364,7 +385,9 @@ class Build:
             if self.subject_ids is None:
                 self.subject_ids = frozenset(leaks.load_subject_ids(
                     [self.project.snapshot_root / cut for cut in self.known]))
-            st.check_no_patient_rows(html_dir, version, False, self.subject_ids)
+            memo = self.project.build_dir / "sphinx" / version / inc.CHECKED
+            st.check_no_patient_rows(html_dir, version, False, self.subject_ids,
+                                     find=lambda folder, ids, pattern: inc.find_ids_remembered(folder, ids, pattern, memo))
         st.check_no_local_paths(html_dir, version, leaks.local_paths(
             self.project.root, self.project.build_dir, self.project.snapshot_root, self.project.cache,
             html_dir.parent.parent.parent))
@@ -375,8 +398,10 @@ class Build:
         manifest = read_manifest(self.project.snapshot_root / version)
         out = pdf.make_pdf(html_dir, [f"{name}.html" for name in self.project.toc_files()],
                            self.provenance[version], derive_data_notice(manifest)["data_notice"],
-                           str(self.config.get("title") or "IxaThalDex"), f"{self.settings['base_url']}{version}/")
-        logger.info("  %-10s %-32s %-8s %6.1f s", version, "pdf", "printed", time.perf_counter() - t)
+                           str(self.config.get("title") or "IxaThalDex"), f"{self.settings['base_url']}{version}/",
+                           kept=self.project.build_dir / "sphinx" / version / "pdf")
+        logger.info("  %-10s %-32s %-8s %6.1f s", version, "pdf (printed, or kept if unchanged)", "ready",
+                    time.perf_counter() - t)
         return out
 
     # ---- 8. publish ----------------------------------------------------------------------------

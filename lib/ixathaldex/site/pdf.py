@@ -20,10 +20,12 @@ from __future__ import annotations
 import html
 import os
 import re
+import shutil
 from pathlib import Path, PurePosixPath
 from urllib.parse import urldefrag, urlparse
 
 from ixathaldex.exceptions import BuildError
+from ixathaldex.files import sha256_bytes, tree_digest
 
 #: Debian's Chromium and its headless flags: the browser that prints the PDF and runs the browser tests
 CHROMIUM = Path("/usr/bin/chromium")
@@ -225,17 +227,30 @@ def repair_outline(pdf: Path, headings: list[str]) -> int:
 
 
 def make_pdf(html_dir: Path, pages: list[str], prov: dict, notice: str, title: str,
-             version_url: str = "") -> Path:
-    """Write ``<html_dir>/<pdf_name>`` from the built version in ``html_dir``; returns its path."""
+             version_url: str = "", kept: Path | None = None) -> Path:
+    """Write ``<html_dir>/<pdf_name>`` from the built version in ``html_dir``; returns its path.
+    With ``kept`` (a folder kept between builds), the PDF printed from the same print document
+    (the pages' HTML, the banner) and the same images and styles is copied from there, not printed
+    again; a PDF printed is kept there."""
     printed = [p for p in pages if p not in NOT_PRINTED and (html_dir / p).is_file()]
     if not printed:
         raise BuildError(f"version {prov.get('snapshot')}: no page to print")
-    document = html_dir / PRINT_NAME
+    document, out = html_dir / PRINT_NAME, html_dir / pdf_name(str(prov.get("snapshot")))
     text = derive_print_document(html_dir, printed, prov, notice, title, version_url)
+    key = sha256_bytes("\n".join([text, title, tree_digest(html_dir / "_images"),
+                                  tree_digest(html_dir / "_static")]).encode())
+    if kept is not None and (kept / out.name).is_file() and (kept / "pdf.key").is_file() \
+            and (kept / "pdf.key").read_text(encoding="utf-8").strip() == key:
+        shutil.copyfile(kept / out.name, out)
+        return out
     document.write_text(text, encoding="utf-8")
     try:
-        out = write_pdf(document, html_dir / pdf_name(str(prov.get("snapshot"))), title)
+        out = write_pdf(document, out, title)
     finally:
         document.unlink(missing_ok=True)
     repair_outline(out, document_headings(text))
+    if kept is not None:
+        kept.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out, kept / out.name)
+        (kept / "pdf.key").write_text(key + "\n", encoding="utf-8")
     return out

@@ -8,8 +8,10 @@ bytes and code, remembered by a stamp under ``_build/cache/validated/``.
 from __future__ import annotations
 
 from ixathaldex.data.manifest import read_manifest, short_checksum
+from ixathaldex.data.snapshot import load_snapshot
+from ixathaldex.data.typed_cache import typed_cache_file
 from ixathaldex.data.validate import check_snapshot, manifest_problems
-from ixathaldex.exceptions import BuildError, ValidationError
+from ixathaldex.exceptions import BuildError, IxaThalDexError, ValidationError
 from ixathaldex.paths import Project
 
 
@@ -41,3 +43,18 @@ def validate_snapshots(project: Project, cuts: list[str], package: str) -> None:
             raise BuildError(f"snapshot {cut} is not valid: {exc}") from None
         stamps.mkdir(parents=True, exist_ok=True)
         stamp.write_text("ok\n")
+
+
+def preload_snapshots(project: Project, cuts: list[str]) -> None:
+    """Fill the typed-snapshot cache (:mod:`ixathaldex.data.typed_cache`) of each cut that has no
+    entry yet, once, before the chapters start: every chapter's ``load_snapshot`` is then a cache
+    hit instead of each parsing the CSVs. A snapshot that cannot be loaded is left to the
+    validation and the chapters to report."""
+    for cut in cuts:
+        path = typed_cache_file(project.snapshot_root / cut, project)
+        if path is None or path.is_file():
+            continue
+        try:
+            load_snapshot(cut, root=project.snapshot_root, validate=False)
+        except IxaThalDexError:
+            continue

@@ -39,10 +39,12 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
+from myst_nb.ext.glue.utils import PendingGlueReference
 
 from ixathaldex.claims.registry import derive_glued_values, load_claims
 from ixathaldex.claims.review import claim_anchor, format_value
 from ixathaldex.exceptions import ClaimsError
+from ixathaldex.files import file_digest, sha256_bytes
 from ixathaldex.paths import Project
 from ixathaldex.site.verdicts import load_claims_json
 
@@ -119,6 +121,7 @@ def _state(app: Sphinx) -> dict:
     state["results"], state["results_error"] = _read_results(state["path"], app.srcdir)
     state["verdicts"], state["verdicts_error"] = _read_verdicts(state["verdicts_path"], app.srcdir)
     registry = _registry_path(app)
+    state["digest"] = inputs_digest(app)
     try:
         state["claims"] = {c["id"]: c for c in load_claims(registry)}
         state["claims_path"] = registry or Project.current().claims_path
@@ -126,6 +129,13 @@ def _state(app: Sphinx) -> dict:
         state["claims_error"] = str(exc)
     setattr(app, STATE, state)
     return state
+
+
+def inputs_digest(app: Sphinx) -> str:
+    """The sha256 of what the role shows: this version's results.json, claims.json and the registry."""
+    registry = _registry_path(app) or Project.current().claims_path
+    return sha256_bytes("\n".join(file_digest(p) if p else "" for p in
+                                  (results_path(app), claims_json_path(app), registry)).encode())
 
 
 def _reset(app: Sphinx) -> None:
@@ -174,6 +184,11 @@ class ClaimRole(SphinxRole):
             node = nodes.inline(self.rawtext, f"[claim {claim_id}: no value]",
                                 classes=["ixathaldex-claim", "ixathaldex-claim-missing"])
             return [node], []
+        readers = getattr(self.env, CLAIM_READERS, None)
+        if readers is None:
+            readers = {}
+            setattr(self.env, CLAIM_READERS, readers)
+        readers[self.env.docname] = state["digest"]
         claim = state["claims"][claim_id]
         shown, title, verdict = describe(claim, state["verdicts"][claim_id])
         try:
@@ -230,6 +245,55 @@ def anchor_glued_cells(app: Sphinx, doctree: nodes.document) -> None:
                 taken.add(anchor)
 
 
+# ---- the incremental build: the pages that read what changed (docs/pipeline.md) ------------------
+
+CLAIM_READERS = "ixathaldex_claim_readers"   # env attribute: docname -> inputs_digest when it was read
+GLUE_READERS = "ixathaldex_glue_readers"     # env attribute: docname -> the docs whose glue it shows
+
+
+def note_glue_readers(app: Sphinx, doctree: nodes.document) -> None:
+    """Remember which documents' glued values this page shows (myst-nb's ``{glue:}`doc#key```)."""
+    refdocs = {node["refdoc"] for node in doctree.findall(PendingGlueReference)
+               if node.get("refdoc") and node["refdoc"] != app.env.docname}
+    readers = getattr(app.env, GLUE_READERS, None)
+    if readers is None:
+        readers = {}
+        setattr(app.env, GLUE_READERS, readers)
+    readers.pop(app.env.docname, None)
+    if refdocs:
+        readers[app.env.docname] = refdocs
+
+
+def outdated_readers(app: Sphinx, env, added: set, changed: set, removed: set) -> list[str]:
+    """The pages to read again although their source did not change: each page showing a
+    ``{claim}`` read from other inputs (results.json, claims.json, the registry) than those of now,
+    and each page showing a glued value of a page that changed, was added or removed."""
+    now = inputs_digest(app)
+    stale = [doc for doc, digest in (getattr(env, CLAIM_READERS, None) or {}).items() if digest != now]
+    moved = set(added) | set(changed) | set(removed)
+    stale += [doc for doc, refdocs in (getattr(env, GLUE_READERS, None) or {}).items() if refdocs & moved]
+    return sorted(set(stale))
+
+
+def purge_readers(app: Sphinx, env, docname: str) -> None:
+    for attr in (CLAIM_READERS, GLUE_READERS):
+        (getattr(env, attr, None) or {}).pop(docname, None)
+
+
+def merge_readers(app: Sphinx, env, docnames, other) -> None:
+    for attr in (CLAIM_READERS, GLUE_READERS):
+        theirs = getattr(other, attr, None) or {}
+        if not hasattr(env, attr):
+            setattr(env, attr, {})
+        getattr(env, attr).update({d: v for d, v in theirs.items() if d in docnames})
+
+
+def write_every_page(app: Sphinx, env) -> list[str]:
+    """Every page is written again (the navigation of each page shows the others; writing is cheap,
+    reading the notebooks is not)."""
+    return sorted(env.found_docs)
+
+
 def _is_thebe_asset(asset) -> bool:
     name = str(getattr(asset, "filename", "") or asset)
     body = str((getattr(asset, "attributes", None) or {}).get("body", ""))
@@ -259,4 +323,9 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", _reset)
     app.connect("doctree-read", anchor_glued_cells)
     app.connect("html-page-context", drop_thebe_assets, priority=900)
+    app.connect("doctree-read", note_glue_readers)
+    app.connect("env-get-outdated", outdated_readers)
+    app.connect("env-purge-doc", purge_readers)
+    app.connect("env-merge-info", merge_readers)
+    app.connect("env-updated", write_every_page)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,6 +1,7 @@
 """The versioned website: staging, per-version Jupyter Book config, build, checks and publishing.
 
-Layout of a staged version (``_build/stage/<version>/``, rebuilt from scratch every time)::
+Layout of a staged version (``_build/sphinx/<version>/source/``, kept between builds and synchronised
+file by file, :mod:`ixathaldex.site.incremental`)::
 
     <book/ pages, _static/, _templates/, references.bib>   copied from book/ (post pages replaced)
     <post page>.ipynb                                       executed post pages (reviewer, what changed)
@@ -30,6 +31,7 @@ import yaml
 from ixathaldex.claims.notice import is_synthetic
 from ixathaldex.exceptions import BuildError
 from ixathaldex.files import write_if_changed
+from ixathaldex.log import logger
 from ixathaldex.paths import toc_files
 from ixathaldex.report.figure_publish import FILES_MIME, FOLDER
 from ixathaldex.site import leaks
@@ -191,10 +193,11 @@ def jupyter_book_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "jupyter_book.cli.main"]
 
 
-def run_jupyter_book(stage: Path, config: Path, toc: Path, out: Path, version: str) -> Path:
-    """``jupyter-book build --all -W -n --keep-going`` of a staged version; returns the html folder."""
+def run_jupyter_book(stage: Path, config: Path, toc: Path, out: Path, version: str, fresh: bool = True) -> Path:
+    """``jupyter-book build -W -n --keep-going`` of a staged version (with ``--all`` when ``fresh``:
+    every page read and written, else Sphinx's environment in ``out`` is reused); returns the html folder."""
     cmd = jupyter_book_command() + [
-        "build", str(stage), "--all", "-W", "-n", "--keep-going",
+        "build", str(stage), *(["--all"] if fresh else []), "-W", "-n", "--keep-going",
         "--config", str(Path(config).resolve()), "--toc", str(Path(toc).resolve()),
         "--path-output", str(Path(out).resolve()),
     ]
@@ -208,7 +211,16 @@ def run_jupyter_book(stage: Path, config: Path, toc: Path, out: Path, version: s
         detail = "\n  ".join(warnings[:20]) or text.strip()[-2000:]
         raise BuildError(f"version {version}: jupyter-book build failed "
                          f"({len(warnings)} warning(s)/error(s)):\n  {detail}")
+    read = pages_read(proc.stdout)
+    logger.info("  %-10s Sphinx (%s) read %d page(s)%s", version, "full" if fresh else "incremental", len(read),
+                f": {', '.join(read)}" if read and len(read) < 4 else "")
     return html_dir
+
+
+def pages_read(output: str) -> list[str]:
+    """The documents Sphinx read (its "reading sources... [ 50%] name" lines)."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", output)
+    return re.findall(r"reading sources\.\.\. \[\s*\d+%\] (\S+)", text)
 
 
 # ---- downloads -------------------------------------------------------------------------------
@@ -314,12 +326,13 @@ def find_subject_ids(folder: Path, ids: set[str] | frozenset[str] = frozenset())
 
 
 def check_no_patient_rows(folder: Path, version: str, allow: bool,
-                          ids: set[str] | frozenset[str] = frozenset()) -> None:
+                          ids: set[str] | frozenset[str] = frozenset(), find=None) -> None:
     """Refuse a built version that shows subject ids (the actual ids of every snapshot, ``ids``,
-    or id-shaped strings), unless the config allows patient-level data."""
+    or id-shaped strings), unless the config allows patient-level data. ``find(folder, ids,
+    pattern)`` searches (default :func:`find_subject_ids`; the build's remembers the clean files)."""
     if allow:
         return
-    hits = find_subject_ids(folder, ids)
+    hits = find(folder, frozenset(ids), SUBJECT_ID) if find else find_subject_ids(folder, ids)
     if hits:
         shown = "\n  ".join(hits[:10])
         raise BuildError(

@@ -1,0 +1,245 @@
+"""The incremental Sphinx build (site.incremental, site.sphinxext): a page whose source did not
+change but whose shown value did is read again — the ``{claim}`` role (claims.json changed) and
+myst-nb's cross-page glue (``{glue:text}`doc.ipynb::key```, the glued page changed) — and the HTML
+of an incremental build equals that of a clean full build of the same source.
+
+Each test runs Sphinx in this process three times (slow): a first build, an incremental one after
+the change, and a clean one of the changed source into other folders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytest.importorskip("myst_nb")
+from myst_nb.ext.glue.crossref import read_glue_cache  # noqa: E402
+from sphinx.application import Sphinx  # noqa: E402
+from sphinx.util.docutils import docutils_namespace  # noqa: E402
+
+from ixathaldex.site.incremental import forget_previous_output, prepare_kept, stamp_kept, sync_tree  # noqa: E402
+
+REGISTRY = {"claims": [
+    {"id": "flow.pp.n", "locations": ["Results, paragraph 1"], "quantity": "per-protocol patients",
+     "population": "PP", "published": 76, "unit": "count", "rule": "exact", "chapter": "patients"},
+]}
+
+
+def _claims_json(value: int) -> list[dict]:
+    """claims.json as the build writes it (only the value and the verdict matter to the role)."""
+    c = REGISTRY["claims"][0]
+    return [{"id": c["id"], "location": c["locations"][0], "locations": c["locations"][0],
+             "quantity": c["quantity"], "population": c["population"], "chapter": c["chapter"],
+             "rule": c["rule"], "published": c["published"], "reproduced": value, "difference": None,
+             "verdict": "exact" if value == 76 else "differs", "reason": "", "page": "", "anchor": "claim-flow.pp.n"}]
+
+
+def _glue_output(name, value):
+    return {"output_type": "display_data", "data": {"application/papermill.record/text/plain": repr(value)},
+            "metadata": {"scrapbook": {"mime_prefix": "application/papermill.record/", "name": name}}}
+
+
+def _notebook(title: str, glued: dict) -> str:
+    cells = [{"cell_type": "markdown", "id": "m0", "metadata": {}, "source": f"# {title}"}]
+    cells += [{"cell_type": "code", "id": f"c{i}", "execution_count": i + 1, "metadata": {}, "source": f"x{i} = 1",
+               "outputs": [_glue_output(name, value)]} for i, (name, value) in enumerate(glued.items())]
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "cells": cells, "metadata": {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}})
+
+
+def _source(folder: Path, claim_value: int, glued_value: int) -> Path:
+    """A small book: a chapter notebook gluing ``n`` and showing a claim, a page showing the claim
+    and the chapter's ``n`` (cross-page glue), a page showing neither."""
+    (folder / "chapters").mkdir(parents=True)
+    (folder / "_static").mkdir()
+    (folder / "claims.yaml").write_text(yaml.safe_dump(REGISTRY))
+    (folder / "_static" / "results.json").write_text(json.dumps({"flow.pp.n": claim_value}))
+    (folder / "_static" / "claims.json").write_text(json.dumps(_claims_json(claim_value)))
+    (folder / "conf.py").write_text(
+        "extensions = ['myst_nb', 'ixathaldex.site.sphinxext']\nixathaldex_claims = 'claims.yaml'\n"
+        "nb_execution_mode = 'off'\nsource_suffix = {'.md': 'myst-nb', '.ipynb': 'myst-nb'}\n"
+        "myst_enable_extensions = ['colon_fence']\nexclude_patterns = ['_build']\n")
+    (folder / "index.md").write_text(
+        "# Home\n\nPer protocol: {claim}`flow.pp.n`; glued elsewhere: "
+        "{glue:text}`chapters/01_patients.ipynb::n:d`.\n\n"
+        "```{toctree}\nchapters/01_patients\nreviewer\nplain\n```\n")
+    (folder / "reviewer.md").write_text("# Reviewer\n\nThe claim: {claim}`flow.pp.n`.\n")
+    (folder / "plain.md").write_text("# Plain\n\nNo value here.\n")
+    (folder / "chapters" / "01_patients.ipynb").write_text(_notebook("Patients", {"n": glued_value}))
+    return folder
+
+
+def _sphinx(src: Path, out: Path, fresh: bool) -> list[str]:
+    """Build ``src`` into ``out`` (html and doctrees); returns the documents Sphinx read."""
+    read = []
+    read_glue_cache.cache_clear()  # myst-nb remembers glue caches per process (jupyter-book runs one per build)
+    with docutils_namespace():
+        app = Sphinx(str(src), str(src), str(out / "html"), str(out / "doctrees"), "html", status=None,
+                     warning=None, freshenv=fresh, warningiserror=True)
+        app.connect("env-before-read-docs", lambda app, env, docnames: read.extend(docnames))
+        app.build(force_all=fresh)
+    return read
+
+
+def _pages(out: Path) -> dict[str, bytes]:
+    html = out / "html"
+    return {p.relative_to(html).as_posix(): p.read_bytes() for p in sorted(html.rglob("*"))
+            if p.is_file() and p.suffix in (".html", ".js") and ".doctrees" not in p.parts}
+
+
+def _incremental_then_clean(tmp_path: Path, first: tuple, changed: tuple, keep_mtime: bool = False):
+    """First build of ``first`` (claim value, glued value), then the source changed to ``changed``
+    staged through sync_tree into the kept source and built incrementally; and a clean build of the
+    changed source. Returns (documents read incrementally, incremental pages, clean pages)."""
+    kept_src, kept_out = tmp_path / "stage", tmp_path / "sphinx"
+    sync_tree(_source(tmp_path / "fresh1", *first), kept_src)
+    assert not prepare_kept(kept_out, "k")
+    _sphinx(kept_src, kept_out, fresh=True)
+    stamp_kept(kept_out, "k")
+    before = {p: p.stat().st_mtime_ns for p in kept_src.rglob("*") if p.is_file()}
+    changed_files = sync_tree(_source(tmp_path / "fresh2", *changed), kept_src)
+    if keep_mtime:  # the content changed but the clock did not move (only the digest can tell)
+        for p, ns in before.items():
+            if p.is_file():
+                os.utime(p, ns=(ns, ns))
+    assert prepare_kept(kept_out, "k")
+    forget_previous_output(kept_out / "html")
+    read = _sphinx(kept_src, kept_out, fresh=False)
+    clean_src = tmp_path / "clean"
+    shutil.copytree(tmp_path / "fresh2", clean_src)
+    # the same folder names as the incremental build's: move the kept ones away, build clean there
+    shutil.move(kept_src, tmp_path / "stage-incremental")
+    shutil.move(kept_out, tmp_path / "sphinx-incremental")
+    shutil.copytree(clean_src, kept_src)
+    _sphinx(kept_src, kept_out, fresh=True)
+    return changed_files, read, _pages(tmp_path / "sphinx-incremental"), _pages(kept_out)
+
+
+def _text(pages: dict, name: str) -> str:
+    return pages[name].decode("utf-8")
+
+
+@pytest.mark.slow
+def test_a_changed_claim_is_shown_new_on_every_page_and_equals_a_clean_build(tmp_path):
+    changed, read, incremental, clean = _incremental_then_clean(tmp_path, (76, 5), (75, 5))
+    assert changed == ["_static/claims.json", "_static/results.json"]  # nothing else rewritten
+    assert set(read) == {"index", "reviewer"}  # the pages using the role; not the others
+    for page in ("index.html", "reviewer.html"):
+        assert ">75<" in _text(incremental, page) and ">76<" not in _text(incremental, page), page
+    assert incremental == clean
+
+
+@pytest.mark.slow
+def test_a_claim_changed_within_the_same_clock_tick_is_still_read_again(tmp_path):
+    """Sphinx alone compares modification times; the role's digest of claims.json catches the rest."""
+    _, read, incremental, clean = _incremental_then_clean(tmp_path, (76, 5), (75, 5), keep_mtime=True)
+    assert set(read) == {"index", "reviewer"}
+    assert ">75<" in _text(incremental, "reviewer.html")
+    assert incremental == clean
+
+
+@pytest.mark.slow
+def test_a_changed_glued_value_is_shown_new_on_the_page_that_glues_it_from_another(tmp_path):
+    changed, read, incremental, clean = _incremental_then_clean(tmp_path, (76, 5), (76, 7))
+    assert changed == ["chapters/01_patients.ipynb"]
+    assert set(read) == {"chapters/01_patients", "index"}  # the chapter, and the page showing its glue
+    assert 'glued elsewhere: <span class="pasted-text">7</span>' in _text(incremental, "index.html")
+    assert incremental == clean
+
+
+def test_sync_tree_rewrites_only_changed_files_and_removes_the_others(tmp_path):
+    src, dest = tmp_path / "src", tmp_path / "dest"
+    (src / "a").mkdir(parents=True)
+    (src / "a" / "same.txt").write_text("same")
+    (src / "new.txt").write_text("new")
+    (dest / "a").mkdir(parents=True)
+    (dest / "a" / "same.txt").write_text("same")
+    (dest / "gone").mkdir()
+    (dest / "gone" / "old.txt").write_text("old")
+    os.utime(dest / "a" / "same.txt", ns=(1_000_000_000, 1_000_000_000))
+    assert sync_tree(src, dest) == ["gone/old.txt", "new.txt"]
+    assert (dest / "a" / "same.txt").stat().st_mtime_ns == 1_000_000_000  # untouched: Sphinx will not read it
+    assert not (dest / "gone").exists() and (dest / "new.txt").read_text() == "new"
+    (src / "a" / "same.txt").write_text("changed")
+    assert sync_tree(src, dest) == ["a/same.txt"] and (dest / "a" / "same.txt").read_text() == "changed"
+
+
+def test_a_kept_folder_with_another_key_or_no_stamp_is_emptied(tmp_path):
+    kept = tmp_path / "kept"
+    assert not prepare_kept(kept, "k1")  # nothing kept: a full build
+    (kept / "doctree").write_text("x")
+    stamp_kept(kept, "k1")
+    assert prepare_kept(kept, "k1") and (kept / "doctree").is_file()
+    # the stamp is removed during the build: a build that fails leaves the next one full
+    assert not prepare_kept(kept, "k1") and not (kept / "doctree").exists()
+    stamp_kept(kept, "k1")
+    assert not prepare_kept(kept, "k2")
+    stamp_kept(kept, "k1")
+    assert not prepare_kept(kept, "k1", incremental=False)
+
+
+def test_the_id_check_remembers_clean_files_only_and_for_the_same_ids(tmp_path):
+    from ixathaldex.site import leaks
+    from ixathaldex.site.incremental import find_ids_remembered
+    from ixathaldex.site.stage import SUBJECT_ID
+
+    site, memo = tmp_path / "site", tmp_path / "kept" / "checked.json"
+    site.mkdir()
+    (site / "clean.html").write_text("<p>no one here</p>")
+    (site / "leak.html").write_text("<p>patient P-017 responded</p>")
+    ids = frozenset({"P-017", "P-018"})
+    first = find_ids_remembered(site, ids, SUBJECT_ID, memo)
+    assert first == ["leak.html: P-017"]
+    assert find_ids_remembered(site, ids, SUBJECT_ID, memo) == first  # a hit is never remembered as clean
+    calls = []
+    real = leaks.IdMatcher.find
+    try:  # the clean file is not searched again; a changed one is
+        leaks.IdMatcher.find = lambda self, text: calls.append(text) or real(self, text)
+        (site / "leak.html").write_text("<p>no one</p>")
+        (site / "new.html").write_text("<p>P-018 and IXATHALDEX-01-001</p>")
+        found = find_ids_remembered(site, ids, SUBJECT_ID, memo)
+        assert calls == ["<p>no one</p>", "<p>P-018 and IXATHALDEX-01-001</p>"]
+        assert found == ["new.html: IXATHALDEX-01-001", "new.html: P-018"]
+        calls.clear()  # other ids: nothing remembered applies
+        assert find_ids_remembered(site, frozenset({"no one"} | ids), SUBJECT_ID, memo)
+        assert len(calls) == 3
+    finally:
+        leaks.IdMatcher.find = real
+
+
+def test_a_pdf_is_kept_only_for_the_same_print_document(tmp_path, monkeypatch):
+    from ixathaldex.site import pdf
+
+    html = tmp_path / "html"
+    (html / "_images").mkdir(parents=True)
+    (html / "index.html").write_text('<html><body><article class="bd-article"><section id="s"><h1>Front</h1>'
+                                     '<p>value 5</p></section></article></body></html>')
+    printed = []
+
+    def fake_write(document, out, title):
+        printed.append(document.read_text())
+        out.write_bytes(b"%PDF " + str(len(printed)).encode())
+        return out
+
+    monkeypatch.setattr(pdf, "write_pdf", fake_write)
+    monkeypatch.setattr(pdf, "repair_outline", lambda out, headings: None)
+    prov = {"snapshot": "2019-12-31", "cutoff_date": "2019-12-31", "checksum": "c", "commit": "x",
+            "build_date": "d", "data": "synthetic"}
+    kept = tmp_path / "kept"
+
+    def make():
+        out = pdf.make_pdf(html, ["index.html"], prov, "notice", "T", kept=kept)
+        return out.read_bytes()
+
+    assert make() == b"%PDF 1" and make() == b"%PDF 1" and len(printed) == 1  # unchanged: kept
+    (html / "_images" / "k.svg").write_text("<svg/>")
+    assert make() == b"%PDF 2"  # an image changed
+    (html / "index.html").write_text((html / "index.html").read_text().replace("value 5", "value 6"))
+    assert make() == b"%PDF 3" and "value 6" in printed[-1]  # a page changed
+    prov["build_date"] = "e"
+    assert make() == b"%PDF 4"  # the banner changed
