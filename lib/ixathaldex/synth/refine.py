@@ -13,11 +13,12 @@ Moves, in order, until a round changes nothing:
 1. *printed day*: one patient's progression (or death) on a day whose month value prints as the
    figure of a median or CI limit that is not exact (``conflicts.exact_window``), or, for a patient
    whose event lies near that figure, on any day near it;
-2. *shift*: each patient's progression day, death day and enrolment date shifted by a few days.
+2. *block swap*: a count-preserving swap of a covariate block (``calibration.BLOCKS``) between a
+   patient whose event lies near such a figure and any other patient;
+3. *shift*: each patient's progression day, death day and enrolment date shifted by a few days.
 
-Tried on the committed search and left out, for gaining no figure: count-preserving swaps of
-covariate blocks between a patient near such a figure and any other (40 s of evaluations), two
-patients exchanging their event days, and shifts of 4 to 89 days.
+Tried on the committed search and left out, for gaining no figure: two patients exchanging their
+event days, and shifts of 4 to 89 days.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from ixathaldex.synth import cohort as S
 MONTH = S.MONTH
 #: shifts (days) of the shift move
 SHIFTS = (1, -1, 2, -2, 3, -3, 5, -5, 8, -8, 13, -13)
-#: the most rounds over the moves; how near (days) to a printed figure an event may move freely
-ROUNDS, NEAR = 4, 40
+#: the most rounds over the moves (on the committed search a second and third round, 140 s, changed only
+#: the objective, no figure); how near (days) to a printed figure an event may move freely
+ROUNDS, NEAR = 1, 40
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,27 @@ class Refiner:
                         changed |= self.attempt(lambda lat, i=i, d=int(d): set_event(lat, i, endpoint, d))
         return changed
 
+    def swap_moves(self) -> bool:
+        """Count-preserving swaps of a covariate block (``calibration.BLOCKS``) between a patient whose
+        event lies within ``NEAR`` days of a median / CI limit not yet exact and any other patient."""
+        changed = False
+        lat = self.lat
+        near = np.zeros(lat.n, bool)
+        for _tid, endpoint, days in self.windows():
+            times = lat.pfs if endpoint == "pfs" else lat.os
+            near |= (times >= days[0] - NEAR) & (times <= days[-1] + NEAR)
+        for attrs, strata in calibration.BLOCKS.values():
+            for i in np.flatnonzero(near):
+                same = np.ones(lat.n, bool)
+                for s in strata:
+                    v = (lat.bor <= S.PR) if s == "resp" else getattr(lat, s)
+                    same &= v == v[i]
+                for j in np.flatnonzero(same):
+                    if j != i and not all(np.array_equal(getattr(lat, a)[[i]], getattr(lat, a)[[j]], equal_nan=True)
+                                          for a in attrs):
+                        changed |= self.attempt(lambda lat, i=int(i), j=int(j), attrs=attrs: swap(lat, i, j, attrs))
+        return changed
+
     def shift_moves(self) -> bool:
         changed = False
         for i in range(self.lat.n):
@@ -154,11 +177,23 @@ def shift(lat, i: int, attr: str, days: int) -> list:
     return undo
 
 
+def swap(lat, i: int, j: int, attrs) -> list:
+    """The covariate block ``attrs`` of patients ``i`` and ``j`` exchanged."""
+    idx = np.array([i, j])
+    undo = []
+    for a in attrs:
+        arr = getattr(lat, a)
+        undo.append((a, idx, arr[idx].copy()))
+        arr[idx] = arr[idx[::-1]]
+    return undo
+
+
 def refine(lat, rounds: int = ROUNDS, log=None):
     """The targeted finish: (latent, targets, evaluations). ``log(round, state)`` after each round."""
     r = Refiner(lat.copy())
     for k in range(rounds):
         changed = r.printed_day_moves()
+        changed |= r.swap_moves()
         changed |= r.shift_moves()
         if log is not None:
             log(k + 1, r.cur)
