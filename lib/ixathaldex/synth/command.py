@@ -56,7 +56,7 @@ def run(args) -> int:
     moves = calibration.DEFAULT_MOVES if args.moves is None else args.moves
     bar = None if getattr(args, "quiet", False) else SearchProgress(calibration.score, calibration.exact, targets.PLAIN)
     lat, _ = calibration.calibrate(lat, moves=moves, seed=seed, progress=bar)
-    lat, _, _ = refine.refine(lat, log=None if bar is None else bar.refine_round)
+    lat, _, _ = refine.refine(lat, rounds=refine.rounds_for(moves), log=None if bar is None else bar.refine_round)
     lat = redraw_tails(lat, seed)
     prov = {"generator": GENERATOR, "generator_version": GENERATOR_VERSION, "seed": seed,
             "moves": moves}

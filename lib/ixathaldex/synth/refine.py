@@ -188,6 +188,12 @@ def swap(lat, i: int, j: int, attrs) -> list:
     return undo
 
 
+def rounds_for(moves: int) -> int:
+    """Rounds of the finish after a search of ``moves`` (none after a short one: from a state far from
+    the figures it would try tens of thousands of moves)."""
+    return min(ROUNDS, moves // 100_000)
+
+
 def refine(lat, rounds: int = ROUNDS, log=None):
     """The targeted finish: (latent, targets, evaluations). ``log(round, state)`` after each round."""
     r = Refiner(lat.copy())
