@@ -231,15 +231,16 @@ BLOCKERS.update({
         "the isolated-gain median (6.2, days 188-190), and the two progressions just before (days "
         "162 and 166) are induction stoppers held in their cycle (days 141-168)"),
     "pfs.gfr.lt60.median": (
-        "9.3 is days 282-284; the GFR < 60 median is a progression on day 285 that is also the per-"
-        "protocol, ISS II-III and age >= 75 median (9.4, days 285-287, S = 0.5 on a flat stretch); no "
-        "single progression moved onto or near days 282-284 and no covariate swap tried by the "
-        "targeted finish prints 9.3 without losing one of those"),
+        "9.3 is days 282-284; the GFR < 60 median is a progression on day 285, where the per-protocol, "
+        "ISS II-III and age >= 75 medians (9.4, days 285-287) also sit; no progression moved onto or "
+        "within 40 days of days 282-284 and no covariate swap tried by the targeted finish "
+        "(synth.refine) prints 9.3 without losing one of the exact medians"),
     "pfs.frailty.unfit_frail.median": (
         "given up by the targeted finish for two medians: the 'neither' patient whose progression "
-        "makes the two 'neither' medians 10.8 (days 328-330) is 75 or older, hence unfit or frail "
-        "(a plausibility rule), so that progression is also the unfit/frail group's 24th and its "
-        "median moves from 10.9 (days 331-333) to 10.8; no other single move or swap restores it"),
+        "makes both 'neither' medians 10.8 (days 328-330) is 75 or older, hence unfit or frail (a "
+        "plausibility rule), so that progression also falls before the unfit/frail median and moves "
+        "it from 10.9 (days 331-333) to 10.8; no single progression moved onto or near days 331-333 "
+        "and no covariate swap restores it"),
 })
 
 

@@ -94,7 +94,7 @@ class Refiner:
 
     # ---- moves ------------------------------------------------------------------------------
 
-    def windows(self, ids=None, exact: bool = False) -> list[tuple[str, str, np.ndarray]]:
+    def windows(self, ids=None) -> list[tuple[str, str, np.ndarray]]:
         """(target id, endpoint, days that print as the figure) of each median / CI limit not yet
         exact (or of the targets ``ids``)."""
         out = []
@@ -144,6 +144,7 @@ class Refiner:
         return changed
 
     def shift_moves(self) -> bool:
+        """Each patient's progression day, death day and enrolment date shifted by each of ``SHIFTS``."""
         changed = False
         for i in range(self.lat.n):
             for attr in ("pfs", "os", "enrol"):
