@@ -15,7 +15,7 @@ import numpy as np
 from scipy.stats import norm
 
 from ixathaldex.claims.precision import is_exact
-from ixathaldex.synth import calibration, conflicts, targets
+from ixathaldex.synth import calibration, cohort, conflicts, refine, targets
 from ixathaldex.synth.progress import SearchProgress
 
 PUB = Path(__file__).resolve().parents[1] / "data" / "snapshots" / "2018-06-30"
@@ -113,3 +113,41 @@ def test_fast_exactness_is_is_exact():
         for x in np.linspace(lo * 0.98, hi * 1.02, 3001):
             t = {"id": "x", "kind": "p", "value": float(x), "extra": {}, "claim": cid}
             assert calibration.exact(t) == is_exact(reg[cid], float(x)), (cid, x)
+
+
+def _state(n_key, n_exact, objective, ok=("a", "b"), key=None):
+    key = frozenset(key if key is not None else [f"k{i}" for i in range(n_key)])
+    return refine.State(objective, [], frozenset(key | {f"p{i}" for i in range(n_exact - len(key))}), key, frozenset(ok))
+
+
+def test_refine_keeps_tolerance_and_ranks_medians_first():
+    cur = _state(2, 5, 10.0)
+    assert refine.better(_state(2, 5, 9.0), cur)                      # same figures, lower objective
+    assert refine.better(_state(2, 6, 12.0), cur)                     # one more figure exact
+    assert not refine.better(_state(2, 4, 1.0), cur)                  # a figure lost for the objective
+    assert not refine.better(_state(2, 6, 9.0, ok=("a",)), cur)       # a target leaves its tolerance
+    assert not refine.better(_state(2, 9, 9.0, key=["k0", "k9"]), cur)  # a median swapped for another
+    assert refine.better(_state(3, 5, 12.0, key=["k0", "k8", "k9"]), cur)  # one median for two
+    assert refine.rounds_for(2_000) == 0 and refine.rounds_for(150_000) >= 1
+
+
+def test_refine_move_is_kept_only_when_better():
+    lat = cohort.build_latent(cohort.DEFAULT_SEED)
+    calibration.repair(lat)
+    r = refine.Refiner(lat.copy())
+    for i in range(6):
+        before_pfs, before = r.lat.pfs.copy(), r.cur
+        kept = r.attempt(lambda lat, i=i: refine.shift(lat, i, "pfs", 3))
+        assert calibration.valid(r.lat)
+        if kept:
+            assert refine.better(r.cur, before) and r.lat.pfs[i] == before_pfs[i] + 3
+        else:
+            assert r.cur is before and np.array_equal(r.lat.pfs, before_pfs)
+
+
+def test_refine_round_is_reported():
+    buf = io.StringIO()
+    bar = SearchProgress(calibration.score, calibration.exact, targets.PLAIN, stream=buf)
+    t = {"id": "x", "kind": "med", "target": 8.5, "value": 8.47, "extra": {}, "claim": "pfs.itt.median"}
+    bar.refine_round(1, refine.State(2.5, [t], frozenset({"x"}), frozenset({"x"}), frozenset({"x"})))
+    assert "refine round 1: objective 2.50 exact 1/1 (medians and CI limits 1)" in buf.getvalue()

@@ -223,6 +223,25 @@ BLOCKERS = {
         "188-190) and the high-risk group 10.3"),
 }
 BLOCKERS["pfs.hr_or_gain1q.pos.median"] = BLOCKERS["pfs.gain1q.pos.median"]
+BLOCKERS.update({
+    "pfs.itt.median.ci_low": (
+        "the log-log lower limit is an ITT progression day; 6.4 needs it on days 194-196. The targeted "
+        "finish (synth.refine) tried every patient's progression on those days and near them: the only "
+        "moves that print 6.4 take away the progression on day 190 that is also the IMiD-exposed and "
+        "the isolated-gain median (6.2, days 188-190), and the two progressions just before (days "
+        "162 and 166) are induction stoppers held in their cycle (days 141-168)"),
+    "pfs.gfr.lt60.median": (
+        "9.3 is days 282-284; the GFR < 60 median is a progression on day 285, where the per-protocol, "
+        "ISS II-III and age >= 75 medians (9.4, days 285-287) also sit; no progression moved onto or "
+        "within 40 days of days 282-284 and no covariate swap tried by the targeted finish "
+        "(synth.refine) prints 9.3 without losing one of the exact medians"),
+    "pfs.frailty.unfit_frail.median": (
+        "given up by the targeted finish for two medians: the 'neither' patient whose progression "
+        "makes both 'neither' medians 10.8 (days 328-330) is 75 or older, hence unfit or frail (a "
+        "plausibility rule), so that progression also falls before the unfit/frail median and moves "
+        "it from 10.9 (days 331-333) to 10.8; no single progression moved onto or near days 331-333 "
+        "and no covariate swap restores it"),
+})
 
 
 def printed_as(t: dict) -> str:

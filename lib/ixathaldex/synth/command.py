@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from ixathaldex.paths import Project
-from ixathaldex.synth import calibration, calibration_report, reproduction, targets
+from ixathaldex.synth import calibration, calibration_report, refine, reproduction, targets
 from ixathaldex.synth.cohort import (
     CUT_PUBLICATION,
     CUTS,
@@ -56,6 +56,7 @@ def run(args) -> int:
     moves = calibration.DEFAULT_MOVES if args.moves is None else args.moves
     bar = None if getattr(args, "quiet", False) else SearchProgress(calibration.score, calibration.exact, targets.PLAIN)
     lat, _ = calibration.calibrate(lat, moves=moves, seed=seed, progress=bar)
+    lat, _, _ = refine.refine(lat, rounds=refine.rounds_for(moves), log=None if bar is None else bar.refine_round)
     lat = redraw_tails(lat, seed)
     prov = {"generator": GENERATOR, "generator_version": GENERATOR_VERSION, "seed": seed,
             "moves": moves}

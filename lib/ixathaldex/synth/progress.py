@@ -35,3 +35,14 @@ class SearchProgress:
             cpu = time.process_time() - self.start_cpu
             self.stream.write(f"\nsearch: {moves} moves, {wall:.0f} s wall, {cpu:.0f} s CPU\n")
         self.stream.flush()
+
+    def refine_round(self, k: int, state) -> None:
+        """One line after each round of the targeted finish (``synth.refine``): what is exact now."""
+        judged = [self.exact(t) for t in state.targets if t["kind"] in self.plain]
+        n_exact, n_claims = sum(j is True for j in judged), sum(j is not None for j in judged)
+        n_ok = sum(self.score(t)[1] for t in state.targets)
+        wall = time.perf_counter() - self.start_wall
+        self.stream.write(f"refine round {k}: objective {state.objective:.2f} exact {n_exact}/{n_claims} "
+                          f"(medians and CI limits {len(state.exact_key)}) within tolerance "
+                          f"{n_ok}/{len(state.targets)} {wall:.0f}s\n")
+        self.stream.flush()
