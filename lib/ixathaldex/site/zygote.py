@@ -139,12 +139,7 @@ def fork_kernel(address: str, cmd: list[str], cwd: str, env: dict, timeout: floa
         conn.settimeout(timeout)  # the zygote answers once its imports are done
         connect(conn, address, min(timeout, CONNECT_SECONDS))
         conn.sendall(request)
-        reply = b""
-        while not reply.endswith(b"\n"):
-            chunk = conn.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
+        reply = read_line(conn)
     answer = json.loads(reply or b"{}")
     if "pid" not in answer:
         raise OSError(f"the kernel fork server gave no kernel: {answer.get('error', 'no answer')}")
@@ -153,6 +148,18 @@ def fork_kernel(address: str, cmd: list[str], cwd: str, env: dict, timeout: floa
 
 #: seconds a just started zygote may take to bind its socket (a Python start on a loaded machine)
 CONNECT_SECONDS = 30.0
+
+
+def read_line(conn: socket.socket) -> bytes:
+    """The bytes of one newline-terminated message (both sides speak one JSON line each way); what
+    arrived before the peer closed, if it closed first."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def connect(conn: socket.socket, address: str, seconds: float) -> None:
@@ -244,13 +251,7 @@ class Server:
         with conn:
             try:
                 conn.settimeout(30)
-                data = b""
-                while not data.endswith(b"\n"):
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                request = json.loads(data)
+                request = json.loads(read_line(conn))
                 if not can_stand_for(request["argv"]):
                     raise ValueError(f"not an ipykernel command of {sys.executable}: {request['argv'][:3]}")
                 pid = self.fork(request)
