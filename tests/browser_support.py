@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from ixathaldex.site.pdf import CHROMIUM  # the one browser of the build and the tests
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("IXATHALDEX_SITE") or ROOT / "_build" / "site")
@@ -53,17 +52,6 @@ def require(condition_reason: str | None) -> None:
     if under_ci():
         pytest.fail(f"browser tests cannot run under CI: {condition_reason}")
     pytest.skip(condition_reason)
-
-
-def browser_unavailable_reason() -> str | None:
-    """Why the browser tests cannot run here, or None when they can."""
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is absent (install Debian's chromium: apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - the lock installs it
-        return f"playwright's Python package is missing ({exc})"
-    return None
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import SITE, StaticServer, browser_unavailable_reason, require, versions
-from ixathaldex.site.pdf import CHROMIUM, CHROMIUM_ARGS
+from browser_support import SITE, StaticServer, require, versions
+from ixathaldex.site.pdf import CHROMIUM, CHROMIUM_ARGS, browser_unavailable_reason
 from ixathaldex.paths import ENV_VAR
 from snapshot_factory import write_valid_snapshot
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import (DESKTOP, ROOT, SITE, StaticServer, browser_unavailable_reason, require, versions)
-from ixathaldex.site.pdf import CHROMIUM, CHROMIUM_ARGS
+from browser_support import DESKTOP, ROOT, SITE, StaticServer, require, versions
+from ixathaldex.site.pdf import CHROMIUM, CHROMIUM_ARGS, browser_unavailable_reason
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 

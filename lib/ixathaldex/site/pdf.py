@@ -62,17 +62,23 @@ def pdf_name(version: str) -> str:
     return f"ixathaldex-{version}.pdf"
 
 
-def pdf_unavailable_reason() -> str | None:
-    """Why this machine cannot print a PDF (None when it can)."""
-    if os.environ.get("IXATHALDEX_NO_PDF"):
-        return "IXATHALDEX_NO_PDF is set"
+def browser_unavailable_reason() -> str | None:
+    """Why this machine has no browser to drive (Debian's Chromium and playwright), None when it has;
+    the PDF and the browser tests ask the same question."""
     if not CHROMIUM.exists():
-        return f"{CHROMIUM} is absent (install Debian's chromium, as `make site` does)"
+        return f"{CHROMIUM} is absent (install Debian's chromium: apt-get install chromium, as `make site` does)"
     try:
         import playwright.sync_api  # noqa: F401  (only to test that it can be imported)
     except ImportError as exc:  # pragma: no cover - the lock installs it
         return f"playwright's Python package is missing ({exc})"
     return None
+
+
+def pdf_unavailable_reason() -> str | None:
+    """Why this machine cannot print a PDF (None when it can)."""
+    if os.environ.get("IXATHALDEX_NO_PDF"):
+        return "IXATHALDEX_NO_PDF is set"
+    return browser_unavailable_reason()
 
 
 def _page_id(k: int, anchor: str) -> str:
