@@ -84,30 +84,7 @@ def logrank(t: np.ndarray, e: np.ndarray, g: np.ndarray) -> tuple[float, float]:
         nr[j] = len(tj) - np.searchsorted(tj, ev_times, side="left")
         ev = sel & e.astype(bool)
         dd[j] = np.bincount(pos_ev[ev], minlength=m)[:m]
-    n = nr.sum(0)
-    d = dd.sum(0)
-    exp_ = nr * (d / n)
-    o_e = (dd - exp_).sum(1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f = np.where(n > 1, d * (n - d) / (n * n * (n - 1)), 0.0)
-    if k == 2:
-        var = (f * nr[0] * nr[1]).sum()
-        stat = o_e[0] ** 2 / var if var > 0 else 0.0
-        return stat, math.erfc(math.sqrt(stat / 2.0))
-    V = np.einsum("m,im,jm->ij", f, nr, nr) * -1.0
-    V[np.diag_indices(k)] += (f * n * nr).sum(1)
-    Vr = V[:-1, :-1]
-    try:
-        stat = float(o_e[:-1] @ np.linalg.solve(Vr, o_e[:-1]))
-    except np.linalg.LinAlgError:
-        return 0.0, 1.0
-    df = k - 1
-    if df == 2:
-        p = math.exp(-stat / 2.0)
-    else:
-        from scipy.stats import chi2
-        p = float(chi2.sf(stat, df))
-    return stat, p
+    return logrank_tables(nr, dd)
 
 
 def followup_median(t, e) -> float:
