@@ -1,21 +1,21 @@
 """Cox proportional-hazards models: the prognostic-factor screen and model for OS, subgroup
 hazard ratios (Figure S1) and the PFS hazard ratio of gain of 1q21.
 
-Methods, as implemented (also in ``docs/statistics.md``): statsmodels ``PHReg`` with Breslow ties
-by default (as SPSS); Wald p and CI = exp(β ± 1.959964·SE); each factor binary (or k levels as
-k − 1 indicators), its favourable level the reference, so HR > 1 means a higher hazard in the
-adverse level. Times and events come from ``survival.derive_tte``.
+Methods, as implemented (also in ``docs/statistics.md``): the partial likelihood with Breslow ties
+by default (as SPSS), fitted the way statsmodels' ``PHReg`` fits it (:mod:`ixathaldex.analysis.coxph`);
+Wald p and CI = exp(β ± 1.959964·SE); each factor binary (or k levels as k − 1 indicators), its
+favourable level the reference, so HR > 1 means a higher hazard in the adverse level. Times and events come from ``survival.derive_tte``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
 
+from ixathaldex.analysis.coxph import CoxPH
 from ixathaldex.analysis.populations import (
     COX_FACTORS,
     PAPER_MULTIVARIATE_FACTORS,
@@ -38,14 +38,14 @@ FIT_COLUMNS = ("coef", "se", "hr", "hr_lower", "hr_upper", "z", "p_value", "esti
 
 
 #: Cox fits of this process, keyed by their input (times, events, design, ties): a page fits
-#: the same model for its claim values and for its tables (statsmodels' PHReg set-up is slow on
-#: a large cohort)
+#: the same model for its claim values and for its tables (a fit is fast, but a design matrix of a large
+#: cohort is not free to build twice)
 FITS_KEPT: OrderedDict[str, pd.DataFrame] = OrderedDict()
 FITS_KEEP = 64
 
 
 def fit_cox(time, event, X: pd.DataFrame, ties: str = "breslow") -> pd.DataFrame:
-    """Cox PH fit by statsmodels PHReg: per covariate ``coef``, ``se``, ``hr``, ``hr_lower``,
+    """Cox PH fit (:class:`~ixathaldex.analysis.coxph.CoxPH`): per covariate ``coef``, ``se``, ``hr``, ``hr_lower``,
     ``hr_upper`` (95 %), ``z``, ``p_value`` (Wald). ``ties``: 'breslow' (default) or 'efron'.
     A fit of the same input is computed once per process (``FITS_KEPT``; each call a copy)."""
     X = pd.DataFrame(X).astype(float)
@@ -64,19 +64,16 @@ def fit_cox(time, event, X: pd.DataFrame, ties: str = "breslow") -> pd.DataFrame
 
 def _fit_cox(t: np.ndarray, e: np.ndarray, X: pd.DataFrame, ties: str) -> pd.DataFrame:
     from scipy import stats
-    from statsmodels.duration.hazard_regression import PHReg
 
     constant = [c for c in X.columns if X[c].nunique() < 2]
     if constant:
         raise AnalysisError(f"Cox model: covariate(s) {', '.join(constant)} do not vary")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
-            res = PHReg(t, X, status=e, ties=ties).fit()
+            res = CoxPH(ties).fit(t, e, X.to_numpy())
         except np.linalg.LinAlgError as exc:
             raise AnalysisError(f"Cox model: cannot be fitted ({exc})") from None
-    b = np.asarray(res.params, float)
-    se = np.asarray(res.bse, float)
+    b, se = res.params_, res.se_
     z = b / se
     with np.errstate(over="ignore"):
         out = pd.DataFrame({"covariate": list(X.columns), "coef": b, "se": se, "hr": np.exp(b),

@@ -360,7 +360,7 @@ def format_treatment_exposure(t: pd.DataFrame, caption: str = "Treatment exposur
 
 #: the packages the analysis and the site depend on directly (methods page)
 SOFTWARE = (("numpy", "arrays"), ("pandas", "data frames"), ("scipy", "Fisher exact test"),
-            ("statsmodels", "Clopper–Pearson CIs, Cox model (PHReg), median CIs"),
+            ("statsmodels", "Clopper–Pearson CIs, median CIs"),
             ("lifelines", "log-rank test"), ("matplotlib", "figures"), ("pandera", "snapshot validation"),
             ("papermill", "notebook execution"), ("jupytext", "MyST notebooks"),
             ("myst-nb", "glued values"), ("jupyter-book", "site build"), ("sphinx", "site build"))
