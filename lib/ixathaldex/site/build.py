@@ -33,7 +33,7 @@ from ixathaldex.site import stage as st
 from ixathaldex.site.collect import RUN_FILES, Precomputed, ard_key, collect_version, is_collected, results_key
 from ixathaldex.site.snapshots import check_manifests, preload_snapshots, validate_snapshots
 from ixathaldex.site.withdraw import load_withdrawn, refresh_site
-from ixathaldex.site.zygote import Zygote, fork_server_enabled
+from ixathaldex.site.zygote import Zygote, fork_server_enabled, sphinx_fork_enabled
 
 
 @dataclass
@@ -370,8 +370,9 @@ class Build:
         kept = config_path.parent.parent
         if incremental:
             inc.forget_previous_output(kept / "_build" / "html")
+        zygote = self.zygote.address if self.zygote is not None and sphinx_fork_enabled() else None
         html = st.run_jupyter_book(config_path.parent, config_path, self.project.toc_path.resolve(), kept,
-                                   version, fresh=not incremental)
+                                   version, fresh=not incremental, zygote=zygote)
         html_dir = inc.copy_html(html, out)
         runs = self.results[version].parent
         st.write_downloads(html_dir, {j.label: j.output for j in self.chapter_jobs[version]},

@@ -35,6 +35,7 @@ from ixathaldex.log import logger
 from ixathaldex.paths import toc_files
 from ixathaldex.report.figure_publish import FILES_MIME, FOLDER
 from ixathaldex.site import leaks
+from ixathaldex.site.zygote import run_command as run_forked
 
 #: a USUBJID-like subject id (docs/data-model.md: IXATHALDEX-<site>-<nnn>)
 SUBJECT_ID = re.compile(r"IXATHALDEX-\d\d-\d\d\d")
@@ -193,28 +194,41 @@ def jupyter_book_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "jupyter_book.cli.main"]
 
 
-def run_jupyter_book(stage: Path, config: Path, toc: Path, out: Path, version: str, fresh: bool = True) -> Path:
+def run_jupyter_book(stage: Path, config: Path, toc: Path, out: Path, version: str, fresh: bool = True,
+                     zygote: str | None = None) -> Path:
     """``jupyter-book build -W -n --keep-going`` of a staged version (with ``--all`` when ``fresh``:
-    every page read and written, else Sphinx's environment in ``out`` is reused); returns the html folder."""
-    cmd = jupyter_book_command() + [
-        "build", str(stage), *(["--all"] if fresh else []), "-W", "-n", "--keep-going",
-        "--config", str(Path(config).resolve()), "--toc", str(Path(toc).resolve()),
-        "--path-output", str(Path(out).resolve()),
-    ]
+    every page read and written, else Sphinx's environment in ``out`` is reused); returns the html
+    folder. With ``zygote`` (the address of the build's fork server) the same command runs in a
+    child forked from it (its imports done once per build), else as a subprocess."""
+    args = ["build", str(stage), *(["--all"] if fresh else []), "-W", "-n", "--keep-going",
+            "--config", str(Path(config).resolve()), "--toc", str(Path(toc).resolve()),
+            "--path-output", str(Path(out).resolve())]
     env = dict(os.environ, PYTHONWARNINGS="ignore::DeprecationWarning")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    code, stdout, stderr = run_command(args, env, Path(out) / "jupyter-book", zygote)
     html_dir = Path(out) / "_build" / "html"
-    if proc.returncode != 0 or not (html_dir / "index.html").is_file():
-        text = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + "\n" + proc.stderr)
+    if code != 0 or not (html_dir / "index.html").is_file():
+        text = re.sub(r"\x1b\[[0-9;]*m", "", stdout + "\n" + stderr)
         text = text.replace(f"{Path(stage).resolve()}/", "")  # paths as in the staged root
         warnings = [ln.strip() for ln in text.splitlines() if "WARNING" in ln or "ERROR" in ln]
         detail = "\n  ".join(warnings[:20]) or text.strip()[-2000:]
         raise BuildError(f"version {version}: jupyter-book build failed "
                          f"({len(warnings)} warning(s)/error(s)):\n  {detail}")
-    read = pages_read(proc.stdout)
+    read = pages_read(stdout)
     logger.info("  %-10s Sphinx (%s) read %d page(s)%s", version, "full" if fresh else "incremental", len(read),
                 f": {', '.join(read)}" if read and len(read) < 4 else "")
     return html_dir
+
+
+def run_command(args: list[str], env: dict, folder: Path, zygote: str | None) -> tuple[int, str, str]:
+    """``jupyter-book ARGS``: (exit code, stdout, stderr), in a child of the fork server at ``zygote``
+    (its output through files in ``folder``), or as a subprocess when there is none or it cannot fork."""
+    if zygote:
+        try:
+            return run_forked(zygote, "jupyter-book", args, os.getcwd(), env, folder)
+        except OSError as exc:
+            logger.warning("fork server unavailable for jupyter-book (%s): running it as a subprocess", exc)
+    proc = subprocess.run(jupyter_book_command() + args, capture_output=True, text=True, env=env)
+    return proc.returncode, proc.stdout, proc.stderr
 
 
 def pages_read(output: str) -> list[str]:
