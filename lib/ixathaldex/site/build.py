@@ -123,8 +123,8 @@ class Build:
     outdated: dict = field(default_factory=dict)      # version -> version key (to stage and build)
     built: dict = field(default_factory=dict)         # version -> built html folder
     provenance: dict = field(default_factory=dict)    # version -> its banner's facts
-    commit: str = ""
-    build_date: str = ""
+    commit: str = ""                                  # the banner's code: the last commit changing an input
+    build_date: str = ""                              # ... and its date (st.code_stamp; never the clock)
     subject_ids: frozenset | None = None              # every snapshot's USUBJID/SUBJID (the check)
     pdf_reason: str | None = None                     # why no PDF is printed (None: each version gets one)
     report: BuildReport = field(default_factory=BuildReport)
@@ -289,7 +289,7 @@ class Build:
         """Stage, build and check the outdated versions (in parallel, in a temporary folder), then
         publish them together; the temporary folder is always removed."""
         self.outdated = self.find_outdated()
-        self.commit, self.build_date = st.code_commit(self.project.root), st.today_utc()
+        self.commit, self.build_date = st.code_stamp(self.project.root)  # from the inputs: same inputs, same pages
         self.pdf_reason = pdf.pdf_unavailable_reason()
         if self.pdf_reason and self.outdated:
             logger.warning("no PDF of the versions: %s", self.pdf_reason)
@@ -337,7 +337,7 @@ class Build:
                      t_build - t_stage, time.perf_counter() - t_build)
         if self.provenance[version]["pdf"]:
             self.print_pdf(version, html_dir)
-        stamp = {"key": self.outdated[version], "provenance": self.provenance[version]}
+        stamp = {"key": self.outdated[version], "provenance": self.provenance[version], "built_at": st.now_utc()}
         (html_dir / st.STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
         logger.info("  %-10s %-32s %-8s %6.1f s", version, "jupyter-book build", "built", time.perf_counter() - t)
         return html_dir

@@ -133,7 +133,7 @@ def derive_print_document(html_dir: Path, pages: list[str], prov: dict, notice: 
     e = html.escape
     facts = [("Version (data snapshot)", prov.get("snapshot", "")), ("Data cut-off", prov.get("cutoff_date", "")),
              ("Data", notice), ("Snapshot checksum", prov.get("checksum", "")),
-             ("Code commit", prov.get("commit", "")), ("Built", prov.get("build_date", ""))]
+             ("Code commit", f"{prov.get('commit', '')} of {prov.get('build_date', '')}")]
     if version_url:
         facts.append(("Online", version_url))
     parts = [f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(title)} — {e(prov.get("snapshot", ""))}'

@@ -72,23 +72,49 @@ def resolve_pages(project: Path, toc: dict) -> tuple[list[tuple[str, Path]], lis
 
 # ---- provenance and per-version config -------------------------------------------------------
 
-#: the paths whose uncommitted changes make the pages differ from the commit they name
-SITE_INPUTS = ("lib", "chapters", "book", "_config.yml", "_toc.yml", "requirements.lock")
+#: the site's inputs in the project folder: the banner names the last commit that changed one of
+#: them and its date (docs/pipeline.md, "The banner"), so that a rebuild of unchanged inputs
+#: writes the same pages and reuses the PDF
+SITE_INPUTS = ("lib", "chapters", "book", "_config.yml", "_toc.yml", "requirements.lock", "data/published")
 
 
-def code_commit(project: Path) -> str:
-    """``git rev-parse --short HEAD`` of the project ("+modified" if the site's inputs have
-    uncommitted changes), or "unknown" outside a git checkout."""
+def _git(project: Path, *args: str) -> str | None:
+    """``git ARGS`` in ``project``: its output, None when it fails (no git, not a checkout)."""
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project, capture_output=True,
-                             text=True, timeout=10)
-        if out.returncode != 0 or not out.stdout.strip():
-            return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", *SITE_INPUTS],
-                               cwd=project, capture_output=True, text=True, timeout=10)
+        out = subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() + ("+modified" if dirty.returncode == 0 and dirty.stdout.strip() else "")
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def _utc(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _newest_mtime(paths) -> float:
+    return max((p.stat().st_mtime for p in paths if p.is_file()), default=0.0)
+
+
+def code_stamp(project: Path) -> tuple[str, str]:
+    """The banner's code and date, from the site's inputs (:data:`SITE_INPUTS`) alone, never the
+    clock: the short hash of the last commit that changed one of them and that commit's date; with
+    uncommitted changes to them, "+modified" and the newest modification time of a changed file.
+    Outside a git checkout: "unknown" and the newest modification time of any input file."""
+    root = Path(project)
+    last = _git(root, "log", "-1", "--format=%h %ct", "--", *SITE_INPUTS)
+    if last is None or not last.strip():
+        files = [p for name in SITE_INPUTS for p in ([root / name] if (root / name).is_file()
+                                                     else (root / name).rglob("*"))
+                 if "__pycache__" not in p.parts]
+        return "unknown", _utc(_newest_mtime(files))
+    commit, seconds = last.split()
+    status = _git(root, "status", "--porcelain", "--untracked-files=all", "--", *SITE_INPUTS) or ""
+    top = Path((_git(root, "rev-parse", "--show-toplevel") or str(root)).strip())
+    changed = [top / line[3:].split(" -> ")[-1].strip('"') for line in status.splitlines() if line.strip()]
+    changed = [p for p in changed if "__pycache__" not in p.parts]
+    if not changed:
+        return commit, _utc(float(seconds))
+    return commit + "+modified", _utc(max(float(seconds), _newest_mtime(changed)))
 
 
 def provenance(cut: str, manifest: dict, checksum: str, commit: str, build_date: str, pdf: str = "") -> dict:
@@ -117,8 +143,7 @@ def provenance_html(prov: dict) -> str:
     parts.append(f"snapshot <code>{e(prov['snapshot'])}</code>")
     parts.append(f"cut-off {e(prov['cutoff_date'])}")
     parts.append(f"checksum <code>{e(prov['checksum'])}</code>")
-    parts.append(f"code <code>{e(prov['commit'])}</code>")
-    parts.append(f"built {e(prov['build_date'])}")
+    parts.append(f"code <code>{e(prov['commit'])}</code> of {e(prov['build_date'])}")
     if prov.get("pdf") and prov.get("url"):
         parts.append(f'<a href="{e(prov["url"] + prov["pdf"])}">PDF of this version</a>')
     return '<span class="ixathaldex-provenance">' + " · ".join(parts) + "</span>"
@@ -435,5 +460,6 @@ def publish(site: Path, built: dict[str, Path]) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def today_utc() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def now_utc() -> str:
+    """The wall-clock time of a build (kept in the version's stamp file, never on a page)."""
+    return _utc(dt.datetime.now(dt.timezone.utc).timestamp())
