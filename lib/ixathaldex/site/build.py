@@ -131,6 +131,7 @@ class Build:
     zygote: Zygote | None = None                      # the kernels' fork server (docs/pipeline.md)
     workers: ex.Workers | None = None                 # the papermill processes, shared by both batches
     pre: Precomputed | None = None                    # ARDs and consistency checks (computed beside the chapters)
+    printer: pdf.Printer | None = None                # the one Chromium printing every version's PDF
     incremental: bool = field(default_factory=inc.incremental_enabled)  # keep each version's Sphinx environment
 
     @classmethod
@@ -169,14 +170,16 @@ class Build:
         self.zygote = Zygote() if fork_server_enabled() else None
         self.workers = ex.Workers(self.jobs)
         self.pre = Precomputed(self.project)
+        self.printer = pdf.Printer()
         try:
             return self.run_steps()
         finally:
             self.workers.close()
             self.pre.close()
+            self.printer.close()
             if self.zygote is not None:
                 self.zygote.close()
-            self.zygote = self.workers = self.pre = None
+            self.zygote = self.workers = self.pre = self.printer = None
 
     def run_steps(self) -> BuildReport:
         with ThreadPoolExecutor(max_workers=1) as validation_pool:
@@ -400,7 +403,7 @@ class Build:
         out = pdf.make_pdf(html_dir, [f"{name}.html" for name in self.project.toc_files()],
                            self.provenance[version], derive_data_notice(manifest)["data_notice"],
                            str(self.config.get("title") or "IxaThalDex"), f"{self.settings['base_url']}{version}/",
-                           kept=self.project.build_dir / "sphinx" / version / "pdf")
+                           kept=self.project.build_dir / "sphinx" / version / "pdf", printer=self.printer)
         logger.info("  %-10s %-32s %-8s %6.1f s", version, "pdf (printed, or kept if unchanged)", "ready",
                     time.perf_counter() - t)
         return out
