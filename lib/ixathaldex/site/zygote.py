@@ -102,10 +102,15 @@ class Zygote:
     @property
     def address(self) -> str:
         """The Unix socket of the running zygote (started now if it is not running)."""
-        with self.lock:
-            return self.start()
+        return self.start()
 
     def start(self) -> str:
+        """Start the zygote if it is not running (its imports then run beside the caller's work);
+        the address of its socket."""
+        with self.lock:
+            return self._start()
+
+    def _start(self) -> str:
         if self.proc is None:
             self.folder = Path(tempfile.mkdtemp(prefix="ixz-"))  # short: a socket path has 107 bytes at most
             log = open(self.folder / "log", "wb")
