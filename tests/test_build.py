@@ -167,7 +167,7 @@ def test_end_to_end_two_versions(tmp_path, fixture_project):
         checksum = short_checksum(manifest)
         for page in pages:
             html = page.read_text()
-            for text in (f"snapshot <code>{cut}</code>", checksum, "Synthetic data", "code <code>", "built 20"):
+            for text in (f"snapshot <code>{cut}</code>", checksum, "Synthetic data", "code <code>", "</code> of 20"):  # the inputs' date
                 assert text in html, (page, text)
             assert "version-switcher" in html
             assert f"theme_switcher_version_match = '{cut}'" in html

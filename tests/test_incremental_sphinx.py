@@ -221,7 +221,7 @@ def test_a_pdf_is_kept_only_for_the_same_print_document(tmp_path, monkeypatch):
                                      '<p>value 5</p></section></article></body></html>')
     printed = []
 
-    def fake_write(document, out, title):
+    def fake_write(document, out, title, printer=None):
         printed.append(document.read_text())
         out.write_bytes(b"%PDF " + str(len(printed)).encode())
         return out

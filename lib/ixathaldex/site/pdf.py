@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import html
 import os
+import queue
 import re
 import shutil
+import threading
+from concurrent.futures import Future
 from pathlib import Path, PurePosixPath
 from urllib.parse import urldefrag, urlparse
 
@@ -133,7 +136,7 @@ def derive_print_document(html_dir: Path, pages: list[str], prov: dict, notice: 
     e = html.escape
     facts = [("Version (data snapshot)", prov.get("snapshot", "")), ("Data cut-off", prov.get("cutoff_date", "")),
              ("Data", notice), ("Snapshot checksum", prov.get("checksum", "")),
-             ("Code commit", prov.get("commit", "")), ("Built", prov.get("build_date", ""))]
+             ("Code commit", f"{prov.get('commit', '')} of {prov.get('build_date', '')}")]
     if version_url:
         facts.append(("Online", version_url))
     parts = [f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(title)} — {e(prov.get("snapshot", ""))}'
@@ -159,28 +162,82 @@ def _stylesheets(html_dir: Path) -> list[str]:
             and not urlparse(link["href"]).scheme]
 
 
-def write_pdf(document: Path, pdf: Path, title: str) -> Path:
-    """Print ``document`` (an HTML file) to ``pdf`` with Chromium: A4, page numbers, bookmarks."""
-    from playwright.sync_api import Error as PlaywrightError  # deferred: only a build that prints needs it
-    from playwright.sync_api import sync_playwright
-
+def print_page(browser, document: Path, pdf: Path, title: str) -> Path:
+    """Print ``document`` (an HTML file) to ``pdf`` in a new page of ``browser``: A4, page numbers, bookmarks."""
+    page = browser.new_page()
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page()
-                page.set_default_timeout(600_000)
-                page.goto(document.resolve().as_uri(), wait_until="load")
-                page.emulate_media(media="print")
-                page.pdf(path=str(pdf), format="A4", print_background=True, outline=True, tagged=True,
-                         display_header_footer=True, header_template="<div></div>",
-                         footer_template=FOOTER.format(title=html.escape(title)),
-                         margin={"top": "16mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
-            finally:
-                browser.close()
-    except PlaywrightError as exc:
-        raise BuildError(f"PDF {pdf.name}: Chromium could not print it: {exc}") from exc
+        page.set_default_timeout(600_000)
+        page.goto(document.resolve().as_uri(), wait_until="load")
+        page.emulate_media(media="print")
+        page.pdf(path=str(pdf), format="A4", print_background=True, outline=True, tagged=True,
+                 display_header_footer=True, header_template="<div></div>",
+                 footer_template=FOOTER.format(title=html.escape(title)),
+                 margin={"top": "16mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
+    finally:
+        page.close()
     return pdf
+
+
+def write_pdf(document: Path, pdf: Path, title: str, printer: "Printer | None" = None) -> Path:
+    """Print ``document`` (an HTML file) to ``pdf`` with Chromium: A4, page numbers, bookmarks; in
+    the build's one browser (``printer``) or, without one, in a browser started for this PDF alone."""
+    if printer is not None:
+        return printer.print(document, pdf, title)
+    with Printer() as alone:
+        return alone.print(document, pdf, title)
+
+
+class Printer:
+    """One Chromium for every PDF of a build (started at the first PDF, stopped by :meth:`close`).
+    Playwright's sync API belongs to the thread that started it, so one thread owns the browser and
+    prints the documents the versions' threads queue (:meth:`print`), one after the other."""
+
+    def __init__(self):
+        self.jobs: queue.Queue = queue.Queue()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    def print(self, document: Path, pdf: Path, title: str) -> Path:
+        """Print ``document`` to ``pdf`` (waits for it); a BuildError when Chromium cannot."""
+        done: Future = Future()
+        with self.lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self.serve, name="pdf-printer", daemon=True)
+                self.thread.start()
+            self.jobs.put((document, pdf, title, done))
+        return done.result()
+
+    def serve(self) -> None:
+        from playwright.sync_api import Error as PlaywrightError  # deferred: only a build that prints needs it
+        from playwright.sync_api import sync_playwright
+
+        browser = None
+        with sync_playwright() as pw:
+            while (job := self.jobs.get()) is not None:
+                document, pdf, title, done = job
+                try:
+                    browser = browser or pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                    done.set_result(print_page(browser, document, pdf, title))
+                except PlaywrightError as exc:
+                    done.set_exception(BuildError(f"PDF {pdf.name}: Chromium could not print it: {exc}"))
+                except BaseException as exc:  # noqa: BLE001 - raised in the thread that asked
+                    done.set_exception(exc)
+            if browser is not None:
+                browser.close()
+
+    def close(self) -> None:
+        """Stop the browser (after the PDFs queued); a no-op when none was started."""
+        with self.lock:
+            thread, self.thread = self.thread, None
+        if thread is not None:
+            self.jobs.put(None)
+            thread.join()
+
+    def __enter__(self) -> "Printer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _squeeze(text: str) -> str:
@@ -233,11 +290,11 @@ def repair_outline(pdf: Path, headings: list[str]) -> int:
 
 
 def make_pdf(html_dir: Path, pages: list[str], prov: dict, notice: str, title: str,
-             version_url: str = "", kept: Path | None = None) -> Path:
+             version_url: str = "", kept: Path | None = None, printer: Printer | None = None) -> Path:
     """Write ``<html_dir>/<pdf_name>`` from the built version in ``html_dir``; returns its path.
     With ``kept`` (a folder kept between builds), the PDF printed from the same print document
     (the pages' HTML, the banner) and the same images and styles is copied from there, not printed
-    again; a PDF printed is kept there."""
+    again; a PDF printed is kept there. ``printer``: the build's one browser (default: one for this PDF)."""
     printed = [p for p in pages if p not in NOT_PRINTED and (html_dir / p).is_file()]
     if not printed:
         raise BuildError(f"version {prov.get('snapshot')}: no page to print")
@@ -251,7 +308,7 @@ def make_pdf(html_dir: Path, pages: list[str], prov: dict, notice: str, title: s
         return out
     document.write_text(text, encoding="utf-8")
     try:
-        out = write_pdf(document, out, title)
+        out = write_pdf(document, out, title, printer)
     finally:
         document.unlink(missing_ok=True)
     repair_outline(out, document_headings(text))

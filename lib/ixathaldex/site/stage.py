@@ -35,6 +35,7 @@ from ixathaldex.log import logger
 from ixathaldex.paths import toc_files
 from ixathaldex.report.figure_publish import FILES_MIME, FOLDER
 from ixathaldex.site import leaks
+from ixathaldex.site.zygote import run_command as run_forked
 
 #: a USUBJID-like subject id (docs/data-model.md: IXATHALDEX-<site>-<nnn>)
 SUBJECT_ID = re.compile(r"IXATHALDEX-\d\d-\d\d\d")
@@ -71,23 +72,49 @@ def resolve_pages(project: Path, toc: dict) -> tuple[list[tuple[str, Path]], lis
 
 # ---- provenance and per-version config -------------------------------------------------------
 
-#: the paths whose uncommitted changes make the pages differ from the commit they name
-SITE_INPUTS = ("lib", "chapters", "book", "_config.yml", "_toc.yml", "requirements.lock")
+#: the site's inputs in the project folder: the banner names the last commit that changed one of
+#: them and its date (docs/pipeline.md, "The banner"), so that a rebuild of unchanged inputs
+#: writes the same pages and reuses the PDF
+SITE_INPUTS = ("lib", "chapters", "book", "_config.yml", "_toc.yml", "requirements.lock", "data/published")
 
 
-def code_commit(project: Path) -> str:
-    """``git rev-parse --short HEAD`` of the project ("+modified" if the site's inputs have
-    uncommitted changes), or "unknown" outside a git checkout."""
+def _git(project: Path, *args: str) -> str | None:
+    """``git ARGS`` in ``project``: its output, None when it fails (no git, not a checkout)."""
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project, capture_output=True,
-                             text=True, timeout=10)
-        if out.returncode != 0 or not out.stdout.strip():
-            return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", *SITE_INPUTS],
-                               cwd=project, capture_output=True, text=True, timeout=10)
+        out = subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() + ("+modified" if dirty.returncode == 0 and dirty.stdout.strip() else "")
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def _utc(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _newest_mtime(paths) -> float:
+    return max((p.stat().st_mtime for p in paths if p.is_file()), default=0.0)
+
+
+def code_stamp(project: Path) -> tuple[str, str]:
+    """The banner's code and date, from the site's inputs (:data:`SITE_INPUTS`) alone, never the
+    clock: the short hash of the last commit that changed one of them and that commit's date; with
+    uncommitted changes to them, "+modified" and the newest modification time of a changed file.
+    Outside a git checkout: "unknown" and the newest modification time of any input file."""
+    root = Path(project)
+    last = _git(root, "log", "-1", "--format=%h %ct", "--", *SITE_INPUTS)
+    if last is None or not last.strip():
+        files = [p for name in SITE_INPUTS for p in ([root / name] if (root / name).is_file()
+                                                     else (root / name).rglob("*"))
+                 if "__pycache__" not in p.parts]
+        return "unknown", _utc(_newest_mtime(files))
+    commit, seconds = last.split()
+    status = _git(root, "status", "--porcelain", "--untracked-files=all", "--", *SITE_INPUTS) or ""
+    top = Path((_git(root, "rev-parse", "--show-toplevel") or str(root)).strip())
+    changed = [top / line[3:].split(" -> ")[-1].strip('"') for line in status.splitlines() if line.strip()]
+    changed = [p for p in changed if "__pycache__" not in p.parts]
+    if not changed:
+        return commit, _utc(float(seconds))
+    return commit + "+modified", _utc(max(float(seconds), _newest_mtime(changed)))
 
 
 def provenance(cut: str, manifest: dict, checksum: str, commit: str, build_date: str, pdf: str = "") -> dict:
@@ -116,8 +143,7 @@ def provenance_html(prov: dict) -> str:
     parts.append(f"snapshot <code>{e(prov['snapshot'])}</code>")
     parts.append(f"cut-off {e(prov['cutoff_date'])}")
     parts.append(f"checksum <code>{e(prov['checksum'])}</code>")
-    parts.append(f"code <code>{e(prov['commit'])}</code>")
-    parts.append(f"built {e(prov['build_date'])}")
+    parts.append(f"code <code>{e(prov['commit'])}</code> of {e(prov['build_date'])}")
     if prov.get("pdf") and prov.get("url"):
         parts.append(f'<a href="{e(prov["url"] + prov["pdf"])}">PDF of this version</a>')
     return '<span class="ixathaldex-provenance">' + " · ".join(parts) + "</span>"
@@ -193,28 +219,41 @@ def jupyter_book_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "jupyter_book.cli.main"]
 
 
-def run_jupyter_book(stage: Path, config: Path, toc: Path, out: Path, version: str, fresh: bool = True) -> Path:
+def run_jupyter_book(stage: Path, config: Path, toc: Path, out: Path, version: str, fresh: bool = True,
+                     zygote: str | None = None) -> Path:
     """``jupyter-book build -W -n --keep-going`` of a staged version (with ``--all`` when ``fresh``:
-    every page read and written, else Sphinx's environment in ``out`` is reused); returns the html folder."""
-    cmd = jupyter_book_command() + [
-        "build", str(stage), *(["--all"] if fresh else []), "-W", "-n", "--keep-going",
-        "--config", str(Path(config).resolve()), "--toc", str(Path(toc).resolve()),
-        "--path-output", str(Path(out).resolve()),
-    ]
+    every page read and written, else Sphinx's environment in ``out`` is reused); returns the html
+    folder. With ``zygote`` (the address of the build's fork server) the same command runs in a
+    child forked from it (its imports done once per build), else as a subprocess."""
+    args = ["build", str(stage), *(["--all"] if fresh else []), "-W", "-n", "--keep-going",
+            "--config", str(Path(config).resolve()), "--toc", str(Path(toc).resolve()),
+            "--path-output", str(Path(out).resolve())]
     env = dict(os.environ, PYTHONWARNINGS="ignore::DeprecationWarning")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    code, stdout, stderr = run_command(args, env, Path(out) / "jupyter-book", zygote)
     html_dir = Path(out) / "_build" / "html"
-    if proc.returncode != 0 or not (html_dir / "index.html").is_file():
-        text = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + "\n" + proc.stderr)
+    if code != 0 or not (html_dir / "index.html").is_file():
+        text = re.sub(r"\x1b\[[0-9;]*m", "", stdout + "\n" + stderr)
         text = text.replace(f"{Path(stage).resolve()}/", "")  # paths as in the staged root
         warnings = [ln.strip() for ln in text.splitlines() if "WARNING" in ln or "ERROR" in ln]
         detail = "\n  ".join(warnings[:20]) or text.strip()[-2000:]
         raise BuildError(f"version {version}: jupyter-book build failed "
                          f"({len(warnings)} warning(s)/error(s)):\n  {detail}")
-    read = pages_read(proc.stdout)
+    read = pages_read(stdout)
     logger.info("  %-10s Sphinx (%s) read %d page(s)%s", version, "full" if fresh else "incremental", len(read),
                 f": {', '.join(read)}" if read and len(read) < 4 else "")
     return html_dir
+
+
+def run_command(args: list[str], env: dict, folder: Path, zygote: str | None) -> tuple[int, str, str]:
+    """``jupyter-book ARGS``: (exit code, stdout, stderr), in a child of the fork server at ``zygote``
+    (its output through files in ``folder``), or as a subprocess when there is none or it cannot fork."""
+    if zygote:
+        try:
+            return run_forked(zygote, "jupyter-book", args, os.getcwd(), env, folder)
+        except OSError as exc:
+            logger.warning("fork server unavailable for jupyter-book (%s): running it as a subprocess", exc)
+    proc = subprocess.run(jupyter_book_command() + args, capture_output=True, text=True, env=env)
+    return proc.returncode, proc.stdout, proc.stderr
 
 
 def pages_read(output: str) -> list[str]:
@@ -421,5 +460,6 @@ def publish(site: Path, built: dict[str, Path]) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def today_utc() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def now_utc() -> str:
+    """The wall-clock time of a build (kept in the version's stamp file, never on a page)."""
+    return _utc(dt.datetime.now(dt.timezone.utc).timestamp())

@@ -27,8 +27,9 @@ from pathlib import Path
 import ixathaldex
 from ixathaldex.files import write_atomic
 from ixathaldex.log import configure, logger
-from ixathaldex.paths import Project
+from ixathaldex.paths import Project, use_project
 from ixathaldex.site.pdf import pdf_unavailable_reason
+from ixathaldex.site.zygote import Zygote, fork_server_enabled
 
 RECORD = "uptodate.json"
 VERSION = "ixathaldex-uptodate-v1"
@@ -107,7 +108,18 @@ def record(project: Project, inputs: str, versions: int, notebooks: int) -> None
 
 def run_if_unchanged(args) -> int | None:
     """0 (after the build's summary line) when the last successful build had these very inputs and
-    its outputs are untouched; None when the full build must run."""
+    its outputs are untouched; None when the full build must run: then the kernels' fork server is
+    started at once (``args.zygote``), its imports beside the build's own (docs/pipeline.md)."""
+    answer = answer_if_unchanged(args)
+    if answer is None and fork_server_enabled():
+        use_project(Project.current(out=args.out).root)  # as the build does: the zygote finds the same project
+        args.zygote = Zygote()
+        args.zygote.start()
+    return answer
+
+
+def answer_if_unchanged(args) -> int | None:
+    """:func:`run_if_unchanged`'s answer, without starting anything."""
     if args.force or args.jobs < 1:
         return None
     if getattr(args, "quiet", False):

@@ -32,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -58,11 +59,23 @@ PRELOAD = (
 )
 #: the kernel command the zygote can stand for: ``<this python> -m ipykernel_launcher ...``
 LAUNCHER = ("-m", "ipykernel_launcher")
+#: the commands the zygote can also run in a forked child (console script -> its entry point):
+#: ``jupyter-book build`` of a version, whose Sphinx then finds the analysis stack already imported
+COMMANDS = {"jupyter-book": "jupyter_book.cli.main:main"}
+#: ``IXATHALDEX_SPHINX=subprocess`` runs jupyter-book as a plain subprocess even with the fork server on
+SPHINX_ENV_VAR = "IXATHALDEX_SPHINX"
 
 
 def fork_server_enabled() -> bool:
     """False when ``IXATHALDEX_KERNELS=fresh`` asks for plain papermill kernels."""
     return os.environ.get(ENV_VAR, "").strip().lower() not in {"fresh", "0", "off", "no"}
+
+
+def sphinx_fork_enabled() -> bool:
+    """False when ``IXATHALDEX_SPHINX=subprocess`` (or the fork server is off): jupyter-book runs
+    as a subprocess of the build."""
+    return fork_server_enabled() and os.environ.get(SPHINX_ENV_VAR, "").strip().lower() not in {
+        "subprocess", "0", "off", "no"}
 
 
 def can_stand_for(cmd: list[str]) -> bool:
@@ -84,10 +97,20 @@ class Zygote:
     def __init__(self):
         self.proc: subprocess.Popen | None = None
         self.folder: Path | None = None
+        self.lock = threading.Lock()  # the versions' threads may ask for it at once
 
     @property
     def address(self) -> str:
         """The Unix socket of the running zygote (started now if it is not running)."""
+        return self.start()
+
+    def start(self) -> str:
+        """Start the zygote if it is not running (its imports then run beside the caller's work);
+        the address of its socket."""
+        with self.lock:
+            return self._start()
+
+    def _start(self) -> str:
         if self.proc is None:
             self.folder = Path(tempfile.mkdtemp(prefix="ixz-"))  # short: a socket path has 107 bytes at most
             log = open(self.folder / "log", "wb")
@@ -144,6 +167,32 @@ def fork_kernel(address: str, cmd: list[str], cwd: str, env: dict, timeout: floa
     if "pid" not in answer:
         raise OSError(f"the kernel fork server gave no kernel: {answer.get('error', 'no answer')}")
     return int(answer["pid"])
+
+
+def run_command(address: str, command: str, args: list[str], cwd: str, env: dict, folder: Path) -> tuple[int, str, str]:
+    """Run the console script ``command`` (one of :data:`COMMANDS`) with ``args`` in a child forked
+    by the zygote at ``address``, in ``cwd`` with ``env``, as ``subprocess.run(..., capture_output=True,
+    text=True)`` would: ``(exit code, stdout, stderr)``. Its output goes through files in ``folder``.
+    A child that dies without an exit code of its own (killed) gives -9. Raises OSError when the
+    zygote cannot fork it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {name: str(folder / name) for name in ("stdout", "stderr", "status")}
+    Path(files["status"]).unlink(missing_ok=True)
+    request = json.dumps({"command": command, "args": list(args), "cwd": str(cwd), "env": dict(env),
+                          "files": files}).encode() + b"\n"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(600.0)
+        connect(conn, address, CONNECT_SECONDS)
+        conn.sendall(request)
+        answer = json.loads(read_line(conn) or b"{}")
+    if "pid" not in answer:
+        raise OSError(f"the fork server ran no {command}: {answer.get('error', 'no answer')}")
+    while is_running(int(answer["pid"])):
+        time.sleep(0.02)
+    status = Path(files["status"])
+    code = int(status.read_text()) if status.is_file() and status.read_text().strip() else -9
+    return code, *(Path(files[k]).read_text(errors="replace") if Path(files[k]).is_file() else ""
+                   for k in ("stdout", "stderr"))
 
 
 #: seconds a just started zygote may take to bind its socket (a Python start on a loaded machine)
@@ -252,7 +301,10 @@ class Server:
             try:
                 conn.settimeout(30)
                 request = json.loads(read_line(conn))
-                if not can_stand_for(request["argv"]):
+                if "command" in request:
+                    if request["command"] not in COMMANDS:
+                        raise ValueError(f"not a command the fork server runs: {request['command']!r}")
+                elif not can_stand_for(request["argv"]):
                     raise ValueError(f"not an ipykernel command of {sys.executable}: {request['argv'][:3]}")
                 pid = self.fork(request)
                 reply = {"pid": pid}
@@ -268,7 +320,10 @@ class Server:
         if pid == 0:  # the kernel: never returns into the server's loop
             code = 1
             try:
-                code = become_kernel(request["argv"], request["cwd"], request["env"], self.listener)
+                if "command" in request:
+                    code = become_command(request, self.listener)
+                else:
+                    code = become_kernel(request["argv"], request["cwd"], request["env"], self.listener)
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 0
             except BaseException:  # noqa: BLE001
@@ -305,21 +360,59 @@ def die_with_parent() -> None:
         pass
 
 
-def become_kernel(argv: list[str], cwd: str, env: dict, listener: socket.socket) -> int:
-    """In the forked child: the state of a freshly started kernel process, then ipykernel's app."""
+def become_child(cwd: str, env: dict, listener: socket.socket, stdout: str = os.devnull,
+                 stderr: str = os.devnull) -> None:
+    """In a forked child: a session of its own, default signal handlers, no socket of the server,
+    standard streams to /dev/null (or the files named), ``cwd`` and ``env``."""
     os.setsid()  # its own session and process group, as jupyter_client starts a kernel
     die_with_parent()
     for sig in (signal.SIGCHLD, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     listener.close()
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
+    for fd, path in ((0, os.devnull), (1, stdout), (2, stderr)):
+        opened = os.open(path, os.O_RDWR if fd == 0 else os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(opened, fd)
+        os.close(opened)
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
+
+
+def become_command(request: dict, listener: socket.socket) -> int:
+    """In the forked child: run a console script of :data:`COMMANDS` as its own process would
+    (``sys.argv``, ``PYTHONWARNINGS``, output to the request's files), then write its exit code."""
+    import builtins
+    import importlib
+    import traceback
+    import warnings
+
+    files = request["files"]
+    become_child(request["cwd"], request["env"], listener, files["stdout"], files["stderr"])
+    for option in filter(None, request["env"].get("PYTHONWARNINGS", "").split(",")):  # "action::Category"
+        action, _, rest = option.partition(":")
+        category = getattr(builtins, rest.strip(":").split(":")[0] or "Warning", Warning)
+        warnings.filterwarnings(action, category=category if isinstance(category, type) else Warning)
+    module, _, name = COMMANDS[request["command"]].partition(":")
+    sys.argv = [request["command"], *request["args"]]
+    code = 0
+    try:
+        getattr(importlib.import_module(module), name)(args=request["args"], prog_name=request["command"])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except Exception:  # noqa: BLE001 - as an uncaught exception ends a process: traceback, exit code 1
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    Path(files["status"]).write_text(str(code))
+    return code
+
+
+def become_kernel(argv: list[str], cwd: str, env: dict, listener: socket.socket) -> int:
+    """In the forked child: the state of a freshly started kernel process, then ipykernel's app."""
+    become_child(cwd, env, listener)
     os.environ["JPY_PARENT_PID"] = str(os.getppid())  # ipykernel exits when the zygote does
     if "numpy" in sys.modules:  # a new process draws a new seed: so does each forked kernel
         sys.modules["numpy"].random.seed()
@@ -347,7 +440,6 @@ def main(argv: list[str] | None = None) -> int:
     for problem in preload():
         print(f"zygote: not preloaded: {problem}", file=sys.stderr, flush=True)
     import gc
-    import threading
 
     if threading.active_count() != 1:  # forking a process with threads is unsafe: refuse every request
         print(f"zygote: {threading.active_count()} threads after the imports; not forking", file=sys.stderr)
