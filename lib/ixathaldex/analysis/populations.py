@@ -193,10 +193,12 @@ def derive_imid_naive(adsl: pd.DataFrame) -> pd.Series:
 
 
 def _cut(series: pd.Series, fn) -> pd.Series:
-    """``fn`` of every known value, NaN where the value is missing."""
+    """``fn`` of every known value, NaN where the value is missing (``fn`` called once per
+    distinct value)."""
     out = pd.Series(np.nan, index=series.index, dtype=object)
     ok = series.notna()
-    out[ok] = [fn(v) for v in series[ok]]
+    known = series[ok]
+    out[ok] = known.map({v: fn(v) for v in known.unique()}).to_numpy(dtype=object)
     return out
 
 

@@ -84,13 +84,17 @@ def table_adverse_events(adsl: pd.DataFrame, adae: pd.DataFrame) -> pd.DataFrame
     denominators = {"ALL": derive_population(adsl, "ITT"), "MAINTENANCE": derive_population(adsl, "MAINT")}
     order = _term_order(adae)
     rows = []
-    worst = {ph: worst_grades(adae, pop["USUBJID"], ph) for ph, pop in denominators.items()}
+    counts = {}  # (phase, term, band) -> patients: one pass over each phase's worst grades
+    for ph, pop in denominators.items():
+        w = worst_grades(adae, pop["USUBJID"], ph)
+        bands = w["AETOXGR"].map({g: grade_band(g) for g in w["AETOXGR"].unique()})
+        for (term, band), k in w.groupby([w["AEDECOD"], bands]).size().items():
+            counts[ph, term, band] = int(k)
     for term, cat in order:
         for ph in PHASES:
             N = len(denominators[ph])
-            bands = worst[ph].loc[worst[ph]["AEDECOD"] == term, "AETOXGR"].map(grade_band)
             for band in GRADE_BANDS:
-                k = int((bands == band).sum())
+                k = counts.get((ph, term, band), 0)
                 rows.append({"term": term, "category": cat, "phase": ph, "grade": band, "n": k, "N": N,
                              "pct": 100.0 * k / N if N else np.nan})
     return pd.DataFrame(rows)
