@@ -17,7 +17,7 @@ from scipy.stats import fisher_exact
 
 from ixathaldex.synth import cohort as S
 from ixathaldex.claims.precision import printed_number
-from ixathaldex.synth import conflicts, reproduction, targets
+from ixathaldex.synth import conflicts, pairs, reproduction, targets
 from ixathaldex.synth.calibration import exact, score
 from ixathaldex.synth.cohort import MONTH
 from ixathaldex.synth.cuts import cut_tables
@@ -263,6 +263,7 @@ def misses(res: dict, moves: int | None = None, seed: int | None = None) -> list
     layer (``res["claims"]``, :mod:`ixathaldex.synth.reproduction`), with the reason: the computed
     conflict with other printed numbers, or the search's evidence (best value, and what blocks it)."""
     proofs = conflicts.conflict_reasons()
+    searched = {ev["claim"]: ev for ev in res.get("pairs", {}).values()}
     by_claim = _target_by_claim(res)
     frame = res["claims"]
     out = []
@@ -276,7 +277,9 @@ def misses(res: dict, moves: int | None = None, seed: int | None = None) -> list
             kind = "search"
             reason = (f"not reached by the search ({moves} moves, seed {seed}); best value {_fmt(r['reproduced'])} "
                       f"prints as {_printed(cid, r['reproduced'])}")
-            if cid in BLOCKERS:
+            if cid in searched:
+                reason += "; " + pairs.describe(searched[cid])
+            elif cid in BLOCKERS:
                 reason += "; " + BLOCKERS[cid]
         t = by_claim.get(cid)
         out.append({"claim": cid, "target": t["id"] if t else "", "published": r["published"],

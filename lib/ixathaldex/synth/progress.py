@@ -46,3 +46,11 @@ class SearchProgress:
                           f"(medians and CI limits {len(state.exact_key)}) within tolerance "
                           f"{n_ok}/{len(state.targets)} {wall:.0f}s\n")
         self.stream.flush()
+
+    def pair_target(self, tid: str, ev: dict) -> None:
+        """One line after the pair search of one median / CI limit (``synth.pairs``)."""
+        wall = time.perf_counter() - self.start_wall
+        self.stream.write(f"pairs {tid}: {ev['first_moves']} first moves, {ev['pairs']} pairs, {ev['triples']} "
+                          f"third moves, {ev['screened']} screened, {'kept ' + ev['kept'] if ev['kept'] else 'no gain'} "
+                          f"{wall:.0f}s\n")
+        self.stream.flush()

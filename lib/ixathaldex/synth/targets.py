@@ -84,8 +84,8 @@ def _pairs():
 COX_FACTORS = ("gain1q", "lines>1", "ISS II-III", "Hb<100", "Alb<35", "GFR<60")
 
 
-def _masks(lat, g: dict) -> tuple[list, list, dict]:
-    """The PFS and OS groups of every target as (name, mask) rows, and the row index of each name."""
+def curve_masks(lat, g: dict) -> tuple[list, list]:
+    """The PFS and OS groups of every target as (name, mask) rows."""
     pp, ones = g["pp"], np.ones(lat.n, bool)
     pfs, os_ = [("itt", ones), ("pp", pp)], [("itt", ones), ("pp", pp)]
     for pid, ep, pop, _la, _lb, fa, fb, *_rest in _pairs():
@@ -110,7 +110,7 @@ def compute(lat, cut=S.CUT_PUBLICATION) -> dict:
     """
     pt, pe, ot, oe, fu = observed(lat, cut)
     g = groups(lat)
-    pfs_rows, os_rows = _masks(lat, g)
+    pfs_rows, os_rows = curve_masks(lat, g)
     bp = fs.Batch(pt, pe, np.array([m for _, m in pfs_rows]))
     bo = fs.Batch(ot, oe, np.array([m for _, m in os_rows]))
     ip = {name: i for i, (name, _) in enumerate(pfs_rows)}
