@@ -196,9 +196,10 @@ def _cut(series: pd.Series, fn) -> pd.Series:
     """``fn`` of every known value, NaN where the value is missing (``fn`` called once per
     distinct value)."""
     out = pd.Series(np.nan, index=series.index, dtype=object)
-    ok = series.notna()
-    known = series[ok]
-    out[ok] = known.map({v: fn(v) for v in known.unique()}).to_numpy(dtype=object)
+    ok = series.notna().to_numpy()
+    known = series.to_numpy(dtype=object)[ok]  # plain values: nothing of the input frame is touched
+    table = {v: fn(v) for v in pd.unique(known)}
+    out[ok] = [table[v] for v in known]
     return out
 
 
