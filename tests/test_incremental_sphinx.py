@@ -212,6 +212,29 @@ def test_the_id_check_remembers_clean_files_only_and_for_the_same_ids(tmp_path):
         leaks.IdMatcher.find = real
 
 
+def test_a_text_found_clean_in_one_version_is_not_searched_again_in_the_next(tmp_path, monkeypatch):
+    from ixathaldex.site import leaks
+    from ixathaldex.site.incremental import find_ids_remembered
+    from ixathaldex.site.stage import SUBJECT_ID
+
+    ids, seen = frozenset({"P-017"}), set()
+    for v in ("a", "b"):
+        (tmp_path / v).mkdir()
+        (tmp_path / v / "theme.js").write_text("var theme = 1;")  # the same in both versions
+        (tmp_path / v / "page.html").write_text(f"<p>version {v}</p>")
+    (tmp_path / "b" / "leak.html").write_text("<p>P-017</p>")
+    calls, real = [], leaks.IdMatcher.find
+    monkeypatch.setattr(leaks.IdMatcher, "find", lambda self, text: calls.append(text) or real(self, text))
+    assert find_ids_remembered(tmp_path / "a", ids, SUBJECT_ID, tmp_path / "ma.json", seen) == []
+    assert sorted(calls) == ["<p>version a</p>", "var theme = 1;"]
+    calls.clear()
+    assert find_ids_remembered(tmp_path / "b", ids, SUBJECT_ID, tmp_path / "mb.json", seen) == ["leak.html: P-017"]
+    assert sorted(calls) == ["<p>P-017</p>", "<p>version b</p>"]  # theme.js: found clean in version a
+    calls.clear()  # other ids: what another check found clean does not apply
+    assert find_ids_remembered(tmp_path / "b", frozenset({"Q-1"}), SUBJECT_ID, tmp_path / "mc.json", seen) == []
+    assert len(calls) == 3
+
+
 def test_a_pdf_is_kept_only_for_the_same_print_document(tmp_path, monkeypatch):
     from ixathaldex.site import pdf
 

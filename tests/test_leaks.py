@@ -50,6 +50,13 @@ def test_matcher_takes_whole_tokens_only():
     assert leaks.IdMatcher(set()).find("anything") == set()
 
 
+def test_ids_inside_longer_runs_are_found_whatever_part_they_start_at():
+    m = leaks.IdMatcher({"AB-01-001", "01-002", "7.7"})
+    assert m.find("x Q-AB-01-001-Z y") == {"AB-01-001"}
+    assert m.find("see X-01-002 and 3-7.7-k") == {"01-002", "7.7"}
+    assert m.find("Z-02-001 AB-01 01-003 AB-01-0010 7.70") == set()  # no id as a whole token
+
+
 def test_local_paths_are_found_and_papermill_paths_stripped(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home" / "ann"))
     root = tmp_path / "proj"

@@ -126,6 +126,7 @@ class Build:
     commit: str = ""                                  # the banner's code: the last commit changing an input
     build_date: str = ""                              # ... and its date (st.code_stamp; never the clock)
     subject_ids: frozenset | None = None              # every snapshot's USUBJID/SUBJID (the check)
+    clean_texts: set = field(default_factory=set)     # (check, sha256) of texts the check found clean
     pdf_reason: str | None = None                     # why no PDF is printed (None: each version gets one)
     report: BuildReport = field(default_factory=BuildReport)
     zygote: Zygote | None = None                      # the kernels' fork server (docs/pipeline.md)
@@ -392,7 +393,8 @@ class Build:
                     [self.project.snapshot_root / cut for cut in self.known]))
             memo = self.project.build_dir / "sphinx" / version / inc.CHECKED
             st.check_no_patient_rows(html_dir, version, False, self.subject_ids,
-                                     find=lambda folder, ids, pattern: inc.find_ids_remembered(folder, ids, pattern, memo))
+                                     find=lambda folder, ids, pattern: inc.find_ids_remembered(
+                                         folder, ids, pattern, memo, self.clean_texts))
         st.check_no_local_paths(html_dir, version, leaks.local_paths(
             self.project.root, self.project.build_dir, self.project.snapshot_root, self.project.cache,
             html_dir.parent.parent.parent))

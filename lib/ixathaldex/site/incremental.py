@@ -121,16 +121,22 @@ def copy_html(kept_html: Path, out: Path) -> Path:
 CHECKED = "checked-clean.json"
 
 
-def find_ids_remembered(folder: Path, ids: frozenset[str], pattern: re.Pattern, memo: Path) -> list[str]:
+def find_ids_remembered(folder: Path, ids: frozenset[str], pattern: re.Pattern, memo: Path,
+                        seen: set | None = None) -> list[str]:
     """``leaks.find_ids`` of ``folder``, skipping each text file whose sha256 the ``memo`` file
     lists as found clean by the same check (the same ids and pattern); the clean files of this
-    check are remembered for the next one. An unreadable or other check's memo is ignored."""
+    check are remembered for the next one. An unreadable or other check's memo is ignored.
+    ``seen``: a set shared by the versions of one build, of ``(check, sha256)`` of the texts this
+    same check found clean in another version (the theme's files, identical in every version,
+    are then searched once per build)."""
     check = sha256_bytes("\n".join(sorted(ids) + [pattern.pattern]).encode())
     try:
         data = json.loads(memo.read_text(encoding="utf-8"))
         known = set(data["clean"]) if data.get("check") == check else set()
     except (OSError, ValueError, KeyError, TypeError):
         known = set()
+    seen = set() if seen is None else seen
+    known |= {digest for c, digest in list(seen) if c == check}
     matcher, hits, clean = leaks.IdMatcher(set(ids)), [], set()
     for rel, text in leaks.published_texts(folder):
         digest = sha256_bytes(text.encode("utf-8"))
@@ -141,6 +147,7 @@ def find_ids_remembered(folder: Path, ids: frozenset[str], pattern: re.Pattern, 
         hits += [f"{rel}: {i}" for i in sorted(found)]
         if not found:
             clean.add(digest)
+            seen.add((check, digest))
     memo.parent.mkdir(parents=True, exist_ok=True)
     memo.write_text(json.dumps({"check": check, "clean": sorted(clean)}) + "\n", encoding="utf-8")
     return hits

@@ -78,6 +78,8 @@ class IdMatcher:
         self.run = re.compile(rf"{alnum}{joined}")
         self.split = re.compile(rf"[{sep_class}]") if seps else None
         self.parts = sorted({len(self.split.split(i)) if self.split else 1 for i in self.ids})
+        #: the first part of every id: a run none of whose parts is one holds no id
+        self.firsts = frozenset(self.split.split(i)[0] for i in self.ids) if self.split else frozenset()
 
     def find(self, text: str) -> set[str]:
         """The ids that occur in ``text`` as whole tokens."""
@@ -88,7 +90,8 @@ class IdMatcher:
         for run in self.run.findall(text):
             if run in ids:
                 found.add(run)
-            elif self.split is not None and self.split.search(run):
+            elif self.split is not None and self.split.search(run) \
+                    and not self.firsts.isdisjoint(self.split.split(run)):
                 found |= self.inner(run)
         return found
 

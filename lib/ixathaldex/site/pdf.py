@@ -130,6 +130,13 @@ def _page_article(html_dir: Path, rel: str, k: int, printed: dict[str, int], ver
 def derive_print_document(html_dir: Path, pages: list[str], prov: dict, notice: str, title: str,
                           version_url: str = "") -> str:
     """One HTML document of the version's printed pages (title page, contents, pages)."""
+    return derive_print_document_headings(html_dir, pages, prov, notice, title, version_url)[0]
+
+
+def derive_print_document_headings(html_dir: Path, pages: list[str], prov: dict, notice: str, title: str,
+                                   version_url: str = "") -> tuple[str, list[str]]:
+    """:func:`derive_print_document` and the text of its every heading, in order (as
+    :func:`document_headings` reads them from the document, without parsing it again)."""
     printed = {rel: k for k, rel in enumerate(pages, start=1)}
     articles = [_page_article(html_dir, rel, k, printed, version_url) for rel, k in printed.items()]
     styles = "".join(f'<link rel="stylesheet" href="{html.escape(href)}">' for href in _stylesheets(html_dir))
@@ -148,10 +155,12 @@ def derive_print_document(html_dir: Path, pages: list[str], prov: dict, notice: 
              '<nav class="ixd-print-contents" aria-label="Contents"><h2>Contents</h2><ol>'
              + "".join(f'<li><a href="#{_page_id(k, "")}">{e(t)}</a></li>'
                        for k, (_, t) in enumerate(articles, start=1)) + "</ol></nav></section>"]
+    headings = [title, "Contents"]  # the title page's h1 and the contents' h2
     for k, (article, _) in enumerate(articles, start=1):
         parts.append(f'<section class="ixd-print-page" id="{_page_id(k, "")}">{article.decode_contents()}</section>')
+        headings += [h.get_text(" ", strip=True) for h in article.find_all(HEADING)]
     parts.append("</body></html>")
-    return "".join(parts)
+    return "".join(parts), headings
 
 
 def _stylesheets(html_dir: Path) -> list[str]:
@@ -240,6 +249,10 @@ class Printer:
         self.close()
 
 
+#: an HTML heading's tag name
+HEADING = re.compile(r"^h[1-6]$")
+
+
 def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -248,7 +261,7 @@ def document_headings(document: str) -> list[str]:
     """The text of every heading of the print document, in order (what the bookmarks should say)."""
     from bs4 import BeautifulSoup  # deferred: a no-op build never prints (docs/pipeline.md)
     soup = BeautifulSoup(document, "html.parser")
-    return [h.get_text(" ", strip=True) for h in soup.find_all(re.compile(r"^h[1-6]$"))]
+    return [h.get_text(" ", strip=True) for h in soup.find_all(HEADING)]
 
 
 def repair_outline(pdf: Path, headings: list[str]) -> int:
@@ -299,7 +312,7 @@ def make_pdf(html_dir: Path, pages: list[str], prov: dict, notice: str, title: s
     if not printed:
         raise BuildError(f"version {prov.get('snapshot')}: no page to print")
     document, out = html_dir / PRINT_NAME, html_dir / pdf_name(str(prov.get("snapshot")))
-    text = derive_print_document(html_dir, printed, prov, notice, title, version_url)
+    text, headings = derive_print_document_headings(html_dir, printed, prov, notice, title, version_url)
     key = sha256_bytes("\n".join([text, title, tree_digest(html_dir / "_images"),
                                   tree_digest(html_dir / "_static")]).encode())
     if kept is not None and (kept / out.name).is_file() and (kept / "pdf.key").is_file() \
@@ -311,7 +324,7 @@ def make_pdf(html_dir: Path, pages: list[str], prov: dict, notice: str, title: s
         out = write_pdf(document, out, title, printer)
     finally:
         document.unlink(missing_ok=True)
-    repair_outline(out, document_headings(text))
+    repair_outline(out, headings)
     if kept is not None:
         kept.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(out, kept / out.name)
