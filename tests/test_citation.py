@@ -15,7 +15,7 @@ PROV = {"snapshot": "2018-06-30", "cutoff_date": "2018-06-30", "commit": "abc123
 def test_plain_text_names_version_cutoff_commit_date_and_address():
     cite = derive_citation(PROV, "IxaThalDex: a living publication", "The authors")
     text = cite["text"]
-    for fact in ("version 2018-06-30", "data cut-off 2018-06-30", "code commit abc1234", "built 2026-11-30",
+    for fact in ("version 2018-06-30", "data cut-off 2018-06-30", "code commit abc1234 of 2026-11-30",
                  "https://example.org/ixd/2018-06-30/"):
         assert fact in text
     assert text.startswith("The authors. IxaThalDex: a living publication, ")

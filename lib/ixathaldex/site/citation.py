@@ -52,7 +52,7 @@ def derive_citation(prov: Mapping, title: str, author: str) -> dict[str, str]:
     data = ("synthetic cohort calibrated to the published results" if prov["data"] == "synthetic"
             else "trial patient-level data")
     facts = (f"version {prov['snapshot']}, data cut-off {prov['cutoff_date']} ({data}), "
-             f"code commit {prov['commit']}, built {prov['build_date']}")
+             f"code commit {prov['commit']} of {prov['build_date']}")
     text = f"{author}. {title}, {facts}." + (f" {url}" if url else "")
     fields = [
         ("author", "{" + bibtex_text(author) + "}"),
@@ -60,7 +60,7 @@ def derive_citation(prov: Mapping, title: str, author: str) -> dict[str, str]:
         ("year", bibtex_text(year)),
         ("version", bibtex_text(prov["snapshot"])),
         ("note", bibtex_text(f"Data cut-off {prov['cutoff_date']} ({data}); code commit "
-                             f"{prov['commit']}; built {prov['build_date']}")),
+                             f"{prov['commit']} of {prov['build_date']}")),
     ]
     if url:
         fields.append(("url", url.replace("}", "%7D").replace("{", "%7B")))
