@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from ixathaldex.site.pdf import derive_print_document, pdf_name
+from ixathaldex.site.pdf import HEADING, derive_print_document, derive_print_document_headings, pdf_name
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "site"
@@ -60,6 +60,13 @@ def test_links_to_unprinted_pages_go_online_when_the_address_is_absolute(version
     assert "https://example.org/ixd/2018-06-30/reviewer.html#claim-x" in hrefs
     assert "https://example.org/ixd/2018-06-30/chapters/02_x.html#fig" in hrefs  # page not printed here
 
+
+
+def test_headings_collected_while_printing_are_those_the_document_shows(version):
+    doc, headings = derive_print_document_headings(version, ["index.html", "chapters/02_x.html"], PROV, "n", "Book")
+    read = [h.get_text(" ", strip=True) for h in BeautifulSoup(doc, "html.parser").find_all(HEADING)]
+    assert headings == read
+    assert headings[:2] == ["Book", "Contents"] and "Chapter 2" in headings
 
 def _built_pdfs():
     return sorted(SITE.glob("*/ixathaldex-*.pdf"))

@@ -135,8 +135,8 @@ def derive_print_document(html_dir: Path, pages: list[str], prov: dict, notice: 
 
 def derive_print_document_headings(html_dir: Path, pages: list[str], prov: dict, notice: str, title: str,
                                    version_url: str = "") -> tuple[str, list[str]]:
-    """:func:`derive_print_document` and the text of its every heading, in order (as
-    :func:`document_headings` reads them from the document, without parsing it again)."""
+    """:func:`derive_print_document` and the text of its every heading, in order (what the
+    bookmarks should say), collected while the document is made rather than parsed from it again."""
     printed = {rel: k for k, rel in enumerate(pages, start=1)}
     articles = [_page_article(html_dir, rel, k, printed, version_url) for rel, k in printed.items()]
     styles = "".join(f'<link rel="stylesheet" href="{html.escape(href)}">' for href in _stylesheets(html_dir))
@@ -255,13 +255,6 @@ HEADING = re.compile(r"^h[1-6]$")
 
 def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
-
-
-def document_headings(document: str) -> list[str]:
-    """The text of every heading of the print document, in order (what the bookmarks should say)."""
-    from bs4 import BeautifulSoup  # deferred: a no-op build never prints (docs/pipeline.md)
-    soup = BeautifulSoup(document, "html.parser")
-    return [h.get_text(" ", strip=True) for h in soup.find_all(HEADING)]
 
 
 def repair_outline(pdf: Path, headings: list[str]) -> int:
