@@ -1,4 +1,5 @@
-"""The collect step's keys (site.collect): what makes a version's results and its ARD be done again."""
+"""The collect step (site.collect): what makes a version's results be collected again, the consistency
+checks computed once, and which notebook hands over each page's ARD rows."""
 
 from __future__ import annotations
 
@@ -7,20 +8,6 @@ import pytest
 from ixathaldex.paths import Project
 from ixathaldex.site import collect as co
 from ixathaldex.site.execute import NotebookJob
-
-BASE = dict(version="2019-12-31", package="p" * 64, manifest=b'{"files": {"adsl.csv": "abc"}}', lock=b"pandas==2.3.0\n")
-
-
-@pytest.mark.parametrize("field,value", [
-    ("version", "2018-06-30"),
-    ("package", "q" * 64),
-    ("manifest", b'{"files": {"adsl.csv": "abd"}}'),
-    ("lock", b"pandas==2.3.1\n"),
-])
-def test_the_ard_key_follows_each_of_its_inputs(field, value):
-    assert co.ard_key(**dict(BASE, **{field: value})) != co.ard_key(**BASE)
-    assert co.ard_key(**BASE) == co.ard_key(**dict(BASE))
-
 
 def jobs(tmp_path, *keys):
     return [NotebookJob(version="v", label=f"chapters/{k}.md", source=tmp_path / f"{k}.md", parameters={}, key=k,
@@ -44,47 +31,24 @@ def test_a_collected_version_needs_every_run_file_and_its_key(tmp_path):
     assert not co.is_collected(runs, "k")
 
 
-def test_an_unchanged_ard_is_read_back_and_a_changed_one_computed(tmp_path, monkeypatch):
-    project = Project(tmp_path)
-    runs = project.runs("2019-12-31")
-    runs.mkdir(parents=True)
-    computed = []
-    monkeypatch.setattr(co, "compute_ard", lambda project, version, registry: computed.append(version) or "fresh")
-    monkeypatch.setattr(co, "load_ard", lambda path: f"read {path.name}")
-    monkeypatch.setattr(co.claims, "load_claims", lambda path=None: [])
-    monkeypatch.setattr(co, "table_consistency", lambda: "checks")
-    ards = co.Precomputed(project)
+def test_the_consistency_checks_are_computed_once_per_build(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(co, "table_consistency", lambda: calls.append(1) or "checks")
+    pre = co.Precomputed(Project(tmp_path))
     try:
-        (runs / "ard.json").write_text("[]")
-        (runs / "ard.key").write_text("old\n")
-        ards.want("2019-12-31", "new")
-        ards.prefetch()  # the key changed: computed in the thread
-        assert ards.ard("2019-12-31") == ("fresh", True) and computed == ["2019-12-31"]
-        assert ards.consistency() == "checks"
-        ards.written("2019-12-31")
-        assert (runs / "ard.key").read_text().strip() == "new"
-    finally:
-        ards.close()
-    again = co.Precomputed(project)
-    try:
-        again.want("2019-12-31", "new")
-        again.prefetch()  # same key: nothing computed, ard.json read back
-        assert again.ard("2019-12-31") == ("read ard.json", False) and computed == ["2019-12-31"]
-    finally:
-        again.close()
-
-
-def test_an_ard_that_cannot_be_read_back_is_computed_again(tmp_path, monkeypatch):
-    project = Project(tmp_path)
-    runs = project.runs("2019-12-31")
-    runs.mkdir(parents=True)
-    (runs / "ard.json").write_text("[\n\n]\n")  # an ARD without a row, as written for a project without ARD pages
-    (runs / "ard.key").write_text("k\n")
-    monkeypatch.setattr(co, "compute_ard", lambda project, version, registry: "fresh")
-    monkeypatch.setattr(co.claims, "load_claims", lambda path=None: [])
-    pre = co.Precomputed(project)
-    try:
-        pre.want("2019-12-31", "k")
-        assert pre.ard("2019-12-31") == ("fresh", True)
+        pre.prefetch()
+        pre.prefetch()
+        assert pre.consistency() == "checks" and pre.consistency() == "checks"
+        assert calls == [1]
     finally:
         pre.close()
+
+
+def test_each_ard_page_is_read_from_the_chapter_of_the_toc_that_serves_it(tmp_path):
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n- file: chapters/03_survival\n"
+                                       "- file: chapters/01_patients_and_flow\n- file: book/reviewer\n")
+    project = Project(tmp_path)
+    js = jobs(tmp_path, "01_patients_and_flow", "03_survival", "99_extra")
+    assert co.chapter_notebooks(project, js) == {"survival": tmp_path / "03_survival.ipynb",
+                                                 "patients": tmp_path / "01_patients_and_flow.ipynb"}
+    assert co.chapter_notebooks(project, js[:1]) == {"patients": tmp_path / "01_patients_and_flow.ipynb"}

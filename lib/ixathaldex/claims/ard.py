@@ -2,10 +2,14 @@
 
 :func:`table_ard` assembles the rows of each page (``claims.ard_patients``, ``ard_response``,
 ``values_survival``, ``ard_safety``; columns in :mod:`ixathaldex.claims.ard_rows` and docs/ard.md).
-The build computes it once per version from the snapshot (``site.build``), writes it beside
-``results.json`` (:func:`write_ard`), and checks that every claim value the chapters glued equals
-the ARD's value for that claim (:func:`check_ard_results`): the chapters glue values read from the
-same rows. :func:`table_ard_changes` compares two versions' ARDs for the what-changed page.
+Each chapter computes its page's rows once, in its own kernel (``table_ard(snap, pages=[page])``),
+reads its claim values from them and hands them to the build in its executed notebook
+(:func:`glue_ard`: one display output of MIME type :data:`ARD_MIME`, in a removed cell). The build
+assembles the version's ARD from its chapters' notebooks (:func:`collect_ard`, in the book's page
+order, each statistic on one page), writes it beside ``results.json`` (:func:`write_ard`), and
+checks that every claim value the chapters glued equals the ARD's value for that claim
+(:func:`check_ard_results`). :func:`table_ard_changes` compares two versions' ARDs for the
+what-changed page.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from ixathaldex.values import NUMBER, Value, read_value
 #: the pages' ARD builders, in the book's order
 PAGES = {"patients": table_ard_patients, "response": table_ard_response, "survival": table_ard_survival,
          "prognostic": table_ard_prognostic, "safety": table_ard_safety}
+#: the MIME type of the output in which a chapter hands its page's ARD rows to the build
+ARD_MIME = "application/vnd.ixathaldex.ard+json"
 #: two statistics closer than this (relative) have not moved
 REL_EQUAL = 1e-9
 CHANGE_COLUMNS = ["chapter", "context", *KEY, "previous_display", "stat_display", "previous", "stat", "change",
@@ -47,15 +53,69 @@ def table_ard(snap, claims: Iterable[Mapping] | None = None, pages: Iterable[str
     unknown = [p for p in names if p not in PAGES]
     if unknown:
         raise ClaimsError(f"ARD: unknown page(s) {', '.join(unknown)} (known: {', '.join(PAGES)})")
-    if not names:
+    return assemble_ard([PAGES[p](snap, registry) for p in names])
+
+
+def assemble_ard(pages: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """One ARD from pages' rows, in the order given; a key (``ard_rows.KEY``) on two pages is a
+    ClaimsError: each statistic has one row."""
+    pages = list(pages)
+    if not pages:
         return frame_of([])
-    ard = pd.concat([PAGES[p](snap, registry) for p in names], ignore_index=True)
+    ard = pd.concat(pages, ignore_index=True)
     dup = ard[ard.duplicated(KEY, keep=False)]
     if len(dup):
         r = dup.iloc[0]
         raise ClaimsError(f"ARD: statistic {', '.join(str(r[k]) for k in KEY if r[k] != '')} computed on two "
                           f"pages ({', '.join(dict.fromkeys(dup['chapter']))})")
     return frame_of(ard.to_dict("records"))
+
+
+def glue_ard(ard: pd.DataFrame) -> None:
+    """Hand a page's ARD rows to the build: one display output of MIME type :data:`ARD_MIME`
+    (``{"rows": [record, …]}``, the records of ard.json) in the executed notebook, read back by
+    :func:`collect_ard`. The cell that calls it is removed from the page."""
+    from IPython.display import display  # imported here: the library must not need IPython outside notebooks
+
+    display({ARD_MIME: {"rows": [_json_record(r) for r in ard.to_dict("records")]}}, raw=True)
+
+
+def derive_glued_ard(notebook: Mapping, source: str = "notebook") -> pd.DataFrame | None:
+    """The ARD rows an executed notebook (nbformat v4, as a dict) handed over with :func:`glue_ard`,
+    None when it has none; two such outputs are a ClaimsError naming ``source``."""
+    found = [output["data"][ARD_MIME] for cell in notebook.get("cells", []) if cell.get("cell_type") == "code"
+             for output in cell.get("outputs", []) if ARD_MIME in (output.get("data") or {})]
+    if not found:
+        return None
+    if len(found) > 1 or not isinstance(found[0], dict) or not isinstance(found[0].get("rows"), list):
+        raise ClaimsError(f"{source}: {len(found)} ARD output(s) of type {ARD_MIME}; a page hands over one, "
+                          f"{{'rows': [...]}}")
+    return frame_of_records(found[0]["rows"], source)
+
+
+def collect_ard(notebooks: Mapping[str, str | Path], pages: Iterable[str]) -> pd.DataFrame:
+    """ard.csv of a version, from its executed chapters: ``notebooks`` maps each page (registry
+    chapter name) to its executed notebook; ``pages`` are the pages that must hand over rows, in
+    the book's order (:data:`PAGES` order). A page whose notebook has no ARD output, or rows of
+    another page, is a ClaimsError naming the notebook."""
+    frames = []
+    for page in [p for p in PAGES if p in set(pages)]:
+        path = notebooks.get(page)
+        if path is None:
+            raise ClaimsError(f"ARD: no executed notebook serves the page {page!r}")
+        try:
+            nb = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ClaimsError(f"{path}: cannot read executed notebook: {exc}") from None
+        frame = derive_glued_ard(nb, str(path))
+        if frame is None:
+            raise ClaimsError(f"{path}: the {page} page handed over no ARD rows (a cell calling "
+                              f"ard.glue_ard(table_ard(snap, pages=[{page!r}])) is needed)")
+        others = sorted(set(frame["chapter"]) - {page})
+        if others:
+            raise ClaimsError(f"{path}: ARD rows of page(s) {', '.join(others)} handed over by the {page} page")
+        frames.append(frame)
+    return assemble_ard(frames)
 
 
 def _json_record(row: Mapping) -> dict:
@@ -92,12 +152,21 @@ def load_ard(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     try:
         if path.suffix == ".json":
-            frame = pd.DataFrame(json.loads(path.read_text(encoding="utf-8")))
-        else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-            frame["stat_integer"] = frame.get("stat_integer", pd.Series(dtype=str)) == "True"
+            return frame_of_records(json.loads(path.read_text(encoding="utf-8")), str(path))
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame["stat_integer"] = frame.get("stat_integer", pd.Series(dtype=str)) == "True"
     except (OSError, ValueError) as exc:
         raise ClaimsError(f"{path}: cannot read the ARD: {exc}") from None
+    return _typed(frame, str(path))
+
+
+def frame_of_records(records: list, source: str) -> pd.DataFrame:
+    """ARD records as written to ard.json (:func:`write_ard`) as a frame with the ARD's dtypes; a
+    ClaimsError naming ``source`` when they lack a column."""
+    return _typed(pd.DataFrame(records), source) if records else frame_of([])
+
+
+def _typed(frame: pd.DataFrame, path: str) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise ClaimsError(f"{path}: not an ARD, missing column(s) {', '.join(missing)}")

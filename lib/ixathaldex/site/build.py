@@ -30,7 +30,7 @@ from ixathaldex.site import execute as ex
 from ixathaldex.site import incremental as inc
 from ixathaldex.site import leaks, pdf, uptodate
 from ixathaldex.site import stage as st
-from ixathaldex.site.collect import RUN_FILES, Precomputed, ard_key, collect_version, is_collected, results_key
+from ixathaldex.site.collect import RUN_FILES, Precomputed, collect_version
 from ixathaldex.site.snapshots import check_manifests, preload_snapshots, validate_snapshots
 from ixathaldex.site.withdraw import load_withdrawn, refresh_site
 from ixathaldex.site.zygote import Zygote, fork_server_enabled, sphinx_fork_enabled
@@ -131,7 +131,7 @@ class Build:
     report: BuildReport = field(default_factory=BuildReport)
     zygote: Zygote | None = None                      # the kernels' fork server (docs/pipeline.md)
     workers: ex.Workers | None = None                 # the papermill processes, shared by both batches
-    pre: Precomputed | None = None                    # ARDs and consistency checks (computed beside the chapters)
+    pre: Precomputed | None = None                    # the consistency checks (computed beside the chapters)
     printer: pdf.Printer | None = None                # the one Chromium printing every version's PDF
     incremental: bool = field(default_factory=inc.incremental_enabled)  # keep each version's Sphinx environment
 
@@ -166,7 +166,7 @@ class Build:
 
     def run(self) -> BuildReport:
         """Every step; on failure nothing under the published site changes (raises BuildError).
-        The papermill workers, the ARD thread and the kernels' fork server (each started when first
+        The papermill workers, the consistency thread and the kernels' fork server (each started when first
         needed) are stopped at the end, whatever happened."""
         if self.zygote is None and fork_server_enabled():
             self.zygote = Zygote()  # started on first use (unless the command started it already)
@@ -231,12 +231,8 @@ class Build:
         """Execute (or take from the cache) every chapter of every version to execute."""
         self.chapter_jobs = {v: [self.job(v, f"{name}.md", src, {"snapshot": v}) for name, src in self.chapters]
                              for v in self.executed_versions}
-        for v in self.executed_versions:  # the ARD of each version to collect, with its key
-            if not is_collected(self.project.runs(v), results_key(self.chapter_jobs[v])):
-                manifest = (self.project.snapshot_root / v / "manifest.json").read_bytes()
-                self.pre.want(v, ard_key(v, self.package, manifest, self.lock))
         preload_snapshots(self.project, self.executed_versions)  # one parse per snapshot, not one per chapter
-        # the ARDs to compute start once a notebook process is idle: beside the last chapters, not against them
+        # the consistency checks start once a notebook process is idle: beside the last chapters, not against them
         ex.run_jobs([j for v in self.executed_versions for j in self.chapter_jobs[v]], self.jobs, self.progress,
                     self.zygote, self.workers, when_idle=self.pre.prefetch)
 

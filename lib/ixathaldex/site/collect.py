@@ -4,31 +4,27 @@
 (:data:`RUN_FILES`). ``results.json`` gathers the values glued by the version's executed chapters,
 ``claims.json`` puts every claim of the registry beside its reproduced value with its verdict,
 ``consistency.json`` the paper's own arithmetic; ``ard.csv``/``ard.json`` (the analysis-results
-dataset) are computed from the snapshot alone, and every glued claim value must equal its ARD value.
+dataset) are assembled from the rows each chapter computed in its kernel and handed over in its
+executed notebook (``claims.ard.collect_ard``), and every glued claim value must equal its ARD value.
 
-Two keys decide what is done again. The **results key** (the chapters' cache keys) decides whether
-the version is collected at all. The **ARD key** (:func:`ard_key`: the snapshot's manifest, the code
-and its registry and table of contents, the lock) decides whether the ARD is computed or read back
-from ``ard.json``: an edited chapter changes the results, never the ARD. A build computes an ARD in a
-thread beside the last chapters (:class:`Precomputed`, with the paper's arithmetic checks), so
-that it is ready when they end.
+The **results key** (the chapters' cache keys) decides whether the version is collected again: the
+ARD lives in the same notebooks, so it can only change with them. The paper's arithmetic checks,
+the same for every version, are computed once per build in a thread beside the last chapters
+(:class:`Precomputed`).
 """
 
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ixathaldex.claims import registry as claims
-from ixathaldex.claims.ard import PAGES as ARD_PAGES, check_ard_results, load_ard, table_ard, write_ard
+from ixathaldex.claims.ard import PAGES as ARD_PAGES, check_ard_results, collect_ard, write_ard
 from ixathaldex.claims.consistency import table_consistency, write_consistency_json
 from ixathaldex.claims.review import chapter_pages, write_claims_json
-from ixathaldex.data.snapshot import load_snapshot
-from ixathaldex.exceptions import BuildError, ClaimsError, IxaThalDexError
+from ixathaldex.exceptions import BuildError, IxaThalDexError
 from ixathaldex.files import sha256_bytes, write_if_changed
-from ixathaldex.log import logger
 from ixathaldex.paths import Project
 
 #: the files of ``_build/runs/<version>/`` staged in ``_static/`` and offered for download
@@ -49,44 +45,16 @@ def is_collected(runs: Path, key: str) -> bool:
         and marker.read_text().strip() == key
 
 
-def ard_key(version: str, package: str, manifest: bytes, lock: bytes) -> str:
-    """What a version's ARD depends on: the cut, the code with its claims registry and table of
-    contents (``package``, the build's code digest), the snapshot's manifest (every data file's
-    checksum) and the lock (the libraries' versions)."""
-    return sha256_bytes(b"\0".join([b"ixathaldex-ard-v1", version.encode(), package.encode(),
-                                    sha256_bytes(manifest).encode(), sha256_bytes(lock).encode()]))
-
-
-def compute_ard(project: Project, version: str, registry: list):
-    """The version's ARD: the statistics of the pages of the book's chapters (those of ``_toc.yml``
-    that serve a registry chapter), from the snapshot."""
-    t = time.perf_counter()
-    pages = [p for p in ARD_PAGES if p in chapter_pages(project.toc_path)]
-    snap = load_snapshot(version, root=project.snapshot_root, validate=False)
-    try:
-        ard = table_ard(snap, registry, pages)
-    except IxaThalDexError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - one readable line, never a traceback
-        raise BuildError(f"the analysis-results dataset (ARD) could not be computed: "
-                         f"{type(exc).__name__}: {exc}") from None
-    logger.info("  %-10s %-32s %-8s %6.1f s", version, f"ARD ({len(ard)} statistics)", "computed",
-                time.perf_counter() - t)
-    return ard
-
-
 class Precomputed:
-    """What a version's collection needs that its chapters do not decide, prepared in a thread once
-    a notebook process is idle (:meth:`prefetch`, beside the last chapters): each wanted version's
-    ARD (:meth:`want` names it with its key; read back from ``ard.json`` when its key is unchanged)
-    and the paper's arithmetic checks (:meth:`consistency`, the same for every version: computed
-    once). Anything not prefetched is computed when asked for. :meth:`close` waits for the thread."""
+    """What a version's collection needs that its chapters do not decide: the paper's arithmetic
+    checks (:meth:`consistency`, the same for every version), computed once, in a thread started
+    once a notebook process is idle (:meth:`prefetch`, beside the last chapters), and the claims
+    registry, read once. :meth:`close` waits for the thread."""
 
     def __init__(self, project: Project):
         self.project = project
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="precompute")
         self.futures: dict[str, Future] = {}
-        self.keys: dict[str, str] = {}
         self.claims: list | None = None
 
     def registry(self) -> list:
@@ -95,45 +63,15 @@ class Precomputed:
             self.claims = claims.load_claims(self.project.claims_path)
         return self.claims
 
-    def want(self, version: str, key: str) -> None:
-        """``version``'s ARD will be needed, for ``key``."""
-        self.keys[version] = key
-
     def prefetch(self) -> None:
-        """Start computing, in the thread, each wanted ARD whose ``ard.json`` is not of its key, and
-        the consistency checks."""
-        for version in self.keys:
-            if version not in self.futures and not self.is_current(version):
-                self.futures[version] = self.pool.submit(compute_ard, self.project, version, self.registry())
-        if self.keys and CONSISTENCY not in self.futures:
+        """Start the consistency checks in the thread."""
+        if CONSISTENCY not in self.futures:
             self.futures[CONSISTENCY] = self.pool.submit(table_consistency)
-
-    def is_current(self, version: str) -> bool:
-        runs = self.project.runs(version)
-        marker = runs / "ard.key"
-        return (runs / "ard.json").is_file() and marker.is_file() and marker.read_text().strip() == self.keys[version]
-
-    def ard(self, version: str) -> tuple:
-        """``(ard, computed)``: the ARD of ``version``, computed (now, if it was not prefetched) or,
-        with ``computed`` False, read back from its unchanged ``ard.json``."""
-        if version in self.futures:
-            return self.futures[version].result(), True
-        if self.is_current(version):
-            try:
-                return load_ard(self.project.runs(version) / "ard.json"), False
-            except ClaimsError:  # e.g. an ARD with no row has no columns to read back: computed again
-                pass
-        return compute_ard(self.project, version, self.registry()), True
 
     def consistency(self):
         """The paper's arithmetic checks (``claims.consistency.table_consistency``)."""
-        if CONSISTENCY not in self.futures:
-            self.futures[CONSISTENCY] = self.pool.submit(table_consistency)
+        self.prefetch()
         return self.futures[CONSISTENCY].result()
-
-    def written(self, version: str) -> None:
-        """Record that ``ard.json`` of ``version`` now holds the ARD of its key."""
-        (self.project.runs(version) / "ard.key").write_text(self.keys[version] + "\n")
 
     def close(self) -> None:
         for fut in self.futures.values():
@@ -141,11 +79,19 @@ class Precomputed:
         self.pool.shutdown(wait=True)
 
 
+def chapter_notebooks(project: Project, jobs: list) -> dict[str, Path]:
+    """ARD page -> the executed notebook of the chapter serving it (pages of the toc only)."""
+    by_label = {j.label: j.output for j in jobs}
+    return {page: by_label[html[:-len(".html")] + ".md"] for page, html in chapter_pages(project.toc_path).items()
+            if page in ARD_PAGES and html[:-len(".html")] + ".md" in by_label}
+
+
 def collect_version(project: Project, version: str, jobs: list, pre: Precomputed) -> Path:
     """``_build/runs/<version>/results.json`` from the glued values, ``claims.json`` beside it
     (every claim, published vs reproduced, with its verdict: computed here, once), the consistency
-    checks and the version's ARD (``ard.csv``, ``ard.json``; every glued claim value must equal its
-    ARD value); collected again only when a chapter's key changed."""
+    checks and the version's ARD (``ard.csv``, ``ard.json``, from the rows each chapter handed over;
+    every glued claim value must equal its ARD value); collected again only when a chapter's key
+    changed."""
     runs = project.runs(version)
     runs.mkdir(parents=True, exist_ok=True)
     path, key = runs / "results.json", results_key(jobs)
@@ -153,14 +99,14 @@ def collect_version(project: Project, version: str, jobs: list, pre: Precomputed
         return path
     try:
         results = claims.collect_results([j.output for j in jobs])
-        ard, computed = pre.ard(version)
+        notebooks = chapter_notebooks(project, jobs)
+        ard = collect_ard(notebooks, notebooks)
         check_ard_results(results, ard, [c["id"] for c in pre.registry()])
         write_if_changed(path, json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
         write_claims_json(runs / "claims.json", results, toc=project.toc_path)
         write_consistency_json(runs / "consistency.json", pre.consistency())
-        if computed:
-            write_ard(ard, runs)
-            pre.written(version)
+        write_ard(ard, runs)
+        (runs / "ard.key").unlink(missing_ok=True)  # the key of the ARD computed by the build before 2026-11-30
     except IxaThalDexError as exc:
         text = str(exc)
         for j in jobs:  # name chapters, not cache files
