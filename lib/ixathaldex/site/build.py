@@ -31,7 +31,7 @@ from ixathaldex.site import incremental as inc
 from ixathaldex.site import leaks, pdf, uptodate
 from ixathaldex.site import stage as st
 from ixathaldex.site.collect import RUN_FILES, Precomputed, collect_version
-from ixathaldex.site.snapshots import check_manifests, preload_snapshots, validate_snapshots
+from ixathaldex.site.snapshots import check_manifests, run_snapshot_step
 from ixathaldex.site.withdraw import load_withdrawn, refresh_site
 from ixathaldex.site.zygote import Zygote, fork_server_enabled, sphinx_fork_enabled
 
@@ -197,13 +197,17 @@ class Build:
                 raise
         return self.report
 
+    def fork_server(self) -> str | None:
+        """The address of the build's fork server (started now if it is not running), None without one."""
+        return self.zygote.address if self.zygote is not None else None
+
     # ---- 1. validate ---------------------------------------------------------------------------
 
     def validate(self, pool: ThreadPoolExecutor) -> Future:
         """Refuse edited snapshots now; validate every snapshot in ``pool`` (beside the first
         notebooks). Nothing is published unless it passed."""
         check_manifests(self.project, self.known)
-        return pool.submit(validate_snapshots, self.project, self.known, self.package)
+        return pool.submit(run_snapshot_step, "validate", self.project, self.known, self.package, self.fork_server())
 
     # ---- 2. execute ----------------------------------------------------------------------------
 
@@ -231,7 +235,8 @@ class Build:
         """Execute (or take from the cache) every chapter of every version to execute."""
         self.chapter_jobs = {v: [self.job(v, f"{name}.md", src, {"snapshot": v}) for name, src in self.chapters]
                              for v in self.executed_versions}
-        preload_snapshots(self.project, self.executed_versions)  # one parse per snapshot, not one per chapter
+        # one parse per snapshot, not one per chapter
+        run_snapshot_step("preload", self.project, self.executed_versions, self.package, self.fork_server())
         # the consistency checks start once a notebook process is idle: beside the last chapters, not against them
         ex.run_jobs([j for v in self.executed_versions for j in self.chapter_jobs[v]], self.jobs, self.progress,
                     self.zygote, self.workers, when_idle=self.pre.prefetch)

@@ -60,8 +60,9 @@ PRELOAD = (
 #: the kernel command the zygote can stand for: ``<this python> -m ipykernel_launcher ...``
 LAUNCHER = ("-m", "ipykernel_launcher")
 #: the commands the zygote can also run in a forked child (console script -> its entry point):
-#: ``jupyter-book build`` of a version, whose Sphinx then finds the analysis stack already imported
-COMMANDS = {"jupyter-book": "jupyter_book.cli.main:main"}
+#: ``jupyter-book build`` of a version, whose Sphinx then finds the analysis stack already imported,
+#: and the build's snapshot steps (validation, typed cache), whose memory then leaves with the child
+COMMANDS = {"jupyter-book": "jupyter_book.cli.main:main", "ixathaldex-snapshots": "ixathaldex.site.snapshots:main"}
 #: ``IXATHALDEX_SPHINX=subprocess`` runs jupyter-book as a plain subprocess even with the fork server on
 SPHINX_ENV_VAR = "IXATHALDEX_SPHINX"
 
