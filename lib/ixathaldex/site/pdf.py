@@ -261,38 +261,75 @@ def repair_outline(pdf: Path, headings: list[str]) -> int:
     """Give each PDF bookmark its heading's text; returns how many titles were repaired.
 
     Chromium (156) writes the first line of some headings twice into a bookmark's title
-    ("MethodsMethods"); the bookmarks come in the document's order, so each title is matched to the
-    next heading whose text (spaces aside) ends it, and replaced by that text.
+    ("MethodsMethods") and drops the space where a heading wraps; the bookmarks come in the
+    document's order, so each title is matched to the next heading whose text (spaces aside) ends
+    it, and replaced by that text. The repaired bookmarks are appended to the file as an
+    incremental update (:func:`append_objects`): the printed pages are not read or written again.
     """
-    from pypdf import PdfReader, PdfWriter  # deferred, as bs4 above
+    from pypdf import PdfReader  # deferred, as bs4 above
     from pypdf.generic import NameObject, TextStringObject
 
-    writer = PdfWriter(clone_from=PdfReader(str(pdf)))
-    root = writer.root_object.get("/Outlines")
+    reader = PdfReader(str(pdf))
+    root = reader.trailer["/Root"].get_object().get("/Outlines")
     if root is None:
         return 0
-    items, stack = [], [root.get_object().get("/First")]
-    while stack:  # depth first, in document order
-        node = stack.pop()
-        if node is None:
+    items, stack = [], [root.get_object().raw_get("/First") if "/First" in root.get_object() else None]
+    while stack:  # depth first, in document order; each node with its reference
+        ref = stack.pop()
+        if ref is None:
             continue
-        node = node.get_object()
-        items.append(node)
-        stack.append(node.get("/Next"))
-        stack.append(node.get("/First"))
-    repaired, at = 0, 0
-    for node in items:
+        node = ref.get_object()
+        items.append((ref, node))
+        stack.append(node.raw_get("/Next") if "/Next" in node else None)
+        stack.append(node.raw_get("/First") if "/First" in node else None)
+    changed, at = {}, 0
+    for ref, node in items:
         title = _squeeze(str(node.get("/Title", "")))
         for k in range(at, len(headings)):
             if headings[k] and title.endswith(_squeeze(headings[k])):
                 if str(node["/Title"]) != headings[k]:
                     node[NameObject("/Title")] = TextStringObject(headings[k])
-                    repaired += 1
+                    changed[(ref.idnum, ref.generation)] = node
                 at = k + 1
                 break
-    with open(pdf, "wb") as out:
-        writer.write(out)
-    return repaired
+    if changed:
+        append_objects(pdf, reader, changed)
+    return len(changed)
+
+
+def append_objects(pdf: Path, reader, objects: dict) -> None:
+    """Append ``objects`` ({(object number, generation): pypdf object}, each replacing the object of
+    that number) to ``pdf`` as an incremental update (PDF 1.7, 7.5.6): the objects, a cross-reference
+    section for them and a trailer whose ``/Prev`` points to the file's last one. A file whose last
+    cross-reference is a stream (not Chromium's) is rewritten whole by pypdf instead."""
+    import io
+
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, NumberObject
+
+    data = pdf.read_bytes()
+    found = re.search(rb"startxref\s+(\d+)\s+%%EOF\s*$", data[-1024:])
+    if found is None or not data[int(found.group(1)):].startswith(b"xref"):
+        writer = PdfWriter(clone_from=reader)
+        with open(pdf, "wb") as out:
+            writer.write(out)
+        return
+    update, offsets = bytearray(b"\n" if not data.endswith(b"\n") else b""), {}
+    for (num, gen), obj in sorted(objects.items()):
+        offsets[num] = (len(data) + len(update), gen)
+        body = io.BytesIO()
+        obj.write_to_stream(body)
+        update += f"{num} {gen} obj\n".encode() + body.getvalue() + b"\nendobj\n"
+    xref_at = len(data) + len(update)
+    update += b"xref\n0 1\n0000000000 65535 f\r\n" + b"".join(f"{num} 1\n{off:010d} {gen:05d} n\r\n".encode()
+                                    for num, (off, gen) in sorted(offsets.items()))
+    trailer = reader.trailer.__class__({k: v for k, v in reader.trailer.items() if k not in ("/Prev", "/XRefStm")})
+    trailer[NameObject("/Prev")] = NumberObject(int(found.group(1)))
+    body = io.BytesIO()
+    trailer.write_to_stream(body)
+    update += b"trailer\n" + body.getvalue() + f"\nstartxref\n{xref_at}\n%%EOF\n".encode()
+    with open(pdf, "ab") as out:
+        out.write(update)
 
 
 def make_pdf(html_dir: Path, pages: list[str], prov: dict, notice: str, title: str,
