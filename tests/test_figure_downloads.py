@@ -7,7 +7,7 @@ import json
 import pytest
 
 from ixathaldex.exceptions import BuildError
-from ixathaldex.report.figure_publish import FILES_MIME
+from ixathaldex.report.figure_files import FILES_MIME
 from ixathaldex.site import stage
 
 GLUE_PREFIX = "application/papermill.record/"  # how myst-nb's glue(..., display=False) stores a bundle

@@ -313,7 +313,8 @@ def test_panel_is_as_wide_as_planned_whatever_its_labels():
 
 
 def test_published_figure_names_each_panel_and_links_its_files():
-    from ixathaldex.report.figure_publish import FILES_MIME, PublishedFigure
+    from ixathaldex.report.figure_files import FILES_MIME
+    from ixathaldex.report.figure_publish import PublishedFigure
 
     fig = PublishedFigure([_km_panel("3e"), _km_panel("1, OS")])
     html = fig.to_html()

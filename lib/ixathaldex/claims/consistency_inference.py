@@ -14,8 +14,6 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from scipy.stats import fisher_exact, norm
-
 from ixathaldex.claims.consistency_counts import DERIVED_DENOMINATORS
 from ixathaldex.claims.precision import printed_decimals
 from ixathaldex.claims.printed import (
@@ -30,7 +28,6 @@ from ixathaldex.claims.printed import (
 )
 from ixathaldex.claims.registry import AGREEING, compare
 
-Z975 = norm.ppf(0.975)
 SEARCH = 6  # group sizes searched around the stated ones
 
 #: Fisher exact tests: (pct id, n id or None (derived), pct id, n id or None, p id, reading when they disagree)
@@ -64,6 +61,8 @@ def _p_exact(printed, p) -> bool:
 
 
 def _fisher(k1, n1, k2, n2) -> float:
+    from scipy.stats import fisher_exact  # deferred: the build process imports this module, scipy is for the checks
+
     return float(fisher_exact([[k1, n1 - k1], [k2, n2 - k2]])[1])
 
 
@@ -134,7 +133,9 @@ def _hr_rows(by, hid, lid, uid, pid) -> list[dict]:
         return [finding("hr.wald." + hid, "hazard ratio", [hid, lid, uid, pid], by, f"HR {show(by, hid)} "
                         f"({show(by, lid)}-{show(by, uid)})", "not a positive HR inside a positive interval",
                         "inconsistent", "A hazard ratio and its CI are positive, with the HR inside the CI.")]
-    se = (math.log(hi) - math.log(lo)) / (2 * Z975)
+    from scipy.stats import norm  # deferred, as in _fisher
+
+    se = (math.log(hi) - math.log(lo)) / (2 * norm.ppf(0.975))
     z = math.log(hr) / se
     p_wald = 2 * norm.sf(abs(z))
     ok = p_agrees(p_pr, p_wald)

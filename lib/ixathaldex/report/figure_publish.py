@@ -24,14 +24,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ixathaldex.report import figure_data
+from ixathaldex.report.figure_files import FILES_MIME, FOLDER
 from ixathaldex.report.figures import alt_text_km, figure_km_panels, refit_panels
 from ixathaldex.report.figures_forest import figure_forest
 from ixathaldex.report.theme import PANEL_WIDTH_IN, theme
 
-#: the notebook output type that carries a figure's files to the build
-FILES_MIME = "application/vnd.ixathaldex.figure-files+json"
-#: the folder, beside the page, that holds the figure files
-FOLDER = "figures"
 #: plain-language names of the endpoints and populations (alt text)
 ENDPOINT_NAMES = {"PFS": "progression-free survival", "OS": "overall survival"}
 POPULATION_NAMES = {"ITT": "intent-to-treat population", "PP": "per-protocol population"}

@@ -33,7 +33,7 @@ from ixathaldex.exceptions import BuildError
 from ixathaldex.files import write_if_changed
 from ixathaldex.log import logger
 from ixathaldex.paths import toc_files
-from ixathaldex.report.figure_publish import FILES_MIME, FOLDER
+from ixathaldex.report.figure_files import FILES_MIME, FOLDER
 from ixathaldex.site import leaks
 from ixathaldex.site.zygote import run_command as run_forked
 
