@@ -33,15 +33,41 @@ def test_a_collected_version_needs_every_run_file_and_its_key(tmp_path):
 
 def test_the_consistency_checks_are_computed_once_per_build(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr(co, "table_consistency", lambda: calls.append(1) or "checks")
+    monkeypatch.setattr(co, "table_consistency", lambda claims: calls.append(claims) or "checks")
+    monkeypatch.setattr(co.claims, "load_claims", lambda path=None: ["the registry"])
     pre = co.Precomputed(Project(tmp_path))
     try:
         pre.prefetch()
         pre.prefetch()
         assert pre.consistency() == "checks" and pre.consistency() == "checks"
-        assert calls == [1]
+        assert calls == [["the registry"]]
     finally:
         pre.close()
+
+
+def test_the_checks_are_kept_for_the_same_registry_assertions_and_code(tmp_path, monkeypatch):
+    project = Project(tmp_path)
+    project.claims_path.parent.mkdir(parents=True)
+    project.claims_path.write_text("claims: []\n")
+    assertions = project.claims_path.with_name("assertions.yaml")
+    assertions.write_text("assertions: []\n")
+    calls = []
+    monkeypatch.setattr(co, "table_consistency", lambda claims: calls.append(1) or {"checks": len(calls)})
+    monkeypatch.setattr(co.claims, "load_claims", lambda path=None: [])
+
+    def checks(package="code"):
+        pre = co.Precomputed(project, package)
+        try:
+            return pre.consistency()
+        finally:
+            pre.close()
+
+    assert checks() == {"checks": 1}
+    assert checks() == {"checks": 1} and calls == [1]                  # read back
+    assertions.write_text("assertions: [x]\n")
+    assert checks() == {"checks": 2}                                   # another input: computed
+    assert checks(package="other code") == {"checks": 3}
+    assert checks() == {"checks": 2} and len(calls) == 3
 
 
 def test_each_ard_page_is_read_from_the_chapter_of_the_toc_that_serves_it(tmp_path):

@@ -248,11 +248,13 @@ def _json_cell(v: Any) -> Any:
 
 
 def write_claims_json(path: str | Path, results: Mapping[str, Any], *, toc: Mapping | str | Path | None = None,
-                      claims: Iterable[Mapping] | pd.DataFrame | None = None) -> Path:
-    """Write :func:`table_claims_export` as a JSON list of records (null for missing); returns the path."""
+                      claims: Iterable[Mapping] | pd.DataFrame | None = None,
+                      consistency: pd.DataFrame | None = None) -> Path:
+    """Write :func:`table_claims_export` as a JSON list of records (null for missing); returns the path.
+    ``consistency``: the paper's arithmetic checks of ``claims``, when the caller has them already."""
     import json
 
-    frame = table_claims_export(results, claims, toc=toc)
+    frame = table_claims_export(results, claims, toc=toc, consistency=consistency)
     records = [{k: _json_cell(v) for k, v in row.items()} for row in frame.to_dict("records")]
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")

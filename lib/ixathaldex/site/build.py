@@ -171,7 +171,7 @@ class Build:
         if self.zygote is None and fork_server_enabled():
             self.zygote = Zygote()  # started on first use (unless the command started it already)
         self.workers = ex.Workers(self.jobs)
-        self.pre = Precomputed(self.project)
+        self.pre = Precomputed(self.project, self.package)
         self.printer = pdf.Printer()
         try:
             return self.run_steps()
@@ -191,6 +191,7 @@ class Build:
                 validation.result()  # a notebook run on data that fails validation is never used
                 self.collect()
                 self.execute_posts()
+                self.workers.release()  # no notebook is left: the papermill processes exit beside the Sphinx builds
                 self.make_versions()
             except BuildError:
                 validation.result()  # an invalid snapshot is the first thing to fix: its error wins

@@ -16,6 +16,7 @@ the same for every version, are computed once per build in a thread beside the l
 from __future__ import annotations
 
 import json
+import pickle
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from ixathaldex.claims.ard import PAGES as ARD_PAGES, check_ard_results, collect
 from ixathaldex.claims.consistency import table_consistency, write_consistency_json
 from ixathaldex.claims.review import chapter_pages, write_claims_json
 from ixathaldex.exceptions import BuildError, IxaThalDexError
-from ixathaldex.files import sha256_bytes, write_if_changed
+from ixathaldex.files import sha256_bytes, write_atomic, write_if_changed
 from ixathaldex.paths import Project
 
 #: the files of ``_build/runs/<version>/`` staged in ``_static/`` and offered for download
@@ -47,12 +48,17 @@ def is_collected(runs: Path, key: str) -> bool:
 
 class Precomputed:
     """What a version's collection needs that its chapters do not decide: the paper's arithmetic
-    checks (:meth:`consistency`, the same for every version), computed once, in a thread started
-    once a notebook process is idle (:meth:`prefetch`, beside the last chapters), and the claims
-    registry, read once. :meth:`close` waits for the thread."""
+    checks (:meth:`consistency`, the same for every version) and the claims registry, read once.
 
-    def __init__(self, project: Project):
+    The checks depend only on the registry, the assertions beside it and the code (``package``, the
+    build's code digest): they are kept in ``_build/cache/consistency/`` under the digest of those
+    and read back by a build whose inputs are the same (an edited chapter); otherwise computed once,
+    in a thread started once a notebook process is idle (:meth:`prefetch`, beside the last
+    chapters). :meth:`close` waits for the thread."""
+
+    def __init__(self, project: Project, package: str = ""):
         self.project = project
+        self.package = package
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="precompute")
         self.futures: dict[str, Future] = {}
         self.claims: list | None = None
@@ -63,13 +69,34 @@ class Precomputed:
             self.claims = claims.load_claims(self.project.claims_path)
         return self.claims
 
+    def kept_checks(self) -> Path:
+        """Where the checks of this registry, its assertions and this code are kept."""
+        inputs = [self.package.encode()] + [path.read_bytes() if path.is_file() else b"" for path in
+                                            (self.project.claims_path, self.project.claims_path.with_name("assertions.yaml"))]
+        key = sha256_bytes(b"\0".join(inputs))
+        return self.project.cache / "consistency" / f"{key[:32]}.pickle"
+
     def prefetch(self) -> None:
-        """Start the consistency checks in the thread."""
+        """Start the consistency checks in the thread (read back, or computed and kept)."""
         if CONSISTENCY not in self.futures:
-            self.futures[CONSISTENCY] = self.pool.submit(table_consistency)
+            self.futures[CONSISTENCY] = self.pool.submit(self.compute_checks, self.registry())
+
+    def compute_checks(self, registry: list):
+        path = self.kept_checks()
+        try:
+            return pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass  # not kept yet, or unreadable: computed again
+        checks = table_consistency(registry)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, pickle.dumps(checks, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass  # not kept: the next build computes them again
+        return checks
 
     def consistency(self):
-        """The paper's arithmetic checks (``claims.consistency.table_consistency``)."""
+        """The paper's arithmetic checks of the build's registry (``claims.consistency.table_consistency``)."""
         self.prefetch()
         return self.futures[CONSISTENCY].result()
 
@@ -103,8 +130,9 @@ def collect_version(project: Project, version: str, jobs: list, pre: Precomputed
         ard = collect_ard(notebooks, notebooks)
         check_ard_results(results, ard, [c["id"] for c in pre.registry()])
         write_if_changed(path, json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
-        write_claims_json(runs / "claims.json", results, toc=project.toc_path)
-        write_consistency_json(runs / "consistency.json", pre.consistency())
+        checks = pre.consistency()  # of the build's registry, computed once for every version
+        write_claims_json(runs / "claims.json", results, toc=project.toc_path, claims=pre.registry(), consistency=checks)
+        write_consistency_json(runs / "consistency.json", checks)
         write_ard(ard, runs)
         (runs / "ard.key").unlink(missing_ok=True)  # the key of the ARD computed by the build before 2026-11-30
     except IxaThalDexError as exc:

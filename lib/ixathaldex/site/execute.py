@@ -323,6 +323,11 @@ class Workers:
             self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=multiprocessing.get_context("spawn"))
         return self.pool
 
+    def release(self) -> None:
+        """Let the processes exit now, without waiting for them (:meth:`close` still waits)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False)
+
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
