@@ -17,7 +17,7 @@ from scipy.stats import fisher_exact
 
 from ixathaldex.synth import cohort as S
 from ixathaldex.claims.precision import printed_number
-from ixathaldex.synth import conflicts, pairs, reproduction, targets
+from ixathaldex.synth import conflicts, logrank_finish, pairs, reproduction, targets
 from ixathaldex.synth.calibration import exact, score
 from ixathaldex.synth.cohort import MONTH
 from ixathaldex.synth.cuts import cut_tables
@@ -264,6 +264,7 @@ def misses(res: dict, moves: int | None = None, seed: int | None = None) -> list
     conflict with other printed numbers, or the search's evidence (best value, and what blocks it)."""
     proofs = conflicts.conflict_reasons()
     searched = {ev["claim"]: ev for ev in res.get("pairs", {}).values()}
+    ranked = {ev["claim"]: ev for ev in res.get("logrank", {}).values()}
     by_claim = _target_by_claim(res)
     frame = res["claims"]
     out = []
@@ -279,6 +280,8 @@ def misses(res: dict, moves: int | None = None, seed: int | None = None) -> list
                       f"prints as {_printed(cid, r['reproduced'])}")
             if cid in searched:
                 reason += "; " + pairs.describe(searched[cid])
+            elif cid in ranked:
+                reason += "; " + logrank_finish.describe(ranked[cid])
             elif cid in BLOCKERS:
                 reason += "; " + BLOCKERS[cid]
         t = by_claim.get(cid)

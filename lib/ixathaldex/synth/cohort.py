@@ -24,7 +24,7 @@ from ixathaldex.exceptions import CalibrationError
 from ixathaldex.values import DAYS_PER_MONTH
 
 GENERATOR = "ixathaldex.synthetic"  # the name recorded in manifests (kept: regenerated cuts stay byte-identical)
-GENERATOR_VERSION = "2.2.0"  # 2.0.0: calibrated to the printed precision; 2.1.0: counted through the claims layer, faster search; 2.2.0: the targeted finish (synth.refine) (issue 14)
+GENERATOR_VERSION = "2.3.0"  # 2.0.0: calibrated to the printed precision; 2.1.0: counted through the claims layer, faster search; 2.2.0: the targeted finish (synth.refine); 2.3.0: the log-rank finish (synth.logrank_finish) (issue 14)
 DEFAULT_SEED = 20180630
 STUDYID = "IXATHALDEX"
 ACCRUAL_START = dt.date(2016, 1, 4)

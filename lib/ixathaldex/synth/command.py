@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from ixathaldex.paths import Project
-from ixathaldex.synth import calibration, calibration_report, pairs, refine, reproduction, targets
+from ixathaldex.synth import calibration, calibration_report, logrank_finish, pairs, refine, reproduction, targets
 from ixathaldex.synth.cohort import (
     CUT_PUBLICATION,
     CUTS,
@@ -58,9 +58,10 @@ def run(args) -> int:
     lat, _ = calibration.calibrate(lat, moves=moves, seed=seed, progress=bar)
     rounds = refine.rounds_for(moves)
     lat, _, _ = refine.refine(lat, rounds=rounds, log=None if bar is None else bar.refine_round)
-    evidence = {}
+    evidence, ranked = {}, {}
     if rounds:
         lat, evidence = pairs.pair_finish(lat, log=None if bar is None else bar.pair_target)
+        lat, ranked = logrank_finish.logrank_finish(lat, log=None if bar is None else bar.logrank_target)
     lat = redraw_tails(lat, seed)
     prov = {"generator": GENERATOR, "generator_version": GENERATOR_VERSION, "seed": seed,
             "moves": moves}
@@ -71,7 +72,7 @@ def run(args) -> int:
             staged.append((tmp, out / cut.isoformat()))
             res = calibration_report.evaluate_cut(lat, cut)
             res["claims"] = reproduction.table_cut_claims(tmp, cut.isoformat())
-            res["pairs"] = evidence
+            res["pairs"], res["logrank"] = evidence, ranked
             md, js = calibration_report.render_report(res, cut, publication=(cut == CUT_PUBLICATION),
                                                      moves=moves, seed=seed)
             write_report(tmp, md, js)

@@ -54,3 +54,10 @@ class SearchProgress:
                           f"third moves, {ev['screened']} screened, {'kept ' + ev['kept'] if ev['kept'] else 'no gain'} "
                           f"{wall:.0f}s\n")
         self.stream.flush()
+
+    def logrank_target(self, tid: str, ev: dict) -> None:
+        """One line after the log-rank finish of one p-value (``synth.logrank_finish``)."""
+        wall = time.perf_counter() - self.start_wall
+        self.stream.write(f"log-rank {tid}: {ev['pairs_exact']} pairs print it, {ev['judged']} judged, "
+                          f"{'kept ' + ev['kept'] if ev['kept'] else 'no gain'} {wall:.0f}s\n")
+        self.stream.flush()
