@@ -9,10 +9,18 @@ page built without them (a plain ``jupyter-book build``) gets a warning and a se
 
 The data of a real-data version are described by the manifest alone: the note says "synthetic" only
 for a version whose manifest says so.
+
+The citation is made when Sphinx reads the page, and the provenance is an ``html``-level config
+value, which Sphinx does not count as a reason to read a page again. So each page that cites records
+the digest of the provenance it was read with (:data:`CITING_PAGES`), and an incremental build reads
+it again when the provenance differs (``env-get-outdated``): a new commit or ``+modified`` never
+leaves the front page's citation behind the banner.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Mapping
 
@@ -24,6 +32,8 @@ from sphinx.util.docutils import SphinxDirective
 logger = logging.getLogger(__name__)
 
 DIRECTIVE = "version-citation"
+#: the build environment's record of the pages that cite: page -> digest of the provenance read
+CITING_PAGES = "ixathaldex_citing_pages"
 REQUIRED = ("snapshot", "cutoff_date", "commit", "build_date", "data")
 _BIB_SPECIAL = re.compile(r"([&%#_$])")
 
@@ -76,7 +86,10 @@ class VersionCitation(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         config = self.env.config
-        prov = (getattr(config, "html_context", None) or {}).get("ixathaldex_provenance") or {}
+        prov = provenance(config)
+        if not hasattr(self.env, CITING_PAGES):
+            setattr(self.env, CITING_PAGES, {})
+        getattr(self.env, CITING_PAGES)[self.env.docname] = provenance_digest(config)
         try:
             title = str(getattr(config, "html_title", "") or config.project)  # Jupyter Book sets html_title
             cite = derive_citation(prov, title, str(config.author))
@@ -106,7 +119,36 @@ class VersionCitation(SphinxDirective):
         return [container]
 
 
+def provenance(config) -> dict:
+    """The version's facts the build put into the Sphinx config (``html_context``)."""
+    return (getattr(config, "html_context", None) or {}).get("ixathaldex_provenance") or {}
+
+
+def provenance_digest(config) -> str:
+    return hashlib.sha256(json.dumps(provenance(config), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def outdated_citations(app: Sphinx, env, added: set, changed: set, removed: set) -> list[str]:
+    """The pages citing the version that were read with other facts than those of this build."""
+    now = provenance_digest(app.config)
+    return sorted(doc for doc, digest in (getattr(env, CITING_PAGES, None) or {}).items() if digest != now)
+
+
+def purge_citing(app: Sphinx, env, docname: str) -> None:
+    (getattr(env, CITING_PAGES, None) or {}).pop(docname, None)
+
+
+def merge_citing(app: Sphinx, env, docnames, other) -> None:
+    if not hasattr(env, CITING_PAGES):
+        setattr(env, CITING_PAGES, {})
+    theirs = getattr(other, CITING_PAGES, None) or {}
+    getattr(env, CITING_PAGES).update({d: v for d, v in theirs.items() if d in docnames})
+
+
 def setup(app: Sphinx) -> dict:
-    """Register the ``version-citation`` directive."""
+    """Register the ``version-citation`` directive, and read a citing page again when the facts changed."""
     app.add_directive(DIRECTIVE, VersionCitation)
+    app.connect("env-get-outdated", outdated_citations)
+    app.connect("env-purge-doc", purge_citing)
+    app.connect("env-merge-info", merge_citing)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
