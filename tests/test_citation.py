@@ -8,7 +8,7 @@ import yaml
 from ixathaldex.site.citation import bibtex_key, bibtex_text, derive_citation
 
 ROOT = Path(__file__).resolve().parents[1]
-PROV = {"snapshot": "2018-06-30", "cutoff_date": "2018-06-30", "commit": "abc1234", "build_date": "2026-11-30",
+PROV = {"snapshot": "2018-06-30", "cutoff_date": "2018-06-30", "commit": "abc1234", "code_date": "2026-11-30",
         "data": "synthetic", "url": "https://example.org/ixd/2018-06-30/"}
 
 

@@ -15,13 +15,13 @@ pytest.importorskip("myst_parser")
 from sphinx.application import Sphinx  # noqa: E402
 from sphinx.util.docutils import docutils_namespace  # noqa: E402
 
-PROV = {"snapshot": "2019-12-31", "cutoff_date": "2019-12-31", "commit": "aaaaaaa", "build_date": "2026-11-30 10:00 UTC",
+PROV = {"snapshot": "2019-12-31", "cutoff_date": "2019-12-31", "commit": "aaaaaaa", "code_date": "2026-11-30 10:00 UTC",
         "data": "synthetic", "checksum": "abc"}
 
 
 def source(folder: Path, commit: str, date: str) -> Path:
     folder.mkdir(parents=True)
-    prov = dict(PROV, commit=commit, build_date=date)
+    prov = dict(PROV, commit=commit, code_date=date)
     (folder / "conf.py").write_text(
         "extensions = ['myst_parser', 'ixathaldex.site.citation']\nproject = 'IxaThalDex'\nauthor = 'A. Author'\n"
         f"html_context = {{'ixathaldex_provenance': {prov!r}}}\nexclude_patterns = ['_build']\n")

@@ -252,7 +252,7 @@ def test_a_pdf_is_kept_only_for_the_same_print_document(tmp_path, monkeypatch):
     monkeypatch.setattr(pdf, "write_pdf", fake_write)
     monkeypatch.setattr(pdf, "repair_outline", lambda out, headings: None)
     prov = {"snapshot": "2019-12-31", "cutoff_date": "2019-12-31", "checksum": "c", "commit": "x",
-            "build_date": "d", "data": "synthetic"}
+            "code_date": "d", "data": "synthetic"}
     kept = tmp_path / "kept"
 
     def make():
@@ -264,5 +264,5 @@ def test_a_pdf_is_kept_only_for_the_same_print_document(tmp_path, monkeypatch):
     assert make() == b"%PDF 2"  # an image changed
     (html / "index.html").write_text((html / "index.html").read_text().replace("value 5", "value 6"))
     assert make() == b"%PDF 3" and "value 6" in printed[-1]  # a page changed
-    prov["build_date"] = "e"
+    prov["code_date"] = "e"
     assert make() == b"%PDF 4"  # the banner changed

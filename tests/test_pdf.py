@@ -14,7 +14,7 @@ from ixathaldex.site.pdf import HEADING, derive_print_document, derive_print_doc
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "site"
 PROV = {"snapshot": "2018-06-30", "cutoff_date": "2018-06-30", "checksum": "abc123", "commit": "1234567",
-        "build_date": "2026-11-30", "data": "synthetic"}
+        "code_date": "2026-11-30", "data": "synthetic"}
 
 
 def _page(title: str, body: str) -> str:

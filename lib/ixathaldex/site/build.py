@@ -124,7 +124,7 @@ class Build:
     built: dict = field(default_factory=dict)         # version -> built html folder
     provenance: dict = field(default_factory=dict)    # version -> its banner's facts
     commit: str = ""                                  # the banner's code: the last commit changing an input
-    build_date: str = ""                              # ... and its date (st.code_stamp; never the clock)
+    code_date: str = ""                               # ... and its date (st.code_stamp; never the clock)
     subject_ids: frozenset | None = None              # every snapshot's USUBJID/SUBJID (the check)
     clean_texts: set = field(default_factory=set)     # (check, sha256) of texts the check found clean
     pdf_reason: str | None = None                     # why no PDF is printed (None: each version gets one)
@@ -296,7 +296,7 @@ class Build:
         """Stage, build and check the outdated versions (in parallel, in a temporary folder), then
         publish them together; the temporary folder is always removed."""
         self.outdated = self.find_outdated()
-        self.commit, self.build_date = st.code_stamp(self.project.root)  # from the inputs: same inputs, same pages
+        self.commit, self.code_date = st.code_stamp(self.project.root)  # from the inputs: same inputs, same pages
         self.pdf_reason = pdf.pdf_unavailable_reason()
         if self.pdf_reason and self.outdated:
             logger.warning("no PDF of the versions: %s", self.pdf_reason)
@@ -356,7 +356,7 @@ class Build:
         returns the config's path."""
         manifest = read_manifest(self.project.snapshot_root / version)
         prov = self.provenance[version] = st.provenance(version, manifest, short_checksum(manifest),
-                                                        self.commit, self.build_date,
+                                                        self.commit, self.code_date,
                                                         "" if self.pdf_reason else pdf.pdf_name(version))
         runs = self.results[version].parent
         config = st.stage_version(

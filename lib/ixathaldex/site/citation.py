@@ -1,7 +1,7 @@
 """Front page, "How to cite": a citation of this version (BibTeX and plain text), with its address.
 
 The ``version-citation`` directive renders, for the version being built, a plain-text citation and a
-BibTeX entry naming the version, its data cut-off, the code commit and the build date, with the
+BibTeX entry naming the version, its data cut-off, the code commit and the date of that code, with the
 version's permanent address (``<base_url><version>/``, from ``ixathaldex.base_url`` in
 ``_config.yml``). The facts come from the provenance the build puts into the version's Sphinx config
 (``html_context.ixathaldex_provenance``), the same facts as the banner; nothing is typed by hand. A
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 DIRECTIVE = "version-citation"
 #: the build environment's record of the pages that cite: page -> digest of the provenance read
 CITING_PAGES = "ixathaldex_citing_pages"
-REQUIRED = ("snapshot", "cutoff_date", "commit", "build_date", "data")
+REQUIRED = ("snapshot", "cutoff_date", "commit", "code_date", "data")
 _BIB_SPECIAL = re.compile(r"([&%#_$])")
 
 
@@ -51,18 +51,18 @@ def bibtex_key(snapshot: str) -> str:
 def derive_citation(prov: Mapping, title: str, author: str) -> dict[str, str]:
     """The citation of one version: ``text`` (plain), ``bibtex``, ``url`` and ``key``.
 
-    ``prov`` holds the banner's facts (snapshot, cutoff_date, commit, build_date, data and the
+    ``prov`` holds the banner's facts (snapshot, cutoff_date, commit, code_date, data and the
     version's ``url``); ``title`` and ``author`` are the book's.
     """
     missing = [k for k in REQUIRED if not prov.get(k)]
     if missing:
         raise ValueError(f"provenance lacks {', '.join(missing)}")
     url = str(prov.get("url") or "")
-    year = str(prov["build_date"])[:4]
+    year = str(prov["code_date"])[:4]
     data = ("synthetic cohort calibrated to the published results" if prov["data"] == "synthetic"
             else "trial patient-level data")
     facts = (f"version {prov['snapshot']}, data cut-off {prov['cutoff_date']} ({data}), "
-             f"code commit {prov['commit']} of {prov['build_date']}")
+             f"code commit {prov['commit']} of {prov['code_date']}")
     text = f"{author}. {title}, {facts}." + (f" {url}" if url else "")
     fields = [
         ("author", "{" + bibtex_text(author) + "}"),
@@ -70,7 +70,7 @@ def derive_citation(prov: Mapping, title: str, author: str) -> dict[str, str]:
         ("year", bibtex_text(year)),
         ("version", bibtex_text(prov["snapshot"])),
         ("note", bibtex_text(f"Data cut-off {prov['cutoff_date']} ({data}); code commit "
-                             f"{prov['commit']} of {prov['build_date']}")),
+                             f"{prov['commit']} of {prov['code_date']}")),
     ]
     if url:
         fields.append(("url", url.replace("}", "%7D").replace("{", "%7B")))

@@ -143,7 +143,7 @@ def derive_print_document_headings(html_dir: Path, pages: list[str], prov: dict,
     e = html.escape
     facts = [("Version (data snapshot)", prov.get("snapshot", "")), ("Data cut-off", prov.get("cutoff_date", "")),
              ("Data", notice), ("Snapshot checksum", prov.get("checksum", "")),
-             ("Code commit", f"{prov.get('commit', '')} of {prov.get('build_date', '')}")]
+             ("Code commit", f"{prov.get('commit', '')} of {prov.get('code_date', '')}")]
     if version_url:
         facts.append(("Online", version_url))
     parts = [f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(title)} — {e(prov.get("snapshot", ""))}'

@@ -117,7 +117,7 @@ def code_stamp(project: Path) -> tuple[str, str]:
     return commit + "+modified", _utc(max(float(seconds), _newest_mtime(changed)))
 
 
-def provenance(cut: str, manifest: dict, checksum: str, commit: str, build_date: str, pdf: str = "") -> dict:
+def provenance(cut: str, manifest: dict, checksum: str, commit: str, code_date: str, pdf: str = "") -> dict:
     """The banner's facts of one version; ``data`` is "synthetic" or "trial", from the manifest;
     ``pdf`` the file name of the version's PDF ("" when the build does not print one)."""
     return {
@@ -126,7 +126,7 @@ def provenance(cut: str, manifest: dict, checksum: str, commit: str, build_date:
         "label": manifest.get("label", ""),
         "checksum": checksum,
         "commit": commit,
-        "build_date": build_date,
+        "code_date": code_date,
         "data": "synthetic" if is_synthetic(manifest) else "trial",
         "pdf": pdf,
     }
@@ -143,7 +143,7 @@ def provenance_html(prov: dict) -> str:
     parts.append(f"snapshot <code>{e(prov['snapshot'])}</code>")
     parts.append(f"cut-off {e(prov['cutoff_date'])}")
     parts.append(f"checksum <code>{e(prov['checksum'])}</code>")
-    parts.append(f"code <code>{e(prov['commit'])}</code> of {e(prov['build_date'])}")
+    parts.append(f"code <code>{e(prov['commit'])}</code> of {e(prov['code_date'])}")
     if prov.get("pdf") and prov.get("url"):
         parts.append(f'<a href="{e(prov["url"] + prov["pdf"])}">PDF of this version</a>')
     return '<span class="ixathaldex-provenance">' + " · ".join(parts) + "</span>"
