@@ -1,7 +1,8 @@
 """The incremental Sphinx build (site.incremental, site.sphinxext): a page whose source did not
 change but whose shown value did is read again — the ``{claim}`` role (claims.json changed) and
 myst-nb's cross-page glue (``{glue:text}`doc.ipynb::key```, the glued page changed) — and the HTML
-of an incremental build equals that of a clean full build of the same source.
+of an incremental build equals that of a clean full build of the same source; and a page citing the
+version (``{version-citation}``) is read again when the version's provenance changed.
 
 Each test runs Sphinx in this process three times (slow): a first build, an incremental one after
 the change, and a clean one of the changed source into other folders.
@@ -266,3 +267,43 @@ def test_a_pdf_is_kept_only_for_the_same_print_document(tmp_path, monkeypatch):
     assert make() == b"%PDF 3" and "value 6" in printed[-1]  # a page changed
     prov["code_date"] = "e"
     assert make() == b"%PDF 4"  # the banner changed
+
+
+# ---- the citation (site.citation): made when the page is read, from the version's provenance in
+# html_context, an html-level config value Sphinx does not count as a reason to read a page again. A
+# new commit or +modified between two builds must make the citing page read again, and show what a
+# clean build of the same source shows.
+
+CITED = {"snapshot": "2019-12-31", "cutoff_date": "2019-12-31", "commit": "aaaaaaa", "code_date": "2026-11-30 10:00 UTC",
+         "data": "synthetic", "checksum": "abc"}
+
+
+def _citing_source(folder: Path, commit: str, date: str) -> Path:
+    folder.mkdir(parents=True)
+    prov = dict(CITED, commit=commit, code_date=date)
+    (folder / "conf.py").write_text(
+        "extensions = ['myst_parser', 'ixathaldex.site.citation']\nproject = 'IxaThalDex'\nauthor = 'A. Author'\n"
+        f"html_context = {{'ixathaldex_provenance': {prov!r}}}\nexclude_patterns = ['_build']\n")
+    (folder / "index.md").write_text("# Home\n\n```{version-citation}\n```\n\n```{toctree}\nplain\n```\n")
+    (folder / "plain.md").write_text("# Plain\n\nNo citation here.\n")
+    return folder
+
+
+@pytest.mark.slow
+def test_a_new_commit_makes_the_citing_page_read_again_and_equal_a_clean_build(tmp_path):
+    kept, out = tmp_path / "kept", tmp_path / "out"
+    _citing_source(tmp_path / "first", "aaaaaaa", "2026-11-30 10:00 UTC")
+    shutil.copytree(tmp_path / "first", kept)
+    assert set(_sphinx(kept, out, fresh=True)) == {"index", "plain"}
+    assert "aaaaaaa" in (out / "html" / "index.html").read_text()
+
+    _citing_source(tmp_path / "second", "bbbbbbb+modified", "2026-11-30 11:00 UTC")
+    shutil.copy2(tmp_path / "second" / "conf.py", kept / "conf.py")  # the pages' sources are unchanged
+    read = _sphinx(kept, out, fresh=False)
+    assert read == ["index"]                                           # the citing page only
+    page = (out / "html" / "index.html").read_text()
+    assert "bbbbbbb+modified of 2026-11-30 11:00 UTC" in page and "aaaaaaa" not in page
+
+    clean = tmp_path / "clean"
+    _sphinx(tmp_path / "second", clean, fresh=True)
+    assert (clean / "html" / "index.html").read_text() == page
