@@ -41,23 +41,21 @@ class SearchProgress:
         judged = [self.exact(t) for t in state.targets if t["kind"] in self.plain]
         n_exact, n_claims = sum(j is True for j in judged), sum(j is not None for j in judged)
         n_ok = sum(self.score(t)[1] for t in state.targets)
-        wall = time.perf_counter() - self.start_wall
-        self.stream.write(f"refine round {k}: objective {state.objective:.2f} exact {n_exact}/{n_claims} "
-                          f"(medians and CI limits {len(state.exact_key)}) within tolerance "
-                          f"{n_ok}/{len(state.targets)} {wall:.0f}s\n")
-        self.stream.flush()
+        self.line(f"refine round {k}: objective {state.objective:.2f} exact {n_exact}/{n_claims} "
+                  f"(medians and CI limits {len(state.exact_key)}) within tolerance {n_ok}/{len(state.targets)}")
 
     def pair_target(self, tid: str, ev: dict) -> None:
         """One line after the pair search of one median / CI limit (``synth.pairs``)."""
-        wall = time.perf_counter() - self.start_wall
-        self.stream.write(f"pairs {tid}: {ev['first_moves']} first moves, {ev['pairs']} pairs, {ev['triples']} "
-                          f"third moves, {ev['screened']} screened, {'kept ' + ev['kept'] if ev['kept'] else 'no gain'} "
-                          f"{wall:.0f}s\n")
-        self.stream.flush()
+        self.line(f"pairs {tid}: {ev['first_moves']} first moves, {ev['pairs']} pairs, {ev['triples']} "
+                  f"third moves, {ev['screened']} screened, {'kept ' + ev['kept'] if ev['kept'] else 'no gain'}")
 
     def logrank_target(self, tid: str, ev: dict) -> None:
         """One line after the log-rank finish of one p-value (``synth.logrank_finish``)."""
+        self.line(f"log-rank {tid}: {ev['pairs_exact']} pairs print it, {ev['judged']} judged, "
+                  f"{'kept ' + ev['kept'] if ev['kept'] else 'no gain'}")
+
+    def line(self, text: str) -> None:
+        """``text`` and the seconds since the search started, as one line."""
         wall = time.perf_counter() - self.start_wall
-        self.stream.write(f"log-rank {tid}: {ev['pairs_exact']} pairs print it, {ev['judged']} judged, "
-                          f"{'kept ' + ev['kept'] if ev['kept'] else 'no gain'} {wall:.0f}s\n")
+        self.stream.write(f"{text} {wall:.0f}s\n")
         self.stream.flush()
