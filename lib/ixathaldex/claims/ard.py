@@ -93,13 +93,15 @@ def derive_glued_ard(notebook: Mapping, source: str = "notebook") -> pd.DataFram
     return frame_of_records(found[0]["rows"], source)
 
 
-def collect_ard(notebooks: Mapping[str, str | Path], pages: Iterable[str]) -> pd.DataFrame:
+def collect_ard(notebooks: Mapping[str, str | Path], pages: Iterable[str] | None = None) -> pd.DataFrame:
     """ard.csv of a version, from its executed chapters: ``notebooks`` maps each page (registry
-    chapter name) to its executed notebook; ``pages`` are the pages that must hand over rows, in
-    the book's order (:data:`PAGES` order). A page whose notebook has no ARD output, or rows of
-    another page, is a ClaimsError naming the notebook."""
+    chapter name) to its executed notebook; ``pages`` are the pages that must hand over rows
+    (default: every page of ``notebooks``), assembled in the book's order (:data:`PAGES` order). A
+    page whose notebook has no ARD output, or rows of another page, is a ClaimsError naming the
+    notebook."""
+    wanted = set(notebooks if pages is None else pages)
     frames = []
-    for page in [p for p in PAGES if p in set(pages)]:
+    for page in [p for p in PAGES if p in wanted]:
         path = notebooks.get(page)
         if path is None:
             raise ClaimsError(f"ARD: no executed notebook serves the page {page!r}")

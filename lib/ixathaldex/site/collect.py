@@ -109,8 +109,8 @@ class Precomputed:
 def chapter_notebooks(project: Project, jobs: list) -> dict[str, Path]:
     """ARD page -> the executed notebook of the chapter serving it (pages of the toc only)."""
     by_label = {j.label: j.output for j in jobs}
-    return {page: by_label[html[:-len(".html")] + ".md"] for page, html in chapter_pages(project.toc_path).items()
-            if page in ARD_PAGES and html[:-len(".html")] + ".md" in by_label}
+    labels = {page: html.removesuffix(".html") + ".md" for page, html in chapter_pages(project.toc_path).items()}
+    return {page: by_label[label] for page, label in labels.items() if page in ARD_PAGES and label in by_label}
 
 
 def collect_version(project: Project, version: str, jobs: list, pre: Precomputed) -> Path:
@@ -126,15 +126,13 @@ def collect_version(project: Project, version: str, jobs: list, pre: Precomputed
         return path
     try:
         results = claims.collect_results([j.output for j in jobs])
-        notebooks = chapter_notebooks(project, jobs)
-        ard = collect_ard(notebooks, notebooks)
+        ard = collect_ard(chapter_notebooks(project, jobs))
         check_ard_results(results, ard, [c["id"] for c in pre.registry()])
         write_if_changed(path, json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
         checks = pre.consistency()  # of the build's registry, computed once for every version
         write_claims_json(runs / "claims.json", results, toc=project.toc_path, claims=pre.registry(), consistency=checks)
         write_consistency_json(runs / "consistency.json", checks)
         write_ard(ard, runs)
-        (runs / "ard.key").unlink(missing_ok=True)  # the key of the ARD computed by the build before 2026-11-30
     except IxaThalDexError as exc:
         text = str(exc)
         for j in jobs:  # name chapters, not cache files

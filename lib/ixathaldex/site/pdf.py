@@ -273,23 +273,26 @@ def repair_outline(pdf: Path, headings: list[str]) -> int:
     root = reader.trailer["/Root"].get_object().get("/Outlines")
     if root is None:
         return 0
-    items, stack = [], [root.get_object().raw_get("/First") if "/First" in root.get_object() else None]
+    def ref(node, key):  # the reference of an outline link, not the object it points to
+        return node.raw_get(key) if key in node else None
+
+    items, stack = [], [ref(root.get_object(), "/First")]
     while stack:  # depth first, in document order; each node with its reference
-        ref = stack.pop()
-        if ref is None:
+        link = stack.pop()
+        if link is None:
             continue
-        node = ref.get_object()
-        items.append((ref, node))
-        stack.append(node.raw_get("/Next") if "/Next" in node else None)
-        stack.append(node.raw_get("/First") if "/First" in node else None)
+        node = link.get_object()
+        items.append((link, node))
+        stack.append(ref(node, "/Next"))
+        stack.append(ref(node, "/First"))
     changed, at = {}, 0
-    for ref, node in items:
+    for link, node in items:
         title = _squeeze(str(node.get("/Title", "")))
         for k in range(at, len(headings)):
             if headings[k] and title.endswith(_squeeze(headings[k])):
                 if str(node["/Title"]) != headings[k]:
                     node[NameObject("/Title")] = TextStringObject(headings[k])
-                    changed[(ref.idnum, ref.generation)] = node
+                    changed[(link.idnum, link.generation)] = node
                 at = k + 1
                 break
     if changed:
@@ -305,7 +308,7 @@ def append_objects(pdf: Path, reader, objects: dict) -> None:
     import io
 
     from pypdf import PdfWriter
-    from pypdf.generic import NameObject, NumberObject
+    from pypdf.generic import DictionaryObject, NameObject, NumberObject
 
     data = pdf.read_bytes()
     found = re.search(rb"startxref\s+(\d+)\s+%%EOF\s*$", data[-1024:])
@@ -323,7 +326,7 @@ def append_objects(pdf: Path, reader, objects: dict) -> None:
     xref_at = len(data) + len(update)
     update += b"xref\n0 1\n0000000000 65535 f\r\n" + b"".join(f"{num} 1\n{off:010d} {gen:05d} n\r\n".encode()
                                     for num, (off, gen) in sorted(offsets.items()))
-    trailer = reader.trailer.__class__({k: v for k, v in reader.trailer.items() if k not in ("/Prev", "/XRefStm")})
+    trailer = DictionaryObject({k: v for k, v in reader.trailer.items() if k not in ("/Prev", "/XRefStm")})
     trailer[NameObject("/Prev")] = NumberObject(int(found.group(1)))
     body = io.BytesIO()
     trailer.write_to_stream(body)
