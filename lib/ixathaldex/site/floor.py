@@ -26,7 +26,8 @@ from pathlib import Path
 
 #: what a chapter's kernel imports: the analysis stack, then the package modules the chapters use
 STACK = ("numpy", "pandas", "scipy.stats", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
-         "lifelines", "statsmodels.api", "myst_nb", "IPython", "jupytext")
+         "lifelines", "statsmodels.duration.survfunc", "statsmodels.stats.proportion", "myst_nb", "IPython",
+         "jupytext")
 PACKAGE = ("ixathaldex.data.snapshot", "ixathaldex.analysis.populations", "ixathaldex.analysis.response",
            "ixathaldex.analysis.survival", "ixathaldex.analysis.cox", "ixathaldex.analysis.safety",
            "ixathaldex.claims.values", "ixathaldex.claims.values_survival", "ixathaldex.claims.notice",
