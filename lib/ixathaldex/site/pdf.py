@@ -17,6 +17,7 @@ footer, PDF bookmarks from the headings). The print document is removed after pr
 
 from __future__ import annotations
 
+import asyncio
 import html
 import os
 import queue
@@ -171,19 +172,23 @@ def _stylesheets(html_dir: Path) -> list[str]:
             and not urlparse(link["href"]).scheme]
 
 
-def print_page(browser, document: Path, pdf: Path, title: str) -> Path:
-    """Print ``document`` (an HTML file) to ``pdf`` in a new page of ``browser``: A4, page numbers, bookmarks."""
-    page = browser.new_page()
+async def print_page(browser, document: Path, pdf: Path, title: str) -> Path:
+    """Print ``document`` (an HTML file) to ``pdf`` in a page of its own browser context of
+    ``browser`` (Playwright's async API): A4, page numbers, bookmarks. A context of its own gives the
+    document a renderer process of its own, so two documents print at once on two cores (two pages
+    of one context share one renderer and print one after the other)."""
+    context = await browser.new_context()
     try:
+        page = await context.new_page()
         page.set_default_timeout(600_000)
-        page.goto(document.resolve().as_uri(), wait_until="load")
-        page.emulate_media(media="print")
-        page.pdf(path=str(pdf), format="A4", print_background=True, outline=True, tagged=True,
-                 display_header_footer=True, header_template="<div></div>",
-                 footer_template=FOOTER.format(title=html.escape(title)),
-                 margin={"top": "16mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
+        await page.goto(document.resolve().as_uri(), wait_until="load")
+        await page.emulate_media(media="print")
+        await page.pdf(path=str(pdf), format="A4", print_background=True, outline=True, tagged=True,
+                       display_header_footer=True, header_template="<div></div>",
+                       footer_template=FOOTER.format(title=html.escape(title)),
+                       margin={"top": "16mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
     finally:
-        page.close()
+        await context.close()
     return pdf
 
 
@@ -196,43 +201,78 @@ def write_pdf(document: Path, pdf: Path, title: str, printer: "Printer | None" =
         return alone.print(document, pdf, title)
 
 
+#: the job that asks the printer's thread to start Chromium before the first document arrives
+WARM_UP = "warm up"
+
+
 class Printer:
-    """One Chromium for every PDF of a build (started at the first PDF, stopped by :meth:`close`).
-    Playwright's sync API belongs to the thread that started it, so one thread owns the browser and
-    prints the documents the versions' threads queue (:meth:`print`), one after the other."""
+    """One Chromium for every PDF of a build (started at the first PDF or by :meth:`warm_up`, stopped
+    by :meth:`close`). One thread owns Playwright (its event loop) and the browser; the versions'
+    threads queue their documents (:meth:`print`), which are printed at once, each in a browser
+    context of its own (:func:`print_page`)."""
 
     def __init__(self):
         self.jobs: queue.Queue = queue.Queue()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
 
-    def print(self, document: Path, pdf: Path, title: str) -> Path:
-        """Print ``document`` to ``pdf`` (waits for it); a BuildError when Chromium cannot."""
-        done: Future = Future()
+    def _put(self, job) -> None:
         with self.lock:
             if self.thread is None:
                 self.thread = threading.Thread(target=self.serve, name="pdf-printer", daemon=True)
                 self.thread.start()
-            self.jobs.put((document, pdf, title, done))
+            self.jobs.put(job)
+
+    def warm_up(self) -> None:
+        """Start Chromium now (beside other work), so that the first PDF does not wait for its launch
+        (~0.5 s); a launch that fails here is tried again, and reported, by the first :meth:`print`."""
+        self._put(WARM_UP)
+
+    def print(self, document: Path, pdf: Path, title: str) -> Path:
+        """Print ``document`` to ``pdf`` (waits for it); a BuildError when Chromium cannot."""
+        done: Future = Future()
+        self._put((document, pdf, title, done))
         return done.result()
 
     def serve(self) -> None:
-        from playwright.sync_api import Error as PlaywrightError  # deferred: only a build that prints needs it
-        from playwright.sync_api import sync_playwright
+        asyncio.run(self._serve())
 
-        browser = None
-        with sync_playwright() as pw:
-            while (job := self.jobs.get()) is not None:
-                document, pdf, title, done = job
-                try:
-                    browser = browser or pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                    done.set_result(print_page(browser, document, pdf, title))
-                except PlaywrightError as exc:
-                    done.set_exception(BuildError(f"PDF {pdf.name}: Chromium could not print it: {exc}"))
-                except BaseException as exc:  # noqa: BLE001 - raised in the thread that asked
-                    done.set_exception(exc)
+    async def _serve(self) -> None:
+        from playwright.async_api import async_playwright  # deferred: only a build that prints needs it
+
+        loop = asyncio.get_running_loop()
+        browser, printing, launching = None, set(), asyncio.Lock()
+        async with async_playwright() as pw:
+            async def launched():  # one browser, whichever job asks first
+                nonlocal browser
+                async with launching:
+                    browser = browser or await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                return browser
+
+            while (job := await loop.run_in_executor(None, self.jobs.get)) is not None:
+                task = asyncio.ensure_future(self._job(job, launched))
+                printing.add(task)
+                task.add_done_callback(printing.discard)
+            await asyncio.gather(*printing)
             if browser is not None:
-                browser.close()
+                await browser.close()
+
+    async def _job(self, job, launched) -> None:
+        from playwright.async_api import Error as PlaywrightError
+
+        if job == WARM_UP:
+            try:
+                await launched()
+            except PlaywrightError:
+                pass  # the first print launches it again and reports why it cannot
+            return
+        document, pdf, title, done = job
+        try:
+            done.set_result(await print_page(await launched(), document, pdf, title))
+        except PlaywrightError as exc:
+            done.set_exception(BuildError(f"PDF {pdf.name}: Chromium could not print it: {exc}"))
+        except BaseException as exc:  # noqa: BLE001 - raised in the thread that asked
+            done.set_exception(exc)
 
     def close(self) -> None:
         """Stop the browser (after the PDFs queued); a no-op when none was started."""
