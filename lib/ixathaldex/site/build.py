@@ -305,6 +305,8 @@ class Build:
         work = Path(tempfile.mkdtemp(prefix="build-", dir=tmp_root))
         try:
             if self.outdated:
+                if not self.pdf_reason:
+                    self.printer.warm_up()  # Chromium starts beside the Sphinx builds, not before the first PDF
                 self.built = self.in_parallel(work)
             self.publish()
         finally:
@@ -339,11 +341,18 @@ class Build:
         html_dir = self.build(version, config, out, incremental)
         inc.stamp_kept(kept, key)
         t_build = time.perf_counter()
-        self.check(version, html_dir)
+        # the checks run beside the PDF, which is printed from the same HTML: a version is published only
+        # when both succeeded, and a failed check is the error reported, whatever the PDF did
+        files = leaks.published_files(html_dir)  # what the checks read: the files before the PDF's
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            checked = pool.submit(self.timed_check, version, html_dir, files)
+            try:
+                if self.provenance[version]["pdf"]:
+                    self.print_pdf(version, html_dir)
+            finally:
+                seconds = checked.result()
         logger.info("  %-10s stage %.1f s, jupyter-book %.1f s, checks %.1f s", version, t_stage - t,
-                     t_build - t_stage, time.perf_counter() - t_build)
-        if self.provenance[version]["pdf"]:
-            self.print_pdf(version, html_dir)
+                     t_build - t_stage, seconds)
         stamp = {"key": self.outdated[version], "provenance": self.provenance[version], "built_at": st.now_utc()}
         (html_dir / st.STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
         logger.info("  %-10s %-32s %-8s %6.1f s", version, "jupyter-book build", "built", time.perf_counter() - t)
@@ -386,9 +395,16 @@ class Build:
                            [runs / name for name in RUN_FILES])
         return html_dir
 
-    def check(self, version: str, html_dir: Path) -> None:
+    def timed_check(self, version: str, html_dir: Path, files: list[Path] | None = None) -> float:
+        """:meth:`check`; the seconds it took."""
+        t = time.perf_counter()
+        self.check(version, html_dir, files)
+        return time.perf_counter() - t
+
+    def check(self, version: str, html_dir: Path, files: list[Path] | None = None) -> None:
         """No subject id of any snapshot in the built version (unless the project allows
-        patient-level data) and no folder of the building machine in any of its files."""
+        patient-level data) and no folder of the building machine in any of its files (or ``files``,
+        listed before anything else was written into ``html_dir``)."""
         if not self.settings["allow_patient_level"]:
             if self.subject_ids is None:
                 self.subject_ids = frozenset(leaks.load_subject_ids(
@@ -396,13 +412,14 @@ class Build:
             memo = self.project.build_dir / "sphinx" / version / inc.CHECKED
             st.check_no_patient_rows(html_dir, version, False, self.subject_ids,
                                      find=lambda folder, ids, pattern: inc.find_ids_remembered(
-                                         folder, ids, pattern, memo, self.clean_texts))
+                                         folder, ids, pattern, memo, self.clean_texts, files))
         st.check_no_local_paths(html_dir, version, leaks.local_paths(
             self.project.root, self.project.build_dir, self.project.snapshot_root, self.project.cache,
-            html_dir.parent.parent.parent))
+            html_dir.parent.parent.parent), files)
 
     def print_pdf(self, version: str, html_dir: Path) -> Path:
-        """The version's PDF (front page, methods, chapters), printed from its checked HTML."""
+        """The version's PDF (front page, methods, chapters), printed from its HTML beside the checks
+        of that HTML (the version is published only if both succeed)."""
         t = time.perf_counter()
         manifest = read_manifest(self.project.snapshot_root / version)
         kept = self.project.build_dir / "sphinx" / version / "pdf"

@@ -122,13 +122,13 @@ CHECKED = "checked-clean.json"
 
 
 def find_ids_remembered(folder: Path, ids: frozenset[str], pattern: re.Pattern, memo: Path,
-                        seen: set | None = None) -> list[str]:
+                        seen: set | None = None, files: list[Path] | None = None) -> list[str]:
     """``leaks.find_ids`` of ``folder``, skipping each text file whose sha256 the ``memo`` file
     lists as found clean by the same check (the same ids and pattern); the clean files of this
     check are remembered for the next one. An unreadable or other check's memo is ignored.
     ``seen``: a set shared by the versions of one build, of ``(check, sha256)`` of the texts this
     same check found clean in another version (the theme's files, identical in every version,
-    are then searched once per build)."""
+    are then searched once per build). ``files``: the files of ``folder`` to read (default: all)."""
     check = sha256_bytes("\n".join(sorted(ids) + [pattern.pattern]).encode())
     try:
         data = json.loads(memo.read_text(encoding="utf-8"))
@@ -138,7 +138,7 @@ def find_ids_remembered(folder: Path, ids: frozenset[str], pattern: re.Pattern, 
     seen = set() if seen is None else seen
     known |= {digest for c, digest in list(seen) if c == check}
     matcher, hits, clean = leaks.IdMatcher(set(ids)), [], set()
-    for rel, text in leaks.published_texts(folder):
+    for rel, text in leaks.published_texts(folder, files):
         digest = sha256_bytes(text.encode("utf-8"))
         if digest in known:
             clean.add(digest)

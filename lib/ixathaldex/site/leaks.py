@@ -111,13 +111,18 @@ class IdMatcher:
         return found
 
 
-def published_texts(folder: Path):
-    """``(relative path, text)`` of every text file under ``folder`` (a file with a NUL byte in its
-    first bytes is binary: images, fonts)."""
+def published_files(folder: Path) -> list[Path]:
+    """Every file under ``folder``, sorted: what a check of the folder reads, listed now (the build
+    lists a version's files before its PDF is printed into the same folder, beside the checks)."""
+    return sorted(path for path in Path(folder).rglob("*") if path.is_file())
+
+
+def published_texts(folder: Path, files: list[Path] | None = None):
+    """``(relative path, text)`` of every text file under ``folder``, or of ``files`` (listed by
+    :func:`published_files`) when given; a file with a NUL byte in its first bytes is binary:
+    images, fonts."""
     folder = Path(folder)
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file():
-            continue
+    for path in (published_files(folder) if files is None else files):
         data = path.read_bytes()
         if b"\0" in data[:SNIFF_BYTES]:
             continue
@@ -150,14 +155,14 @@ def local_paths(*extra: Path | str | None) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
-def find_local_paths(folder: Path, paths: list[str]) -> list[str]:
-    """``path: local path`` for every published text file of ``folder`` that contains one of
-    ``paths`` (as a whole path component: ``/home/ann`` is not found in ``/home/anne``)."""
+def find_local_paths(folder: Path, paths: list[str], files: list[Path] | None = None) -> list[str]:
+    """``path: local path`` for every published text file of ``folder`` (or of ``files``) that
+    contains one of ``paths`` (as a whole path component: ``/home/ann`` is not found in ``/home/anne``)."""
     if not paths:
         return []
     pattern = re.compile("(?:" + "|".join(re.escape(p) for p in paths) + r")(?![\w.-])")
     hits = []
-    for rel, text in published_texts(folder):
+    for rel, text in published_texts(folder, files):
         for match in sorted(set(pattern.findall(text))):
             hits.append(f"{rel}: {match}")
     return hits

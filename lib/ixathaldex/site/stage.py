@@ -379,10 +379,10 @@ def check_no_patient_rows(folder: Path, version: str, allow: bool,
             f"show aggregates only, or set `ixathaldex: allow_patient_level: true` in _config.yml:\n  {shown}")
 
 
-def check_no_local_paths(folder: Path, version: str, paths: list[str]) -> None:
-    """Refuse a built version whose files name a folder of the building machine (``paths``: the
-    project root, the home folder, the stage and temporary folders)."""
-    hits = leaks.find_local_paths(folder, paths)
+def check_no_local_paths(folder: Path, version: str, paths: list[str], files: list[Path] | None = None) -> None:
+    """Refuse a built version whose files (all, or ``files``) name a folder of the building machine
+    (``paths``: the project root, the home folder, the stage and temporary folders)."""
+    hits = leaks.find_local_paths(folder, paths, files)
     if hits:
         shown = "\n  ".join(hits[:10])
         raise BuildError(f"version {version}: {len(hits)} published file(s) name a folder of the "
