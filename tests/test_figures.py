@@ -2,6 +2,7 @@
 per estimate, stacked grades), in seaborn's theme, without touching matplotlib's global state."""
 
 import re
+from pathlib import Path
 
 import matplotlib
 
@@ -359,3 +360,31 @@ def test_large_cohort_is_thinned_and_says_so():
     small = _km_panel()
     distinct = len(np.unique(ref.GEHAN_6MP_TIME)) + len(np.unique(ref.GEHAN_CONTROL_TIME))
     assert small.note == "" and len(table_km_curve(gehan(), "arm")) == distinct + 2  # untouched, + t = 0
+
+
+# ---- an inline figure of a page gives the same SVG file every time --------------------------------
+
+INLINE_KWARGS = re.compile(r"^%config InlineBackend\.print_figure_kwargs = (\{.*?\})\s*(?:#.*)?$", re.MULTILINE)
+PAGES = sorted(Path(__file__).resolve().parents[1].glob("chapters/*.md")) + \
+    sorted(Path(__file__).resolve().parents[1].glob("book/*.md"))
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if "InlineBackend.figure_formats = ['svg']" in p.read_text()],
+                         ids=lambda p: p.name)
+def test_a_page_drawing_inline_svg_figures_writes_them_without_a_date(page):
+    """A figure glued or shown by a page goes through the inline backend, whose SVG carries the time
+    it was drawn unless the page's setup cell says otherwise: a re-executed page then changed its
+    image (and the version's PDF) although nothing it shows changed."""
+    import ast
+
+    from IPython.core.pylabtools import print_figure
+
+    found = INLINE_KWARGS.search(page.read_text(encoding="utf-8"))
+    assert found, f"{page.name}: no %config InlineBackend.print_figure_kwargs in its setup cell"
+    kwargs = ast.literal_eval(found.group(1))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    with plt.rc_context({"svg.hashsalt": "test"}):  # the ids, fixed by the book's theme in a page
+        assert "<dc:date>" in print_figure(fig, "svg")  # what the backend writes by default
+        first, second = print_figure(fig, "svg", **kwargs), print_figure(fig, "svg", **kwargs)
+    assert "<dc:date>" not in first and first == second
