@@ -90,3 +90,20 @@ def test_plain_number_subjids_do_not_raise_false_alarms(tmp_path):
     assert m.find("subject 204.01.1007 and 204.02.12345.") == {"204.01.1007", "204.02.12345"}
     assert m.find("<td>9999</td>") == {"9999"}  # a USUBJID is searched whatever it looks like
     assert leaks.is_searched_id("00071", "SUBJID") and not leaks.is_searched_id("0007", "SUBJID")
+
+
+def test_a_check_given_the_files_listed_before_reads_none_written_since(tmp_path):
+    """The build lists a version's files, then prints its PDF into the same folder while the checks
+    read the listed files: the print document (which names the folder: file URLs) written meanwhile
+    is neither read nor reported, a listed file still is."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<p>no path here</p>")
+    (site / "page.html").write_text(f"<img src='file://{tmp_path}/x.svg'>")
+    listed = leaks.published_files(site)
+    (site / "_print.html").write_text(f"<base href='file://{site}/'>")
+    assert leaks.find_local_paths(site, [str(tmp_path)], listed) == [f"page.html: {tmp_path}"]
+    assert len(leaks.find_local_paths(site, [str(tmp_path)])) == 2  # the whole folder, as listed now
+    (site / "page.html").unlink()  # a listed file gone meanwhile is an error, not a silent pass
+    with pytest.raises(FileNotFoundError):
+        leaks.find_local_paths(site, [str(tmp_path)], listed)
