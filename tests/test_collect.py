@@ -3,8 +3,6 @@ checks computed once, and which notebook hands over each page's ARD rows."""
 
 from __future__ import annotations
 
-import pytest
-
 from ixathaldex.paths import Project
 from ixathaldex.site import collect as co
 from ixathaldex.site.execute import NotebookJob
