@@ -269,3 +269,31 @@ def test_the_build_stops_its_zygote_when_a_step_fails(monkeypatch, tmp_path):
     with pytest.raises(BuildError):
         build.run()
     assert len(closed) == 1 and build.zygote is None
+
+
+HELD = """
+from ixathaldex.data import snapshot as sn
+before = len(sn.HELD)
+snap = sn.load_snapshot(snapshot, root=root, validate=False)
+print("held", before, "left", len(sn.HELD), "patients", len(snap.adsl))
+"""
+
+
+@pytest.mark.slow
+def test_every_kernel_forked_after_a_hold_takes_the_held_snapshot(tmp_path):
+    """The fork server loads a cut once (``hold``); each kernel forked afterwards finds it in its own
+    copy of the memory and takes it instead of reading the cut again."""
+    from snapshot_factory import write_valid_snapshot
+
+    root = tmp_path / "snapshots"
+    write_valid_snapshot(root, "2019-01-31")
+    source = myst(tmp_path / "held.md", HELD, parameters='snapshot = ""\nroot = ""')
+    jobs = [job(tmp_path, source, snapshot="2019-01-31", root=str(root), n=i) for i in range(2)]
+    with zg.Zygote() as zygote:
+        assert zg.hold(zygote.address, "snapshots", [["2019-01-31", "1999-01-31"], str(root)]) == ["2019-01-31"]
+        ex.run_jobs(jobs, 1, None, zygote)
+        with pytest.raises(OSError, match="not something the fork server holds"):
+            zg.hold(zygote.address, "anything", [])
+    for j in jobs:
+        printed = "".join("".join(o.get("text", "")) for cell in outputs(j.output) for o in cell)
+        assert printed.strip() == "held 1 left 0 patients 8"

@@ -116,3 +116,38 @@ def test_cli_snapshot_add(root, source, capsys):
     assert code == 1
     assert cli.main(["snapshot", "add", str(source), "--cut", "../x", "--label", "Bad", "--root", str(root)]) == 1
     assert sorted(p.name for p in root.iterdir()) == [CUT, "2020-06-30"]
+
+
+# ---- snapshots held ahead of need (the fork server loads them once for every kernel it forks) -----
+
+def test_a_held_snapshot_is_taken_once_then_read_again(tmp_path):
+    from ixathaldex.data import snapshot as sn
+
+    root = tmp_path / "snapshots"
+    write_valid_snapshot(root, "2019-01-31")
+    sn.HELD.clear()
+    try:
+        assert sn.hold_snapshots(["2019-01-31", "2020-01-31"], root) == ["2019-01-31"]  # no such cut: not held
+        held = next(iter(sn.HELD.values()))
+        first = load_snapshot("2019-01-31", root=root, validate=False)
+        assert first is held and not sn.HELD  # taken: a second caller must not share (and change) it
+        second = load_snapshot("2019-01-31", root=root, validate=False)
+        assert second is not first and second.adsl.equals(first.adsl)
+    finally:
+        sn.HELD.clear()
+
+
+def test_a_held_snapshot_is_not_given_for_changed_files(tmp_path):
+    from ixathaldex.data import snapshot as sn
+    from snapshot_factory import edit_csv
+
+    root = tmp_path / "snapshots"
+    folder = write_valid_snapshot(root, "2019-01-31")
+    sn.HELD.clear()
+    try:
+        sn.hold_snapshots(["2019-01-31"], root)
+        edit_csv(folder, "adsl.csv", lambda df: df.assign(AGE=df["AGE"].where(df.index != 0, "99")))  # manifest rewritten
+        fresh = load_snapshot("2019-01-31", root=root, validate=False)
+        assert fresh.adsl["AGE"].iloc[0] == 99 and len(sn.HELD) == 1  # the held one (old bytes) stays unused
+    finally:
+        sn.HELD.clear()

@@ -31,7 +31,7 @@ from ixathaldex.site import incremental as inc
 from ixathaldex.site import leaks, pdf, uptodate
 from ixathaldex.site import stage as st
 from ixathaldex.site.collect import RUN_FILES, Precomputed, collect_version
-from ixathaldex.site.snapshots import check_manifests, run_snapshot_step
+from ixathaldex.site.snapshots import check_manifests, hold_snapshots_in, run_snapshot_step
 from ixathaldex.site.withdraw import load_withdrawn, refresh_site
 from ixathaldex.site.zygote import Zygote, fork_server_enabled, sphinx_fork_enabled
 
@@ -236,8 +236,11 @@ class Build:
         """Execute (or take from the cache) every chapter of every version to execute."""
         self.chapter_jobs = {v: [self.job(v, f"{name}.md", src, {"snapshot": v}) for name, src in self.chapters]
                              for v in self.executed_versions}
+        if any(not j.cached for v in self.executed_versions for j in self.chapter_jobs[v]):
+            self.workers.start()  # their imports beside the fork server's, while this thread waits for it below
         # one parse per snapshot, not one per chapter
         run_snapshot_step("preload", self.project, self.executed_versions, self.package, self.fork_server())
+        hold_snapshots_in(self.fork_server(), self.project, self.executed_versions)  # one copy for all kernels
         # the consistency checks start once a notebook process is idle: beside the last chapters, not against them
         ex.run_jobs([j for v in self.executed_versions for j in self.chapter_jobs[v]], self.jobs, self.progress,
                     self.zygote, self.workers, when_idle=self.pre.prefetch)
@@ -345,7 +348,7 @@ class Build:
         # when both succeeded, and a failed check is the error reported, whatever the PDF did
         files = leaks.published_files(html_dir)  # what the checks read: the files before the PDF's
         with ThreadPoolExecutor(max_workers=1) as pool:
-            checked = pool.submit(self.timed_check, version, html_dir, files)
+            checked = pool.submit(self.check, version, html_dir, files)
             try:
                 if self.provenance[version]["pdf"]:
                     self.print_pdf(version, html_dir)
@@ -395,16 +398,11 @@ class Build:
                            [runs / name for name in RUN_FILES])
         return html_dir
 
-    def timed_check(self, version: str, html_dir: Path, files: list[Path] | None = None) -> float:
-        """:meth:`check`; the seconds it took."""
-        t = time.perf_counter()
-        self.check(version, html_dir, files)
-        return time.perf_counter() - t
-
-    def check(self, version: str, html_dir: Path, files: list[Path] | None = None) -> None:
+    def check(self, version: str, html_dir: Path, files: list[Path] | None = None) -> float:
         """No subject id of any snapshot in the built version (unless the project allows
         patient-level data) and no folder of the building machine in any of its files (or ``files``,
-        listed before anything else was written into ``html_dir``)."""
+        listed before anything else was written into ``html_dir``); the seconds it took."""
+        t = time.perf_counter()
         if not self.settings["allow_patient_level"]:
             if self.subject_ids is None:
                 self.subject_ids = frozenset(leaks.load_subject_ids(
@@ -416,6 +414,7 @@ class Build:
         st.check_no_local_paths(html_dir, version, leaks.local_paths(
             self.project.root, self.project.build_dir, self.project.snapshot_root, self.project.cache,
             html_dir.parent.parent.parent), files)
+        return time.perf_counter() - t
 
     def print_pdf(self, version: str, html_dir: Path) -> Path:
         """The version's PDF (front page, methods, chapters), printed from its HTML beside the checks

@@ -10,6 +10,7 @@ whose key already has a cache file is never executed again.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import multiprocessing
 import os
@@ -270,6 +271,18 @@ def kernel_options(address: str) -> dict:
             "config": Config({"ForkedKernelManager": {"zygote_address": address}})}
 
 
+def warm_worker() -> None:
+    """What a papermill process imports for its first notebook, done as it starts (the build starts
+    its processes beside the fork server's imports, when a core is free, not with the first notebook)."""
+    import jupytext  # noqa: F401
+    import nbclient  # noqa: F401
+    import nbformat  # noqa: F401
+    import papermill  # noqa: F401
+    from traitlets.config import Config  # noqa: F401
+
+    importlib.import_module(KERNEL_MANAGER.rpartition(".")[0])  # as nbclient will: by its name
+
+
 def execute_job(job: NotebookJob) -> dict:
     """Execute one notebook into its cache file (atomically); a picklable result, never raises."""
     start = time.perf_counter()
@@ -320,8 +333,16 @@ class Workers:
     def get(self) -> ProcessPoolExecutor:
         if self.pool is None:
             # spawn, not fork: the build validates snapshots in a thread meanwhile (fork + threads deadlock)
-            self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=multiprocessing.get_context("spawn"))
+            self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=warm_worker)
         return self.pool
+
+    def start(self) -> None:
+        """Start the ``n`` processes now (each does its imports as it starts, :func:`warm_worker`):
+        with no process idle, each task submitted starts one."""
+        pool = self.get()
+        for _ in range(self.n):
+            pool.submit(int)
 
     def release(self) -> None:
         """Let the processes exit now, without waiting for them (:meth:`close` still waits)."""

@@ -25,6 +25,7 @@ from ixathaldex.data.validate import check_snapshot, manifest_problems
 from ixathaldex.exceptions import BuildError, IxaThalDexError, ValidationError
 from ixathaldex.log import logger
 from ixathaldex.paths import Project
+from ixathaldex.site.zygote import hold
 from ixathaldex.site.zygote import run_command as run_forked
 
 
@@ -71,6 +72,18 @@ def preload_snapshots(project: Project, cuts: list[str]) -> None:
             load_snapshot(cut, root=project.snapshot_root, validate=False)
         except IxaThalDexError:
             continue
+
+
+def hold_snapshots_in(zygote: str | None, project: Project, cuts: list[str]) -> None:
+    """Have the fork server at ``zygote`` load ``cuts`` before it forks the chapters' kernels
+    (:func:`ixathaldex.data.snapshot.hold_snapshots`): the kernels then share one copy of each. Without
+    a fork server, or when it cannot, each kernel loads its own (the same tables)."""
+    if not zygote or not cuts:
+        return
+    try:
+        hold(zygote, "snapshots", [list(cuts), str(project.snapshot_root)])
+    except OSError as exc:
+        logger.warning("fork server could not hold the snapshots (%s): each kernel loads its own", exc)
 
 
 #: the steps :func:`run_snapshot_step` runs, by name

@@ -65,6 +65,9 @@ LAUNCHER = ("-m", "ipykernel_launcher")
 #: ``jupyter-book build`` of a version, whose Sphinx then finds the analysis stack already imported,
 #: and the build's snapshot steps (validation, typed cache), whose memory then leaves with the child
 COMMANDS = {"jupyter-book": "jupyter_book.cli.main:main", "ixathaldex-snapshots": "ixathaldex.site.snapshots:main"}
+#: what the zygote can load into itself before it forks kernels (name -> function), so that every
+#: kernel forked afterwards shares one copy-on-write copy: the snapshots the chapters load
+HOLDERS = {"snapshots": "ixathaldex.data.snapshot:hold_snapshots"}
 #: ``IXATHALDEX_SPHINX=subprocess`` runs jupyter-book as a plain subprocess even with the fork server on
 SPHINX_ENV_VAR = "IXATHALDEX_SPHINX"
 
@@ -198,6 +201,21 @@ def run_command(address: str, command: str, args: list[str], cwd: str, env: dict
                    for k in ("stdout", "stderr"))
 
 
+def hold(address: str, name: str, args: list, timeout: float = 600.0) -> list:
+    """Ask the zygote at ``address`` to load :data:`HOLDERS` ``[name]`` (called with ``args``) into
+    itself, for the kernels it forks afterwards; what it answered (the function's result). Raises
+    OSError when it could not."""
+    request = json.dumps({"hold": name, "args": list(args)}).encode() + b"\n"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(timeout)
+        connect(conn, address, min(timeout, CONNECT_SECONDS))
+        conn.sendall(request)
+        answer = json.loads(read_line(conn) or b"{}")
+    if "held" not in answer:
+        raise OSError(f"the kernel fork server held no {name}: {answer.get('error', 'no answer')}")
+    return answer["held"]
+
+
 #: seconds a just started zygote may take to bind its socket (a Python start on a loaded machine)
 CONNECT_SECONDS = 30.0
 
@@ -304,13 +322,15 @@ class Server:
             try:
                 conn.settimeout(30)
                 request = json.loads(read_line(conn))
-                if "command" in request:
-                    if request["command"] not in COMMANDS:
-                        raise ValueError(f"not a command the fork server runs: {request['command']!r}")
-                elif not can_stand_for(request["argv"]):
-                    raise ValueError(f"not an ipykernel command of {sys.executable}: {request['argv'][:3]}")
-                pid = self.fork(request)
-                reply = {"pid": pid}
+                if "hold" in request:
+                    reply = {"held": self.hold(request["hold"], request.get("args", []))}
+                else:
+                    if "command" in request:
+                        if request["command"] not in COMMANDS:
+                            raise ValueError(f"not a command the fork server runs: {request['command']!r}")
+                    elif not can_stand_for(request["argv"]):
+                        raise ValueError(f"not an ipykernel command of {sys.executable}: {request['argv'][:3]}")
+                    reply = {"pid": self.fork(request)}
             except Exception as exc:  # noqa: BLE001 - answered to the client, which raises it
                 reply = {"error": f"{type(exc).__name__}: {exc}"}
             try:
@@ -318,7 +338,22 @@ class Server:
             except OSError:
                 pass
 
+    def hold(self, name: str, args: list):
+        """Load :data:`HOLDERS` ``[name]`` into this process (before the kernels that use it are forked)."""
+        import gc
+        import importlib
+
+        if name not in HOLDERS:
+            raise ValueError(f"not something the fork server holds: {name!r}")
+        module, _, function = HOLDERS[name].partition(":")
+        result = getattr(importlib.import_module(module), function)(*args)
+        gc.collect()
+        gc.freeze()  # what it loaded stays shared with the kernels, as the imports do
+        return result
+
     def fork(self, request: dict) -> int:
+        if threading.active_count() != 1:  # forking a process with threads is unsafe (after a hold, too)
+            raise RuntimeError(f"{threading.active_count()} threads in the fork server; not forking")
         pid = os.fork()
         if pid == 0:  # the kernel: never returns into the server's loop
             code = 1
