@@ -16,7 +16,7 @@ import copy
 import hashlib
 import pickle
 from collections import OrderedDict
-from typing import Callable
+from typing import Callable, Hashable
 
 import pandas as pd
 
@@ -33,7 +33,7 @@ class FrameCache:
 
     def __init__(self, max_rows: int):
         self.max_rows = max_rows
-        self.kept: OrderedDict[str, pd.DataFrame] = OrderedDict()
+        self.kept: OrderedDict[Hashable, pd.DataFrame] = OrderedDict()
 
     @property
     def rows(self) -> int:
@@ -44,11 +44,15 @@ class FrameCache:
 
     def derive(self, frame: pd.DataFrame, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
         """``fn(frame)``, from the cache when a frame of the same content was derived before (a copy)."""
-        key = frame_key(frame)
+        return self.derive_keyed(frame_key(frame), lambda: fn(frame))
+
+    def derive_keyed(self, key: Hashable, fn: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """``fn()``, from the cache when ``key`` was derived before (a copy). ``key`` stands for the
+        content of every input of ``fn`` (e.g. a tuple of :func:`frame_key` values and parameters)."""
         if key in self.kept:
             self.kept.move_to_end(key)
             return self.kept[key].copy()
-        result = fn(frame)
+        result = fn()
         if len(result) <= self.max_rows:
             self.kept[key] = result.copy()
             while self.rows > self.max_rows:
