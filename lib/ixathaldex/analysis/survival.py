@@ -31,7 +31,7 @@ from ixathaldex.analysis.framecache import FrameCache, frame_key
 from ixathaldex.analysis.populations import (
     SUBGROUPS,
     SURVIVAL_FACTORS,
-    derive_adsl,
+    derive_adsl_columns,
     derive_population,
     get_subgroup,
     split_by,
@@ -94,7 +94,7 @@ def derive_tte(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str,
 
 def _derive_tte(adsl: pd.DataFrame, p: pd.DataFrame, param: str, population: str | None) -> pd.DataFrame:
     """``derive_tte`` without its cache; ``p``: the endpoint's ADTTE rows, one per subject."""
-    d = derive_adsl(derive_population(adsl, population) if population else adsl)
+    d = derive_adsl_columns(derive_population(adsl, population) if population else adsl)
     if d["USUBJID"].duplicated().any():  # the words of pandas' one-to-one merge check, which this replaces
         raise MergeError("Merge keys are not unique in left dataset; not a one-to-one merge")
     d = d[[c for c in d.columns if c == "USUBJID" or c in TTE_ADSL_COLUMNS]].reset_index(drop=True)
