@@ -103,8 +103,12 @@ class CoxPH:
         mean = s1 / s0[:, None]
         loglik = float(eta[f].sum() - (np.log(s0) + top).sum())
         grad = (X[f] - mean).sum(axis=0)
-        info = (s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]).sum(axis=0)
-        return loglik, grad, info
+        # information = Σ over failures of s2 / s0 − mean·meanᵀ, worked in place in s2 (each element
+        # as the one-expression form computes it; a large model's (failures, k, k) arrays held once)
+        s2 /= s0[:, None, None]
+        for i in range(s2.shape[1]):
+            s2[:, i, :] -= mean[:, i, None] * mean
+        return loglik, grad, s2.sum(axis=0)
 
     def _risk_sums2(self, wx: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Σ w·x_i·x_j over each failure's risk set, (failures, k, k): one cumulative sum per pair
