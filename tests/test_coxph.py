@@ -70,3 +70,18 @@ def test_coxph_refuses_what_it_cannot_fit():
         CoxPH().fit([1.0, 2.0], [0, 0], [[1.0], [0.0]])
     with pytest.raises(AnalysisError, match="ties"):
         CoxPH("exact")
+
+
+def test_risk_set_sums_of_products_by_brute_force():
+    """Σ w·x_i·x_j over the risk set (time ≥ the failure's time) of every failure, by a plain loop."""
+    rng = np.random.default_rng(5)
+    n, k = 40, 3
+    t = rng.integers(1, 12, n).astype(float)
+    e = rng.random(n) < 0.6
+    X = rng.normal(size=(n, k))
+    w = rng.random(n) + 0.5
+    m = CoxPH().fit(t, e, X)  # prepares the rows sorted by descending time
+    order = np.argsort(-t, kind="stable")
+    got = m._risk_sums2(w[order][:, None] * X[order], X[order])
+    expect = [sum(w[r] * np.outer(X[r], X[r]) for r in range(n) if t[r] >= ft) for ft in np.sort(t[e])[::-1]]
+    assert np.allclose(got, np.array(expect), rtol=1e-12)

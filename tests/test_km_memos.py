@@ -82,3 +82,24 @@ def test_result_cache_keys_on_every_frames_content():
     assert cache.derive((a, b), derive)[1].loc[0, "z"] == 4 and len(calls) == 2
     cache.derive((pd.DataFrame({"x": [5]}), b), derive)
     assert len(cache.kept) == 2  # the oldest dropped
+
+
+def test_frame_cache_keyed_derivations_are_copies_within_a_row_bound():
+    from ixathaldex.analysis.framecache import FrameCache
+
+    calls = []
+
+    def derive(n):
+        calls.append(n)
+        return pd.DataFrame({"x": range(n)})
+
+    cache = FrameCache(max_rows=5)
+    first = cache.derive_keyed(("a", 3), lambda: derive(3))
+    first.loc[0, "x"] = 99  # the caller's copy
+    assert cache.derive_keyed(("a", 3), lambda: derive(3)).loc[0, "x"] == 0 and calls == [3]
+    cache.derive_keyed(("b", 2), lambda: derive(2))
+    assert cache.rows == 5
+    cache.derive_keyed(("c", 2), lambda: derive(2))  # over the bound: the oldest dropped
+    assert list(cache.kept) == [("b", 2), ("c", 2)]
+    cache.derive_keyed(("d", 6), lambda: derive(6))  # longer than the bound: not kept
+    assert ("d", 6) not in cache.kept and calls == [3, 2, 2, 6]

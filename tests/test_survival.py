@@ -182,6 +182,51 @@ def test_derive_tte_months_and_events():
         derive_tte(adsl, adtte[adtte["USUBJID"] != "P3"], "OS")
 
 
+def test_derive_tte_carries_what_its_readers_need_and_no_more():
+    """Every subgroup factor splits a tte frame as it splits the derived ADSL; the study's Cox
+    complete-case flag rides along; the rest of the ADSL does not."""
+    from ixathaldex.analysis.populations import SUBGROUPS, derive_adsl, derive_population, split_by
+
+    adsl, adtte, *_ = ref.toy_frames()
+    adsl["definition:cox_complete"] = ["Y", "N"] * 4
+    full = derive_adsl(derive_population(adsl, "ITT")).set_index("USUBJID")
+    tte = derive_tte(adsl, adtte, "OS").set_index("USUBJID")
+    for sg in SUBGROUPS.values():
+        pd.testing.assert_series_equal(split_by(tte, sg), split_by(full, sg).loc[tte.index])
+    assert list(tte["definition:cox_complete"]) == list(full.loc[tte.index, "definition:cox_complete"])
+    assert not {"AGE", "SEX", "ISS", "FISHFL", "TRTSDT"} & set(tte.columns)
+    os_rows = adtte[adtte["PARAMCD"] == "OS"].set_index("USUBJID")
+    assert (tte["AVAL"] == os_rows.loc[tte.index, "AVAL"]).all()
+    assert (tte["CNSR"] == os_rows.loc[tte.index, "CNSR"]).all()
+
+
+def test_derive_tte_is_kept_by_content_and_handed_out_as_copies():
+    from ixathaldex.analysis import survival
+
+    adsl, adtte, *_ = ref.toy_frames()
+    derive_tte(adsl, adtte, "PFS", "PP")  # a first use fills pandas' lazy caches: a frame's key may change once
+    survival.TTE_KEPT.clear()
+    first = derive_tte(adsl, adtte, "PFS", "PP")
+    first.loc[0, "time"] = -1.0  # the caller's copy: nothing kept changes
+    again = derive_tte(adsl, adtte, "PFS", "PP")
+    assert again.loc[0, "time"] > 0 and len(survival.TTE_KEPT.kept) == 1
+    older = adsl.copy()
+    older.loc[older["USUBJID"] == again.loc[0, "USUBJID"], "AGE"] = 90  # new content: derived anew
+    assert derive_tte(older, adtte, "PFS", "PP").loc[0, "AGEGR"] == "≥75" != again.loc[0, "AGEGR"]
+    longer = adtte.copy()
+    longer.loc[(longer["USUBJID"] == again.loc[0, "USUBJID"]) & (longer["PARAMCD"] == "PFS"), "AVAL"] += 30
+    assert derive_tte(adsl, longer, "PFS", "PP").loc[0, "time"] == pytest.approx(again.loc[0, "time"] + 30 / MONTH)
+    assert derive_tte(adsl, adtte, "PFS", "ITT").shape[0] == 8  # the population is part of the key
+
+
+def test_derive_tte_refuses_a_subject_twice_in_adsl():
+    from pandas.errors import MergeError
+
+    adsl, adtte, *_ = ref.toy_frames()
+    with pytest.raises(MergeError, match="not unique in left dataset"):
+        derive_tte(pd.concat([adsl, adsl.iloc[[2]]], ignore_index=True), adtte, "OS")
+
+
 def test_subgroup_survival_levels_and_p():
     adsl, adtte, *_ = ref.toy_frames()
     t = table_subgroup_survival(adsl, adtte, "PFS")

@@ -87,16 +87,15 @@ class CoxPH:
         top = eta.max()  # weights relative to the largest: the ratios are unchanged, exp cannot overflow
         w = np.exp(eta - top)
         wx = w[:, None] * X
-        wxx = wx[:, :, None] * X[:, None, :]
         s0 = np.cumsum(w)[self._end]
         s1 = np.cumsum(wx, axis=0)[self._end]
-        s2 = np.cumsum(wxx, axis=0)[self._end]
+        s2 = self._risk_sums2(wx, X)
         if self.ties == "efron":
             k = len(np.bincount(self._group))
             d0 = np.bincount(self._group, weights=w[f], minlength=k)[self._group]
             d1 = np.stack([np.bincount(self._group, weights=c, minlength=k) for c in wx[f].T], axis=1)[self._group]
-            d2 = np.zeros((k,) + wxx.shape[1:])
-            np.add.at(d2, self._group, wxx[f])
+            d2 = np.zeros((k,) + s2.shape[1:])
+            np.add.at(d2, self._group, wx[f][:, :, None] * X[f][:, None, :])
             fr = self._frac
             s0 = s0 - fr * d0
             s1 = s1 - fr[:, None] * d1
@@ -104,5 +103,20 @@ class CoxPH:
         mean = s1 / s0[:, None]
         loglik = float(eta[f].sum() - (np.log(s0) + top).sum())
         grad = (X[f] - mean).sum(axis=0)
-        info = (s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]).sum(axis=0)
-        return loglik, grad, info
+        # information = Σ over failures of s2 / s0 − mean·meanᵀ, worked in place in s2 (each element
+        # as the one-expression form computes it; a large model's (failures, k, k) arrays held once)
+        s2 /= s0[:, None, None]
+        for i in range(s2.shape[1]):
+            s2[:, i, :] -= mean[:, i, None] * mean
+        return loglik, grad, s2.sum(axis=0)
+
+    def _risk_sums2(self, wx: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """Σ w·x_i·x_j over each failure's risk set, (failures, k, k): one cumulative sum per pair
+        (i, j), the same sums in the same order as one cumulative sum of every row's k × k
+        products, without holding those products for every row at once (100,000 rows × k²)."""
+        k = X.shape[1]
+        s2 = np.empty((len(self._end), k, k))
+        for i in range(k):
+            for j in range(k):
+                s2[:, i, j] = np.cumsum(wx[:, i] * X[:, j])[self._end]
+        return s2

@@ -1,5 +1,5 @@
-"""Derived frames kept in one process, keyed by their input's content (``derive_adsl``, the
-survival page's subgroup tables).
+"""Derived frames kept in one process, keyed by their input's content (``derive_adsl``,
+``derive_tte``, the survival page's subgroup tables).
 
 A chapter derives the same analysis frame from the same input many times (``derive_adsl`` of the
 ITT population some 20 times per snapshot). :class:`FrameCache` keeps the results of a pure
@@ -16,15 +16,29 @@ import copy
 import hashlib
 import pickle
 from collections import OrderedDict
-from typing import Callable
+from typing import Callable, Hashable
 
 import pandas as pd
 
 
+class _Sha256Writer:
+    """A file that keeps nothing but the sha256 of what is written to it."""
+
+    def __init__(self):
+        self.sha = hashlib.sha256()
+
+    def write(self, data) -> int:
+        self.sha.update(data)
+        return memoryview(data).nbytes
+
+
 def frame_key(frame: pd.DataFrame) -> str:
-    """The content of ``frame`` as a key (sha256 of its pickle). Two equal frames may still get
-    different keys (the cache then derives again: slower, never wrong)."""
-    return hashlib.sha256(pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+    """The content of ``frame`` as a key (sha256 of its pickle, hashed as it is written: a large
+    frame's pickle is never held whole). Two equal frames may still get different keys, e.g. once
+    pandas has filled a lazy cache of a column (the cache then derives again: slower, never wrong)."""
+    out = _Sha256Writer()
+    pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(frame)
+    return out.sha.hexdigest()
 
 
 class FrameCache:
@@ -33,7 +47,7 @@ class FrameCache:
 
     def __init__(self, max_rows: int):
         self.max_rows = max_rows
-        self.kept: OrderedDict[str, pd.DataFrame] = OrderedDict()
+        self.kept: OrderedDict[Hashable, pd.DataFrame] = OrderedDict()
 
     @property
     def rows(self) -> int:
@@ -44,11 +58,15 @@ class FrameCache:
 
     def derive(self, frame: pd.DataFrame, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
         """``fn(frame)``, from the cache when a frame of the same content was derived before (a copy)."""
-        key = frame_key(frame)
+        return self.derive_keyed(frame_key(frame), lambda: fn(frame))
+
+    def derive_keyed(self, key: Hashable, fn: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """``fn()``, from the cache when ``key`` was derived before (a copy). ``key`` stands for the
+        content of every input of ``fn`` (e.g. a tuple of :func:`frame_key` values and parameters)."""
         if key in self.kept:
             self.kept.move_to_end(key)
             return self.kept[key].copy()
-        result = fn(frame)
+        result = fn()
         if len(result) <= self.max_rows:
             self.kept[key] = result.copy()
             while self.rows > self.max_rows:

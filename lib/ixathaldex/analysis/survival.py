@@ -25,14 +25,18 @@ from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
+from pandas.errors import MergeError
 
+from ixathaldex.analysis.framecache import FrameCache, frame_key
 from ixathaldex.analysis.populations import (
+    SUBGROUPS,
     SURVIVAL_FACTORS,
-    derive_adsl,
+    derive_adsl_columns,
     derive_population,
     get_subgroup,
     split_by,
 )
+from ixathaldex.data.definitions import definition_column
 from ixathaldex.exceptions import AnalysisError
 from ixathaldex.log import logger
 from ixathaldex.values import DAYS_PER_MONTH
@@ -57,13 +61,25 @@ OS_SUBGROUP_FACTORS = ("iss_12_vs_3", "gfr60", "prior_lines", "frailty", "age75"
                        "gain1q", "hr_or_1q", "cyto3")
 
 
+#: the derived ADSL columns a ``derive_tte`` frame keeps besides ``USUBJID``: the column of every
+#: subgroup factor (``populations.SUBGROUPS``, read by ``split_by``) and the study's complete-case flag
+#: of the multivariate Cox model (read by ``cox.derive_complete_cases``) where its snapshot has one
+TTE_ADSL_COLUMNS = (*dict.fromkeys(sg.column for sg in SUBGROUPS.values()), definition_column("cox_complete"))
+#: ``derive_tte`` frames of this process, keyed by the content of the ADSL and of the endpoint's
+#: ADTTE rows and by the population (a survival page asks for the same four some 30 times), at most
+#: 400,000 rows in all; every hit a new copy
+TTE_KEPT = FrameCache(400_000)
+
+
 def derive_tte(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str,
                population: str | None = "ITT") -> pd.DataFrame:
     """Figure 1–3 inputs: one row per patient with ``time`` (months) and ``event`` for ``param``.
 
-    Returns the derived ADSL columns (see ``derive_adsl``) joined to ``USUBJID``, ``time``,
-    ``event`` (1 = event, 0 = censored), ``AVAL`` and ``CNSR``. ``population`` restricts to an
-    analysis population (None keeps every ADSL row).
+    Columns: ``USUBJID``, the derived ADSL columns of ``TTE_ADSL_COLUMNS`` (every subgroup factor's
+    column, see ``derive_adsl``; no other ADSL column), ``AVAL``, ``CNSR``, ``time`` and ``event``
+    (1 = event, 0 = censored); index 0 … n − 1 in ADSL order. ``population`` restricts to an
+    analysis population (None keeps every ADSL row). Inputs of the same content give a copy of the
+    frame derived before (``TTE_KEPT``).
     """
     p = adtte[adtte["PARAMCD"] == param]
     if p.empty:
@@ -71,12 +87,24 @@ def derive_tte(adsl: pd.DataFrame, adtte: pd.DataFrame, param: str,
     if p["USUBJID"].duplicated().any():
         dup = p.loc[p["USUBJID"].duplicated(), "USUBJID"].iloc[0]
         raise AnalysisError(f"adtte: subject {dup} has more than one {param} row")
-    base = derive_population(adsl, population) if population else adsl
-    d = derive_adsl(base).merge(p[["USUBJID", "AVAL", "CNSR"]], on="USUBJID", how="left",
-                                validate="one_to_one")
-    if d["AVAL"].isna().any():
-        miss = d.loc[d["AVAL"].isna(), "USUBJID"].iloc[0]
+    p = p[["USUBJID", "AVAL", "CNSR"]]
+    key = (frame_key(adsl), frame_key(p), population)
+    return TTE_KEPT.derive_keyed(key, lambda: _derive_tte(adsl, p, param, population))
+
+
+def _derive_tte(adsl: pd.DataFrame, p: pd.DataFrame, param: str, population: str | None) -> pd.DataFrame:
+    """``derive_tte`` without its cache; ``p``: the endpoint's ADTTE rows, one per subject."""
+    d = derive_adsl_columns(derive_population(adsl, population) if population else adsl)
+    if d["USUBJID"].duplicated().any():  # the words of pandas' one-to-one merge check, which this replaces
+        raise MergeError("Merge keys are not unique in left dataset; not a one-to-one merge")
+    d = d[[c for c in d.columns if c == "USUBJID" or c in TTE_ADSL_COLUMNS]].reset_index(drop=True)
+    row = pd.Index(p["USUBJID"]).get_indexer(d["USUBJID"])
+    missing = (row < 0) | p["AVAL"].isna().to_numpy()[row]
+    if missing.any():
+        miss = d["USUBJID"].iloc[int(np.argmax(missing))]
         raise AnalysisError(f"adtte: subject {miss} has no {param} row (rule: one row per patient)")
+    for col in ("AVAL", "CNSR"):
+        d[col] = p[col].iloc[row].reset_index(drop=True)
     d["time"] = d["AVAL"].astype(float) / DAYS_PER_MONTH
     d["event"] = (1 - d["CNSR"].astype(float)).clip(0, 1).astype(int)
     return d

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from ixathaldex.analysis.populations import POPULATIONS, derive_adsl, derive_population
+from ixathaldex.analysis.populations import POPULATIONS, derive_cytogenetics, derive_population
 from ixathaldex.claims.ard_patients import table_ard_patients
 from ixathaldex.claims.ard_response import table_ard_response
 from ixathaldex.claims.ard_rows import derive_ard_claim_values, read_computed
@@ -117,11 +117,12 @@ def derive_page_context(snap, page: str) -> dict[str, Any]:
     for name in POPULATIONS:
         ctx[f"n.{name.lower()}"] = int(len(derive_population(snap.adsl, name)))
     ctx["n.nonpp"] = ctx["n.itt"] - ctx["n.pp"]
-    itt = derive_adsl(derive_population(snap.adsl, "ITT"))
-    pp = derive_adsl(derive_population(snap.adsl, "PP"))
+    pp = derive_population(snap.adsl, "PP")
     ctx["n.fish_pp"] = int((pp["FISHFL"] == "Y").sum())
-    ctx["n.gain1q_known"] = int(itt["GAIN1QFL"].notna().sum())
-    ctx["n.gain1q_known_pp"] = int(pp["GAIN1QFL"].notna().sum())
+    # GAIN1QFL as derive_adsl adds it, without deriving (and keeping) every other column
+    ctx["n.gain1q_known_pp"] = int(derive_cytogenetics(pp)["GAIN1QFL"].notna().sum())
+    del pp
+    ctx["n.gain1q_known"] = int(derive_cytogenetics(derive_population(snap.adsl, "ITT"))["GAIN1QFL"].notna().sum())
     ctx["data_note"] = derive_data_notice(snap.manifest)["data_note"]
     return {f"{page}.{k}": v for k, v in ctx.items()}
 
