@@ -288,12 +288,13 @@ def test_every_kernel_forked_after_a_hold_takes_the_held_snapshot(tmp_path):
     root = tmp_path / "snapshots"
     write_valid_snapshot(root, "2019-01-31")
     source = myst(tmp_path / "held.md", HELD, parameters='snapshot = ""\nroot = ""')
-    jobs = [job(tmp_path, source, snapshot="2019-01-31", root=str(root), n=i) for i in range(2)]
+    jobs = [job(tmp_path, source, snapshot="2019-01-31", root=str(root), n=i) for i in range(3)]
     with zg.Zygote() as zygote:
         assert zg.hold(zygote.address, "snapshots", [["2019-01-31", "1999-01-31"], str(root)]) == ["2019-01-31"]
-        ex.run_jobs(jobs, 1, None, zygote)
+        ex.run_jobs(jobs[:2], 1, None, zygote)
+        assert zg.hold(zygote.address, "snapshots", [], release=True) == ["2019-01-31"]
+        ex.run_jobs(jobs[2:], 1, None, zygote)  # forked after the release: reads the cut itself
         with pytest.raises(OSError, match="not something the fork server holds"):
             zg.hold(zygote.address, "anything", [])
-    for j in jobs:
-        printed = "".join("".join(o.get("text", "")) for cell in outputs(j.output) for o in cell)
-        assert printed.strip() == "held 1 left 0 patients 8"
+    printed = ["".join("".join(o.get("text", "")) for cell in outputs(j.output) for o in cell).strip() for j in jobs]
+    assert printed == ["held 1 left 0 patients 8"] * 2 + ["held 0 left 0 patients 8"]

@@ -99,6 +99,13 @@ def hold_snapshots(cuts: list[str], root: str | Path | None = None) -> list[str]
     return held
 
 
+def release_snapshots() -> list[str]:
+    """Drop the snapshots held by :func:`hold_snapshots` (no kernel is forked any more); their cuts."""
+    cuts = [snap.cut for snap in HELD.values()]
+    HELD.clear()
+    return cuts
+
+
 def _held_key(folder: Path) -> tuple[str, str]:
     """Which snapshot a held one is: its folder and :func:`typed_cache_key` (its manifest's bytes and
     the package's code), so a changed snapshot or code never gets a stale one."""

@@ -31,7 +31,8 @@ from ixathaldex.site import incremental as inc
 from ixathaldex.site import leaks, pdf, uptodate
 from ixathaldex.site import stage as st
 from ixathaldex.site.collect import RUN_FILES, Precomputed, collect_version
-from ixathaldex.site.snapshots import check_manifests, hold_snapshots_in, run_snapshot_step
+from ixathaldex.site.snapshots import (check_manifests, hold_snapshots_in, release_snapshots_in, run_snapshot_step,
+                                      validate_beside)
 from ixathaldex.site.withdraw import load_withdrawn, refresh_site
 from ixathaldex.site.zygote import Zygote, fork_server_enabled, sphinx_fork_enabled
 
@@ -184,18 +185,18 @@ class Build:
             self.zygote = self.workers = self.pre = self.printer = None
 
     def run_steps(self) -> BuildReport:
-        with ThreadPoolExecutor(max_workers=1) as validation_pool:
-            validation = self.validate(validation_pool)
-            try:
-                self.execute()
-                validation.result()  # a notebook run on data that fails validation is never used
-                self.collect()
-                self.execute_posts()
-                self.workers.release()  # no notebook is left: the papermill processes exit beside the Sphinx builds
-                self.make_versions()
-            except BuildError:
-                validation.result()  # an invalid snapshot is the first thing to fix: its error wins
-                raise
+        validation = self.validate()
+        try:
+            self.execute()
+            validation.result()  # a notebook run on data that fails validation is never used
+            self.collect()
+            self.execute_posts()
+            self.workers.release()  # no notebook is left: the papermill processes exit beside the Sphinx builds
+            release_snapshots_in(self.zygote.address if self.zygote and self.zygote.pid else None)
+            self.make_versions()
+        except BuildError:
+            validation.result()  # an invalid snapshot is the first thing to fix: its error wins
+            raise
         return self.report
 
     def fork_server(self) -> str | None:
@@ -204,11 +205,11 @@ class Build:
 
     # ---- 1. validate ---------------------------------------------------------------------------
 
-    def validate(self, pool: ThreadPoolExecutor) -> Future:
-        """Refuse edited snapshots now; validate every snapshot in ``pool`` (beside the first
-        notebooks). Nothing is published unless it passed."""
+    def validate(self) -> Future:
+        """Refuse edited snapshots now; validate every snapshot in one of the build's ``--jobs``
+        processes, beside the first notebooks. Nothing is published unless it passed."""
         check_manifests(self.project, self.known)
-        return pool.submit(run_snapshot_step, "validate", self.project, self.known, self.package, self.fork_server())
+        return validate_beside(self.workers, self.project, self.known, self.package, self.fork_server())
 
     # ---- 2. execute ----------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from concurrent.futures import Future
 from pathlib import Path
 
 from ixathaldex.data.manifest import read_manifest, short_checksum
@@ -25,6 +26,7 @@ from ixathaldex.data.validate import check_snapshot, manifest_problems
 from ixathaldex.exceptions import BuildError, IxaThalDexError, ValidationError
 from ixathaldex.log import logger
 from ixathaldex.paths import Project
+from ixathaldex.site.execute import Workers
 from ixathaldex.site.zygote import hold
 from ixathaldex.site.zygote import run_command as run_forked
 
@@ -43,19 +45,25 @@ def check_manifests(project: Project, cuts: list[str]) -> None:
             "YYYY-MM-DD --label TEXT`).\n  " + "\n  ".join(edited))
 
 
+def validation_stamp(project: Project, cut: str, package: str) -> Path:
+    """The file that says the snapshot ``cut``, with its current bytes, passed the code ``package``."""
+    return project.cache / "validated" / f"{cut}-{short_checksum(read_manifest(project.snapshot_root / cut))}-{package[:16]}"
+
+
+def unvalidated(project: Project, cuts: list[str], package: str) -> list[str]:
+    """The cuts among ``cuts`` that the code ``package`` has not validated with their current bytes."""
+    return [cut for cut in cuts if not validation_stamp(project, cut, package).is_file()]
+
+
 def validate_snapshots(project: Project, cuts: list[str], package: str) -> None:
     """Validate each snapshot (skipped when the same bytes passed the same code before)."""
-    stamps = project.cache / "validated"
-    for cut in cuts:
-        folder = project.snapshot_root / cut
-        stamp = stamps / f"{cut}-{short_checksum(read_manifest(folder))}-{package[:16]}"
-        if stamp.is_file():
-            continue
+    for cut in unvalidated(project, cuts, package):
         try:
-            check_snapshot(folder)
+            check_snapshot(project.snapshot_root / cut)
         except ValidationError as exc:
             raise BuildError(f"snapshot {cut} is not valid: {exc}") from None
-        stamps.mkdir(parents=True, exist_ok=True)
+        stamp = validation_stamp(project, cut, package)
+        stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.write_text("ok\n")
 
 
@@ -84,6 +92,29 @@ def hold_snapshots_in(zygote: str | None, project: Project, cuts: list[str]) -> 
         hold(zygote, "snapshots", [list(cuts), str(project.snapshot_root)])
     except OSError as exc:
         logger.warning("fork server could not hold the snapshots (%s): each kernel loads its own", exc)
+
+
+def validate_beside(workers: Workers, project: Project, cuts: list[str], package: str, zygote: str | None) -> Future:
+    """Validate the cuts of ``cuts`` this code has not validated yet, as one task of the build's
+    papermill processes ``workers``: the validation takes one of the ``--jobs`` slots like a notebook
+    (it parses whole cuts: at 100,000 patients ~5 s of CPU and ~400 MiB, which beside two kernels was
+    the build's memory peak). Its future (done at once when there is nothing to validate)."""
+    todo = unvalidated(project, cuts, package)
+    if not todo:
+        done: Future = Future()
+        done.set_result(None)
+        return done
+    return workers.get().submit(run_snapshot_step, "validate", project, todo, package, zygote)
+
+
+def release_snapshots_in(zygote: str | None) -> None:
+    """Have the fork server drop the snapshots it holds (after the last kernel was forked: at
+    100,000 patients ~150 MiB less while the versions are built and printed)."""
+    if zygote:
+        try:
+            hold(zygote, "snapshots", [], release=True)
+        except OSError as exc:
+            logger.warning("fork server could not drop the snapshots it holds (%s)", exc)
 
 
 #: the steps :func:`run_snapshot_step` runs, by name

@@ -65,9 +65,10 @@ LAUNCHER = ("-m", "ipykernel_launcher")
 #: ``jupyter-book build`` of a version, whose Sphinx then finds the analysis stack already imported,
 #: and the build's snapshot steps (validation, typed cache), whose memory then leaves with the child
 COMMANDS = {"jupyter-book": "jupyter_book.cli.main:main", "ixathaldex-snapshots": "ixathaldex.site.snapshots:main"}
-#: what the zygote can load into itself before it forks kernels (name -> function), so that every
-#: kernel forked afterwards shares one copy-on-write copy: the snapshots the chapters load
-HOLDERS = {"snapshots": "ixathaldex.data.snapshot:hold_snapshots"}
+#: what the zygote can load into itself before it forks kernels, so that every kernel forked
+#: afterwards shares one copy-on-write copy (the snapshots the chapters load): name -> the function
+#: that loads it and the one that drops it once no kernel is to be forked
+HOLDERS = {"snapshots": ("ixathaldex.data.snapshot:hold_snapshots", "ixathaldex.data.snapshot:release_snapshots")}
 #: ``IXATHALDEX_SPHINX=subprocess`` runs jupyter-book as a plain subprocess even with the fork server on
 SPHINX_ENV_VAR = "IXATHALDEX_SPHINX"
 
@@ -201,11 +202,11 @@ def run_command(address: str, command: str, args: list[str], cwd: str, env: dict
                    for k in ("stdout", "stderr"))
 
 
-def hold(address: str, name: str, args: list, timeout: float = 600.0) -> list:
+def hold(address: str, name: str, args: list, timeout: float = 600.0, release: bool = False) -> list:
     """Ask the zygote at ``address`` to load :data:`HOLDERS` ``[name]`` (called with ``args``) into
-    itself, for the kernels it forks afterwards; what it answered (the function's result). Raises
-    OSError when it could not."""
-    request = json.dumps({"hold": name, "args": list(args)}).encode() + b"\n"
+    itself, for the kernels it forks afterwards (with ``release``: to drop it); what it answered (the
+    function's result). Raises OSError when it could not."""
+    request = json.dumps({"hold": name, "args": list(args), "release": release}).encode() + b"\n"
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(timeout)
         connect(conn, address, min(timeout, CONNECT_SECONDS))
@@ -323,7 +324,7 @@ class Server:
                 conn.settimeout(30)
                 request = json.loads(read_line(conn))
                 if "hold" in request:
-                    reply = {"held": self.hold(request["hold"], request.get("args", []))}
+                    reply = {"held": self.hold(request["hold"], request.get("args", []), bool(request.get("release")))}
                 else:
                     if "command" in request:
                         if request["command"] not in COMMANDS:
@@ -338,14 +339,15 @@ class Server:
             except OSError:
                 pass
 
-    def hold(self, name: str, args: list):
-        """Load :data:`HOLDERS` ``[name]`` into this process (before the kernels that use it are forked)."""
+    def hold(self, name: str, args: list, release: bool = False):
+        """Load :data:`HOLDERS` ``[name]`` into this process (before the kernels that use it are
+        forked), or drop it (``release``)."""
         import gc
         import importlib
 
         if name not in HOLDERS:
             raise ValueError(f"not something the fork server holds: {name!r}")
-        module, _, function = HOLDERS[name].partition(":")
+        module, _, function = HOLDERS[name][1 if release else 0].partition(":")
         result = getattr(importlib.import_module(module), function)(*args)
         gc.collect()
         gc.freeze()  # what it loaded stays shared with the kernels, as the imports do
