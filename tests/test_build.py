@@ -413,3 +413,22 @@ def test_bench_reference_toc_drops_post_pages_and_emptied_parts():
         {"caption": "Results", "chapters": [{"file": "chapters/01_patients"}, {"file": "reviewer"}]}]}
     out = drop_from_toc(toc, {"methods", "reviewer"})
     assert out == {"root": "index", "parts": [{"caption": "Results", "chapters": [{"file": "chapters/01_patients"}]}]}
+
+
+def test_a_snapshot_that_fails_validation_runs_no_notebook(tmp_path, fixture_project, monkeypatch):
+    """The validation of a cut (which parses it whole) runs before the first notebook, not beside
+    it: a broken cut stops the build with its own error and no kernel is ever started for it."""
+    from snapshot_factory import set_cell
+
+    from ixathaldex.site import execute as ex
+
+    proj = fixture_project(tmp_path)
+    snap = proj / "data" / "snapshots" / CUTS[-1]
+    assert set_cell(snap, "adsl.csv", "003", "AGE", "-4") > 1  # breaks a rule; manifest rewritten
+    started = []
+    monkeypatch.setattr(ex, "execute_job", lambda job: started.append(job.label) or {"ok": True, "seconds": 0})
+    site = _published_site(proj)
+    before = tree_digest(site)
+    with pytest.raises(BuildError, match=rf"(?s)snapshot {CUTS[-1]} is not valid.*column AGE"):
+        b.build_site(Project(proj), jobs=1)
+    assert started == [] and tree_digest(site) == before

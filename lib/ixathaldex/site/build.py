@@ -31,8 +31,7 @@ from ixathaldex.site import incremental as inc
 from ixathaldex.site import leaks, pdf, uptodate
 from ixathaldex.site import stage as st
 from ixathaldex.site.collect import RUN_FILES, Precomputed, collect_version
-from ixathaldex.site.snapshots import (check_manifests, hold_snapshots_in, release_snapshots_in, run_snapshot_step,
-                                      validate_beside)
+from ixathaldex.site.snapshots import check_manifests, hold_snapshots_in, release_snapshots_in, run_snapshot_step
 from ixathaldex.site.withdraw import load_withdrawn, refresh_site
 from ixathaldex.site.zygote import Zygote, fork_server_enabled, sphinx_fork_enabled
 
@@ -185,18 +184,18 @@ class Build:
             self.zygote = self.workers = self.pre = self.printer = None
 
     def run_steps(self) -> BuildReport:
-        validation = self.validate()
-        try:
-            self.execute()
-            validation.result()  # a notebook run on data that fails validation is never used
-            self.collect()
-            self.execute_posts()
-            self.workers.release()  # no notebook is left: the papermill processes exit beside the Sphinx builds
-            release_snapshots_in(self.zygote.address if self.zygote and self.zygote.pid else None)
-            self.make_versions()
-        except BuildError:
-            validation.result()  # an invalid snapshot is the first thing to fix: its error wins
-            raise
+        with ThreadPoolExecutor(max_workers=1) as validation_pool:
+            validation = self.validate(validation_pool)
+            try:
+                self.execute(validation)
+            except BuildError:
+                validation.result()  # an invalid snapshot is the first thing to fix: its error wins
+                raise
+        self.collect()
+        self.execute_posts()
+        self.workers.release()  # no notebook is left: the papermill processes exit beside the Sphinx builds
+        release_snapshots_in(self.zygote.address if self.zygote and self.zygote.pid else None)
+        self.make_versions()
         return self.report
 
     def fork_server(self) -> str | None:
@@ -205,11 +204,11 @@ class Build:
 
     # ---- 1. validate ---------------------------------------------------------------------------
 
-    def validate(self) -> Future:
-        """Refuse edited snapshots now; validate every snapshot in one of the build's ``--jobs``
-        processes, beside the first notebooks. Nothing is published unless it passed."""
+    def validate(self, pool: ThreadPoolExecutor) -> Future:
+        """Refuse edited snapshots now; validate every snapshot in ``pool``, beside the fork server's
+        imports and the typed-cache preload. No notebook runs before it passed (:meth:`execute`)."""
         check_manifests(self.project, self.known)
-        return validate_beside(self.workers, self.project, self.known, self.package, self.fork_server())
+        return pool.submit(run_snapshot_step, "validate", self.project, self.known, self.package, self.fork_server())
 
     # ---- 2. execute ----------------------------------------------------------------------------
 
@@ -233,14 +232,17 @@ class Build:
             self.report.cached += 1
         ex.log_job(job)
 
-    def execute(self) -> None:
-        """Execute (or take from the cache) every chapter of every version to execute."""
+    def execute(self, validation: Future) -> None:
+        """Execute (or take from the cache) every chapter of every version to execute, once the
+        snapshots passed ``validation``. It parses whole cuts (at 100,000 patients ~5 s and
+        ~400 MiB): run beside the chapters, it was the large build's memory peak."""
         self.chapter_jobs = {v: [self.job(v, f"{name}.md", src, {"snapshot": v}) for name, src in self.chapters]
                              for v in self.executed_versions}
         if any(not j.cached for v in self.executed_versions for j in self.chapter_jobs[v]):
             self.workers.start()  # their imports beside the fork server's, while this thread waits for it below
         # one parse per snapshot, not one per chapter
         run_snapshot_step("preload", self.project, self.executed_versions, self.package, self.fork_server())
+        validation.result()  # no notebook runs on data that fails validation
         hold_snapshots_in(self.fork_server(), self.project, self.executed_versions)  # one copy for all kernels
         # the consistency checks start once a notebook process is idle: beside the last chapters, not against them
         ex.run_jobs([j for v in self.executed_versions for j in self.chapter_jobs[v]], self.jobs, self.progress,

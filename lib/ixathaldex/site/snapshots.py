@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from concurrent.futures import Future
 from pathlib import Path
 
 from ixathaldex.data.manifest import read_manifest, short_checksum
@@ -26,7 +25,6 @@ from ixathaldex.data.validate import check_snapshot, manifest_problems
 from ixathaldex.exceptions import BuildError, IxaThalDexError, ValidationError
 from ixathaldex.log import logger
 from ixathaldex.paths import Project
-from ixathaldex.site.execute import Workers
 from ixathaldex.site.zygote import hold
 from ixathaldex.site.zygote import run_command as run_forked
 
@@ -92,19 +90,6 @@ def hold_snapshots_in(zygote: str | None, project: Project, cuts: list[str]) -> 
         hold(zygote, "snapshots", [list(cuts), str(project.snapshot_root)])
     except OSError as exc:
         logger.warning("fork server could not hold the snapshots (%s): each kernel loads its own", exc)
-
-
-def validate_beside(workers: Workers, project: Project, cuts: list[str], package: str, zygote: str | None) -> Future:
-    """Validate the cuts of ``cuts`` this code has not validated yet, as one task of the build's
-    papermill processes ``workers``: the validation takes one of the ``--jobs`` slots like a notebook
-    (it parses whole cuts: at 100,000 patients ~5 s of CPU and ~400 MiB, which beside two kernels was
-    the build's memory peak). Its future (done at once when there is nothing to validate)."""
-    todo = unvalidated(project, cuts, package)
-    if not todo:
-        done: Future = Future()
-        done.set_result(None)
-        return done
-    return workers.get().submit(run_snapshot_step, "validate", project, todo, package, zygote)
 
 
 def release_snapshots_in(zygote: str | None) -> None:
