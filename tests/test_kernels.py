@@ -298,3 +298,44 @@ def test_every_kernel_forked_after_a_hold_takes_the_held_snapshot(tmp_path):
             zg.hold(zygote.address, "anything", [])
     printed = ["".join("".join(o.get("text", "")) for cell in outputs(j.output) for o in cell).strip() for j in jobs]
     assert printed == ["held 1 left 0 patients 8"] * 2 + ["held 0 left 0 patients 8"]
+
+
+@pytest.mark.slow
+def test_notebooks_run_in_threads_each_in_its_own_folder(tmp_path):
+    """With forked kernels papermill runs in threads of the build's process (execute.Workers): it must
+    not change that process's folder, and each kernel still starts in its notebook's folder."""
+    jobs = []
+    for name in ("a", "b", "c"):
+        folder = tmp_path / name
+        folder.mkdir()
+        source = myst(folder / f"{name}.md", "import os\nprint(os.path.basename(os.getcwd()))")
+        jobs.append(ex.NotebookJob(version="2019-12-31", label=f"chapters/{name}.md", source=source,
+                                   parameters={"snapshot": name}, key=name, output=tmp_path / "cache" / f"{name}.ipynb",
+                                   cwd=folder))
+    here = os.getcwd()
+    workers = ex.Workers(2, threads=True)
+    try:
+        with zg.Zygote() as zygote:
+            ex.run_jobs(jobs, 2, None, zygote, workers)
+    finally:
+        workers.close()
+    assert os.getcwd() == here and workers.threads
+    for j in jobs:
+        printed = [o for cell in outputs(j.output) for o in cell if o.get("name") == "stdout"]
+        assert "".join(printed[-1]["text"]).strip() == j.cwd.name
+
+
+def test_the_zygote_stops_when_the_last_expected_user_is_done():
+    """The build expects one Sphinx build per version; the fork server (and the memory it holds) goes
+    when the last of them is done, before the PDFs are printed."""
+    zygote = zg.Zygote()
+    try:
+        zygote.start()
+        pid = zygote.pid
+        zygote.expect(2)
+        zygote.done()
+        assert zygote.pid == pid and psutil.pid_exists(pid)
+        zygote.done()
+        assert zygote.pid is None and gone(pid)
+    finally:
+        zygote.close()

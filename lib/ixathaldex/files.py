@@ -69,3 +69,11 @@ def write_if_changed(path: Path, text: str) -> bool:
         return False
     write_atomic(path, text)
     return True
+
+
+def mtime_ns(path: Path) -> int | None:
+    """The modification time of ``path`` in nanoseconds; None when it does not exist."""
+    try:
+        return Path(path).stat().st_mtime_ns
+    except OSError:
+        return None

@@ -23,7 +23,7 @@ from ixathaldex.claims import registry as claims
 from ixathaldex.claims.notice import derive_data_notice, is_synthetic
 from ixathaldex.data.manifest import check_cut_id, list_snapshots, read_manifest, short_checksum
 from ixathaldex.exceptions import BuildError, IxaThalDexError
-from ixathaldex.files import file_digest, sha256_bytes, tree_digest
+from ixathaldex.files import file_digest, mtime_ns, sha256_bytes, tree_digest
 from ixathaldex.log import configure, logger
 from ixathaldex.paths import Project, load_yaml, use_project
 from ixathaldex.site import execute as ex
@@ -170,7 +170,7 @@ class Build:
         needed) are stopped at the end, whatever happened."""
         if self.zygote is None and fork_server_enabled():
             self.zygote = Zygote()  # started on first use (unless the command started it already)
-        self.workers = ex.Workers(self.jobs)
+        self.workers = ex.Workers(self.jobs, threads=self.zygote is not None)
         self.pre = Precomputed(self.project, self.package)
         self.printer = pdf.Printer()
         try:
@@ -322,6 +322,8 @@ class Build:
         """version -> built html folder for every outdated version; every failure is collected and
         the first one raised (with the count of the others)."""
         built, errors = {}, []
+        if self.zygote is not None:
+            self.zygote.expect(len(self.outdated))  # stopped once the last version's Sphinx build is done
         with ThreadPoolExecutor(max_workers=max(1, min(self.jobs, len(self.outdated)))) as pool:
             futures = {v: pool.submit(self.make_version, v, work / v) for v in self.outdated}
             for v, fut in futures.items():
@@ -344,7 +346,11 @@ class Build:
         incremental = inc.prepare_kept(kept, key, self.incremental)
         config = self.stage(version, out.with_name(f"{version}.stage"), kept / "source")
         t_stage = time.perf_counter()
-        html_dir = self.build(version, config, out, incremental)
+        try:
+            html_dir = self.build(version, config, out, incremental)
+        finally:
+            if self.zygote is not None:
+                self.zygote.done()
         inc.stamp_kept(kept, key)
         t_build = time.perf_counter()
         # the checks run beside the PDF, which is printed from the same HTML: a version is published only
@@ -425,12 +431,12 @@ class Build:
         t = time.perf_counter()
         manifest = read_manifest(self.project.snapshot_root / version)
         kept = self.project.build_dir / "sphinx" / version / "pdf"
-        before = _mtime_ns(kept / "pdf.key")  # rewritten only when the PDF is printed (else copied)
+        before = mtime_ns(kept / "pdf.key")  # rewritten only when the PDF is printed (else copied)
         out = pdf.make_pdf(html_dir, [f"{name}.html" for name in self.project.toc_files()],
                            self.provenance[version], derive_data_notice(manifest)["data_notice"],
                            str(self.config.get("title") or "IxaThalDex"), f"{self.settings['base_url']}{version}/",
                            kept=kept, printer=self.printer)
-        printed = _mtime_ns(kept / "pdf.key") != before
+        printed = mtime_ns(kept / "pdf.key") != before
         # "pdf ... printed N s": the line the bench reads (site.bench.pdf_seconds)
         logger.info("  %-10s %-32s %-8s %6.1f s", version, "pdf" if printed else "pdf (unchanged, reused)",
                     "printed" if printed else "kept", time.perf_counter() - t)
@@ -448,13 +454,6 @@ class Build:
                      if (self.project.snapshot_root / v / "manifest.json").is_file()}
         refresh_site(self.project.out, site_versions, load_withdrawn(self.project.root), self.settings["base_url"],
                      synthetic)
-
-
-def _mtime_ns(path: Path) -> int | None:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return None
 
 
 def build_site(project: Project, snapshots: list[str] | None = None, jobs: int = 1,

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import logging
 import multiprocessing
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -271,6 +272,12 @@ def kernel_options(address: str) -> dict:
             "config": Config({"ForkedKernelManager": {"zygote_address": address}})}
 
 
+def kernel_folder(job: NotebookJob) -> dict:
+    """nbclient's ``resources`` naming the notebook's folder as its kernel's working folder (for a
+    forked kernel, which papermill does not start in a folder it changed to); {} otherwise."""
+    return {"resources": {"metadata": {"path": str(job.cwd)}}} if job.kernels else {}
+
+
 def warm_worker() -> None:
     """What a papermill process imports for its first notebook, done as it starts (the build starts
     its processes beside the fork server's imports, when a core is free, not with the first notebook)."""
@@ -297,13 +304,17 @@ def execute_job(job: NotebookJob) -> dict:
                                f"`parameters` (add `:tags: [parameters]` to the first code cell)"}
         job.output.parent.mkdir(parents=True, exist_ok=True)
         tmp = job.output.with_name(f".{job.output.stem}.{os.getpid()}.tmp.ipynb")
-        saved = _quiet_stderr()
+        # a forked kernel is started in the notebook's folder by the fork server and writes nothing to
+        # our stderr: papermill then needs neither to change this process's folder nor to silence it,
+        # so several notebooks can run in threads of one process (Workers)
+        forked = bool(job.kernels)
+        saved = None if forked else _quiet_stderr()
         try:
             executed = papermill.execute_notebook(
                 nb, str(tmp), parameters=job.parameters, kernel_name="python3", language="python",
-                cwd=str(job.cwd), progress_bar=False, log_output=False,
+                cwd=None if forked else str(job.cwd), progress_bar=False, log_output=False,
                 request_save_on_cell_execute=False, start_timeout=KERNEL_START_TIMEOUT,
-                **kernel_options(job.kernels),
+                **kernel_options(job.kernels), **kernel_folder(job),
             )
         except Exception as exc:  # noqa: BLE001 - turned into one readable message
             return {"ok": False, "seconds": time.perf_counter() - start,
@@ -323,26 +334,38 @@ def execute_job(job: NotebookJob) -> dict:
 
 
 class Workers:
-    """The processes that run papermill for one build (``n`` at most), started with the first batch
-    that needs more than one and shared by the next ones; :meth:`close` stops them."""
+    """What runs papermill for one build (``n`` notebooks at once), started with the first batch that
+    needs more than one and shared by the next ones; :meth:`close` stops it. With kernels forked by
+    the fork server (``threads``), threads of the build's process: papermill only relays messages
+    then, and a process of its own per notebook held ~50 MiB more each. Else processes, since
+    papermill changes the process's working folder for a kernel it starts itself."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, threads: bool = False):
         self.n = n
-        self.pool: ProcessPoolExecutor | None = None
+        self.threads = threads
+        self.pool: ProcessPoolExecutor | ThreadPoolExecutor | None = None
 
-    def get(self) -> ProcessPoolExecutor:
-        if self.pool is None:
+    def get(self) -> ProcessPoolExecutor | ThreadPoolExecutor:
+        if self.pool is None and self.threads:
+            # papermill's own warnings (unused parameters, kernel chatter) stay out of the build's output,
+            # as its separate processes' stderr did
+            papermill_log = logging.getLogger("papermill")
+            papermill_log.addHandler(logging.NullHandler())
+            papermill_log.propagate = False
+            self.pool = ThreadPoolExecutor(max_workers=self.n, thread_name_prefix="papermill")
+        elif self.pool is None:
             # spawn, not fork: the build validates snapshots in a thread meanwhile (fork + threads deadlock)
             self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=warm_worker)
         return self.pool
 
     def start(self) -> None:
-        """Start the ``n`` processes now (each does its imports as it starts, :func:`warm_worker`):
-        with no process idle, each task submitted starts one."""
+        """Start now, beside other work: the ``n`` processes (each does its imports as it starts,
+        :func:`warm_worker`: with no process idle, each task submitted starts one), or the imports
+        of papermill in a thread."""
         pool = self.get()
-        for _ in range(self.n):
-            pool.submit(int)
+        for _ in range(1 if self.threads else self.n):
+            pool.submit(warm_worker if self.threads else int)
 
     def release(self) -> None:
         """Let the processes exit now, without waiting for them (:meth:`close` still waits)."""
@@ -390,7 +413,7 @@ def run_jobs(jobs: list[NotebookJob], n_jobs: int = 1, report=None, zygote: Zygo
                 break
     else:
         own = workers is None
-        workers = Workers(n_jobs) if own else workers
+        workers = Workers(n_jobs, threads=zygote is not None) if own else workers
         try:
             futures = {workers.get().submit(execute_job, job): job for job in unique.values()}
             pending = set(futures)

@@ -105,6 +105,7 @@ class Zygote:
         self.proc: subprocess.Popen | None = None
         self.folder: Path | None = None
         self.lock = threading.Lock()  # the versions' threads may ask for it at once
+        self.users = 0
 
     @property
     def address(self) -> str:
@@ -131,6 +132,19 @@ class Zygote:
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
+
+    def expect(self, users: int) -> None:
+        """``users`` more steps fork from it (the versions' Sphinx builds); the last :meth:`done` stops it."""
+        with self.lock:
+            self.users += users
+
+    def done(self) -> None:
+        """One user of :meth:`expect` is done; the last one stops the zygote (its memory goes before the PDFs)."""
+        with self.lock:
+            self.users -= 1
+            last = self.users <= 0
+        if last:
+            self.close()
 
     def log(self) -> str:
         """What the zygote printed (its errors), "" if nothing."""
@@ -164,13 +178,7 @@ class Zygote:
 def fork_kernel(address: str, cmd: list[str], cwd: str, env: dict, timeout: float = 600.0) -> int:
     """Ask the zygote at ``address`` for a kernel running ``cmd`` (an ipykernel command line) in
     ``cwd`` with ``env``; the kernel's pid. Raises OSError when the zygote cannot fork one."""
-    request = json.dumps({"argv": list(cmd), "cwd": str(cwd), "env": dict(env)}).encode() + b"\n"
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.settimeout(timeout)  # the zygote answers once its imports are done
-        connect(conn, address, min(timeout, CONNECT_SECONDS))
-        conn.sendall(request)
-        reply = read_line(conn)
-    answer = json.loads(reply or b"{}")
+    answer = ask(address, {"argv": list(cmd), "cwd": str(cwd), "env": dict(env)}, timeout)
     if "pid" not in answer:
         raise OSError(f"the kernel fork server gave no kernel: {answer.get('error', 'no answer')}")
     return int(answer["pid"])
@@ -185,13 +193,7 @@ def run_command(address: str, command: str, args: list[str], cwd: str, env: dict
     folder.mkdir(parents=True, exist_ok=True)
     files = {name: str(folder / name) for name in ("stdout", "stderr", "status")}
     Path(files["status"]).unlink(missing_ok=True)
-    request = json.dumps({"command": command, "args": list(args), "cwd": str(cwd), "env": dict(env),
-                          "files": files}).encode() + b"\n"
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.settimeout(600.0)
-        connect(conn, address, CONNECT_SECONDS)
-        conn.sendall(request)
-        answer = json.loads(read_line(conn) or b"{}")
+    answer = ask(address, {"command": command, "args": list(args), "cwd": str(cwd), "env": dict(env), "files": files})
     if "pid" not in answer:
         raise OSError(f"the fork server ran no {command}: {answer.get('error', 'no answer')}")
     while is_running(int(answer["pid"])):
@@ -206,15 +208,20 @@ def hold(address: str, name: str, args: list, timeout: float = 600.0, release: b
     """Ask the zygote at ``address`` to load :data:`HOLDERS` ``[name]`` (called with ``args``) into
     itself, for the kernels it forks afterwards (with ``release``: to drop it); what it answered (the
     function's result). Raises OSError when it could not."""
-    request = json.dumps({"hold": name, "args": list(args), "release": release}).encode() + b"\n"
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.settimeout(timeout)
-        connect(conn, address, min(timeout, CONNECT_SECONDS))
-        conn.sendall(request)
-        answer = json.loads(read_line(conn) or b"{}")
+    answer = ask(address, {"hold": name, "args": list(args), "release": release}, timeout)
     if "held" not in answer:
         raise OSError(f"the kernel fork server held no {name}: {answer.get('error', 'no answer')}")
     return answer["held"]
+
+
+def ask(address: str, request: dict, timeout: float = 600.0) -> dict:
+    """Send ``request`` to the zygote at ``address`` (one JSON line; it answers once its imports are
+    done) and return its answer ({} when it closed without one)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(timeout)
+        connect(conn, address, min(timeout, CONNECT_SECONDS))
+        conn.sendall(json.dumps(request).encode() + b"\n")
+        return json.loads(read_line(conn) or b"{}")
 
 
 #: seconds a just started zygote may take to bind its socket (a Python start on a loaded machine)
@@ -340,8 +347,7 @@ class Server:
                 pass
 
     def hold(self, name: str, args: list, release: bool = False):
-        """Load :data:`HOLDERS` ``[name]`` into this process (before the kernels that use it are
-        forked), or drop it (``release``)."""
+        """Load :data:`HOLDERS` ``[name]`` into this process (before its kernels), or drop it (``release``)."""
         import gc
         import importlib
 
