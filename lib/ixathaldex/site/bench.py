@@ -349,14 +349,17 @@ def bench_large(source: Path, scratch: Path, n: int, runs: int, results: dict) -
     r = results["large"]
     print(line(f"one version from the {n:,}-patient cut (target <= {LARGE_LIMITS[0]:.0f} s, "
                f"<= {LARGE_LIMITS[1]:.0f} MiB)", r,
-               f"{memory(r)} (the limit reads the summed RSS); one process at most {r['peak_mib']:.0f} MiB"), flush=True)
+               f"{memory(r)} (the limit reads the summed PSS, the tree's resident memory: each shared "
+               f"page once; the summed RSS counts the fork server's pages once per kernel); one process at most "
+               f"{r['peak_mib']:.0f} MiB"), flush=True)
     if r["rc"] != 0:
         print(r["output"][-3000:])
 
 
 #: the rebuild after editing one chapter at the start of issue 13 (docs/pipeline.md, bc12581): 26.0 s
 EDIT_BEFORE_SECONDS = 26.0
-#: the limits of the 100,000-patient version: seconds, and MiB of the process tree's summed RSS
+#: the limits of the 100,000-patient version: seconds, and MiB of the process tree's summed PSS (its
+#: resident memory, each page once; the summed RSS where PSS cannot be read, docs/pipeline.md)
 LARGE_LIMITS = (60.0, 1024.0)
 
 
@@ -377,13 +380,14 @@ def targets(results: dict, chapter: str, cuts: list[str]) -> list[tuple[str, boo
     if "large" in results:
         large = results["large"]
         seconds, mib = LARGE_LIMITS
-        checks.append((f"100,000-patient version in at most {seconds:.0f} s and {mib:.0f} MiB (process tree, summed RSS)",
-                       large["rc"] == 0 and large["seconds"] <= seconds and (large.get("tree_rss_mib") or 0) <= mib))
+        resident = large.get("tree_pss_mib") or large.get("tree_rss_mib") or 0
+        checks.append((f"100,000-patient version in at most {seconds:.0f} s and {mib:.0f} MiB (process tree, summed PSS)",
+                       large["rc"] == 0 and large["seconds"] <= seconds and resident <= mib))
     return checks
 
 
 def memory(result: dict) -> str:
-    """The process tree's peak memory of a run, as printed: summed RSS (the limit's reading), PSS, USS."""
+    """The process tree's peak memory of a run, as printed: summed RSS, PSS (the limit's reading), USS."""
     parts = [f"{name} {result[key]:.0f}" for name, key in (("RSS", "tree_rss_mib"), ("PSS", "tree_pss_mib"),
                                                           ("USS", "tree_uss_mib")) if result.get(key) is not None]
     return f"process tree peak {' / '.join(parts)} MiB" if parts else "process tree not sampled"

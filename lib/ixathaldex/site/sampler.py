@@ -5,11 +5,12 @@ kernels, jupyter-book, Chromium): the peak of one of them says little. :class:`T
 every ``interval`` seconds, the memory of the command's process and of all its descendants (psutil),
 and keeps the largest sum seen of each measure:
 
-- ``rss``: resident set size, summed. Pages shared between processes (the fork server's imports,
-  shared libraries) are counted once per process: the conservative reading, **the one the 1 GB
-  limit of docs/pipeline.md is read against**;
+- ``rss``: resident set size, summed. Pages shared between processes (the fork server's imports and
+  held snapshot, shared libraries) are counted once per process that maps them: an upper bound
+  that grows with every kernel forked, although the page exists once;
 - ``pss``: proportional set size (a shared page divided among its sharers), summed: the memory the
-  tree really occupies;
+  tree really occupies, **the reading the 1 GB limit of docs/pipeline.md is held to** (since the
+  end of issue 13; the summed RSS before);
 - ``uss``: unique set size (pages of one process alone), summed: what ending the tree frees at least.
 
 PSS and USS come from ``/proc/<pid>/smaps_rollup`` (Linux; absent elsewhere: then ``None``). A
