@@ -38,18 +38,18 @@ from pathlib import Path
 
 #: ``IXATHALDEX_KERNELS=fresh`` turns the fork server off: papermill starts a new kernel process per notebook
 ENV_VAR = "IXATHALDEX_KERNELS"
-#: matplotlib's backend in a kernel: ipykernel sets it when MPLBACKEND is unset; the zygote sets it
-#: before it imports matplotlib, so that the forked kernels draw exactly as a fresh kernel does
+#: matplotlib's backend in a kernel (as ipykernel sets it), set before the zygote imports matplotlib
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 #: imported once by the zygote: what the chapters and post pages import (a module missing here is
 #: imported by the notebook itself, as in a fresh kernel). Only modules without side effects on
 #: import: a notebook that does not import one of them sees the same state as in a fresh kernel.
-#: Of statsmodels, the two modules the package uses (``statsmodels.api`` imports ~430 more
-#: modules, 0.3 s on the path of every build: the first kernel waits for these imports).
+#: Of statsmodels, the two modules the package uses (``statsmodels.api``: 430 more, 0.3 s before the
+#: first kernel); what every page imports as it runs (glue, Styler, SVG backend, history): ~8 MiB a kernel.
 PRELOAD = (
     "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython.display",
     "numpy", "pandas", "scipy.stats", "scipy.optimize", "matplotlib.pyplot", "seaborn", "lifelines",
     "lifelines.statistics", "statsmodels.duration.survfunc", "statsmodels.stats.proportion", "myst_nb",
+    "myst_nb.ext.glue", "pandas.io.formats.style", "matplotlib.backends.backend_svg", "sqlite3",
     "ixathaldex.data.snapshot", "ixathaldex.analysis.populations", "ixathaldex.analysis.response",
     "ixathaldex.analysis.survival", "ixathaldex.analysis.cox", "ixathaldex.analysis.safety",
     "ixathaldex.analysis.definitions", "ixathaldex.report.tables", "ixathaldex.report.figures",
