@@ -234,8 +234,8 @@ class Build:
 
     def execute(self, validation: Future) -> None:
         """Execute (or take from the cache) every chapter of every version to execute, once the
-        snapshots passed ``validation``. It parses whole cuts (at 100,000 patients ~5 s and
-        ~400 MiB): run beside the chapters, it was the large build's memory peak."""
+        snapshots passed ``validation`` (which parses whole cuts, at 100,000 patients ~5 s and
+        ~400 MiB: run beside the chapters, it was the large build's memory peak)."""
         self.chapter_jobs = {v: [self.job(v, f"{name}.md", src, {"snapshot": v}) for name, src in self.chapters]
                              for v in self.executed_versions}
         if any(not j.cached for v in self.executed_versions for j in self.chapter_jobs[v]):
